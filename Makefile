@@ -1,0 +1,83 @@
+# The two promises: `make run` starts the whole local stack, `make test` runs every test.
+# Both work on a fresh clone with only Python 3.11, make and git.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SAM_VENV := .venv-sam
+SAM    := $(SAM_VENV)/bin/sam
+# sam build needs a python3.12 for the Lambda runtime; pyenv's is picked with PYENV_VERSION.
+SAM_PYTHON_VERSION ?= 3.12
+PORT   ?= 3000
+export PORT
+
+.PHONY: help install run test test-fast lint format token invoke bench package clean
+
+help:
+	@echo "make run      start the local stack on http://127.0.0.1:$(PORT) (moto, no AWS account)"
+	@echo "make test     run every test (unit, integration on moto, end-to-end)"
+	@echo "make token EMAIL=you@example.org   a bearer token for the local stack"
+	@echo "make invoke FN=<function> [AT=2026-12-08T09:00:00Z]   run a scheduled function now"
+	@echo "make lint     ruff, mypy, cfn-lint"
+	@echo "make bench    cold starts, package sizes and more, measured side by side"
+	@echo "make package  sam build (offline) into .aws-sam/"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m infra.local --port $(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not e2e and not browser" --no-cov
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	$(VENV)/bin/cfn-lint template.yaml
+
+format: $(STAMP)
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+token: $(STAMP)
+	@test -n "$(EMAIL)" || (echo "usage: make token EMAIL=you@example.org" >&2; exit 2)
+	@$(PY) -m infra.local.token "$(EMAIL)"
+
+invoke: $(STAMP)
+	@test -n "$(FN)" || (echo "usage: make invoke FN=<function> [AT=2026-12-08T09:00:00Z]" >&2; exit 2)
+	@$(PY) -m infra.local.invoke "$(FN)" $(if $(AT),--at "$(AT)",)
+
+bench: $(STAMP)
+	$(PY) -m infra.bench
+
+$(SAM):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli
+
+package: $(SAM)
+	PYENV_VERSION=$$(pyenv versions --bare 2>/dev/null | grep -m1 '^$(SAM_PYTHON_VERSION)' || true) \
+	SAM_CLI_TELEMETRY=0 $(SAM) build --build-in-source --template-file template.yaml --build-dir .aws-sam/build
+	$(PY) -m infra.package_sizes
+
+# Called by `sam build` (Metadata: BuildMethod: makefile on SharedLayer): the shared/ package and the
+# third-party dependencies, for Lambda's python3.12 on arm64, under python/ as layers expect.
+build-SharedLayer:
+	mkdir -p "$(ARTIFACTS_DIR)/python"
+	cp -R shared "$(ARTIFACTS_DIR)/python/"
+	find "$(ARTIFACTS_DIR)/python/shared" -name __pycache__ -prune -exec rm -rf {} +
+	python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt --target "$(ARTIFACTS_DIR)/python" \
+		--platform manylinux2014_aarch64 --implementation cp --python-version 3.12 --only-binary=:all: --upgrade
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -1,0 +1,378 @@
+"""The local stack: moto on loopback, the template's table and bus, its HTTP routes and its schedules.
+
+Everything about the deployed shape comes from template.yaml (through infra.cfn):
+the table, the routes and which of them need a token, the functions' handlers and
+environment, the schedules. The functions themselves are the very modules Lambda
+runs, imported once (a cold start) and invoked with the events AWS would send.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import logging
+import os
+import re
+import socket
+import threading
+import time
+import traceback
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from infra import cfn
+from infra.lambdas import LambdaContext, load_handler
+from infra.local import apigw
+from infra.local.auth import LOCAL_NAMES, AuthError, Authorizer
+
+STACK_NAME = "peer-support-local"
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def parse_instant(text: str) -> datetime:
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError("give the instant with a zone, e.g. 2026-12-08T09:00:00Z")
+    return value.astimezone(timezone.utc)
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+class Clock:
+    """The instant the API and the schedules see. Real time unless set; a set clock stands still."""
+
+    def __init__(self) -> None:
+        self._fixed: datetime | None = None
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._fixed or datetime.now(timezone.utc)
+
+    def set(self, instant: datetime | None) -> None:
+        with self._lock:
+            self._fixed = instant
+
+    def state(self) -> dict[str, Any]:
+        with self._lock:
+            fixed = self._fixed
+        return {"now": iso(fixed or datetime.now(timezone.utc)), "fixed": fixed is not None}
+
+
+def rate_seconds(expression: str) -> int:
+    match = re.fullmatch(r"rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)", expression.strip())
+    if not match:
+        raise ValueError(f"the local scheduler understands rate(...) expressions, not {expression!r}")
+    unit = match.group(2).rstrip("s")
+    return int(match.group(1)) * {"minute": 60, "hour": 3600, "day": 86400}[unit]
+
+
+def scheduled_event(schedule: cfn.Schedule, at: datetime) -> dict[str, Any]:
+    """What an EventBridge scheduled rule delivers; `time` is the scheduled instant."""
+    if schedule.input:
+        return dict(json.loads(schedule.input))
+    return {
+        "version": "0",
+        "id": f"local-{schedule.function}-{int(at.timestamp())}",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": iso(at.replace(microsecond=0)),
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{STACK_NAME}-{schedule.function}-{schedule.name}"],
+        "detail": {},
+    }
+
+
+class LocalStack:
+    def __init__(self, port: int = 3000, state_dir: Path | None = None, host: str = "127.0.0.1", quiet: bool = False):
+        self.host = host
+        self.port = port
+        self.state_dir = state_dir or cfn.ROOT / ".local"
+        self.quiet = quiet
+        self.clock = Clock()
+        self.base_url = f"http://{host}:{port}"
+        self.routes = cfn.http_routes()
+        self.functions = cfn.functions()
+        self.schedules = cfn.schedules()
+        self.names = {
+            cfn.table_logical_id(): f"{STACK_NAME}-table",
+            **{lid: f"{STACK_NAME}-{lid}" for lid in cfn.resources_of_type("AWS::Events::EventBus")},
+            **LOCAL_NAMES,
+            "Stage": "local",
+            "PublicBaseUrl": self.base_url,
+        }
+        self._locks = {lid: threading.Lock() for lid in self.functions}
+        self._stop = threading.Event()
+        self._outbox_seen = 0
+        self._outbox_lock = threading.Lock()
+        self._moto: Any = None
+        self._http: ThreadingHTTPServer | None = None
+        self.moto_url = ""
+
+    # ------------------------------------------------------------ start / stop
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every call otherwise
+        moto_port = free_port()
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+        self._moto.start()
+        self.moto_url = f"http://127.0.0.1:{moto_port}"
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_SESSION_TOKEN": "local",
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "AWS_ENDPOINT_URL": self.moto_url,
+            }
+        )
+        self._create_resources()
+        os.environ.update(self.function_environment())
+        self.authorizer = Authorizer(self.state_dir)
+        self._http = ThreadingHTTPServer((self.host, self.port), _make_request_handler(self))
+        self._http.daemon_threads = True
+        threading.Thread(target=self._http.serve_forever, name="local-http", daemon=True).start()
+        threading.Thread(target=self._scheduler, name="local-scheduler", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._http:
+            self._http.shutdown()
+            self._http.server_close()
+        if self._moto:
+            self._moto.stop()
+
+    def _client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, region_name=REGION, endpoint_url=self.moto_url)
+
+    def _create_resources(self) -> None:
+        cfn.create_table(self._client("dynamodb"), self.names[cfn.table_logical_id()])
+        events = self._client("events")
+        for lid in cfn.resources_of_type("AWS::Events::EventBus"):
+            events.create_event_bus(Name=self.names[lid])
+        sender = cfn.Resolver(self.names).ref("SenderEmail")
+        self._client("ses").verify_email_identity(EmailAddress=sender)
+
+    def function_environment(self) -> dict[str, str]:
+        resolver = cfn.Resolver(self.names, pseudo={"AWS::StackName": STACK_NAME, "AWS::Region": REGION})
+        env: dict[str, str] = {}
+        for fn in self.functions.values():
+            for key, value in fn.environment.items():
+                env[key] = str(resolver.resolve(value))
+        env["POWERTOOLS_LOG_LEVEL"] = os.environ.get("LOG_LEVEL", "WARNING")
+        env["POWERTOOLS_DEV"] = os.environ.get("POWERTOOLS_DEV", "false")
+        return env
+
+    # ------------------------------------------------------------ functions
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        """Invoke one function, one event at a time per function (as one warm Lambda container)."""
+        with self._locks[logical_id]:
+            try:
+                return load_handler(logical_id, self.functions)(event, LambdaContext(function_name=f"{STACK_NAME}-{logical_id}"))
+            finally:
+                self._print_new_outbox()
+
+    def function_named(self, name: str) -> str:
+        wanted = name.lower().removesuffix("function")
+        for lid in self.functions:
+            if lid.lower() == name.lower() or lid.lower().removesuffix("function") == wanted:
+                return lid
+        raise KeyError(f"no function {name!r}; the template has {', '.join(sorted(self.functions))}")
+
+    def invoke_scheduled(self, logical_id: str, at: datetime | None = None) -> Any:
+        at = at or self.clock.now()
+        schedules = [s for s in self.schedules if s.function == logical_id]
+        if not schedules:
+            raise KeyError(f"{logical_id} has no schedule in template.yaml")
+        return self.invoke(logical_id, scheduled_event(schedules[0], at))
+
+    def _scheduler(self) -> None:
+        """Run each schedule when the clock (real or set) passes its next instant; a jump fires once."""
+        next_run: dict[tuple[str, str], datetime] = {}
+        while not self._stop.wait(1.0):
+            now = self.clock.now()
+            for schedule in self.schedules:
+                key = (schedule.function, schedule.name)
+                period = rate_seconds(schedule.expression)
+                boundary = datetime.fromtimestamp(now.timestamp() // period * period, tz=timezone.utc)
+                if key not in next_run or now < next_run[key] - timedelta(seconds=period):
+                    next_run[key] = boundary + timedelta(seconds=period)
+                    continue
+                if now >= next_run[key]:
+                    next_run[key] = boundary + timedelta(seconds=period)
+                    try:
+                        self.invoke(schedule.function, scheduled_event(schedule, boundary))
+                        self._say(f"schedule {schedule.function}/{schedule.name} ran at {iso(boundary)}")
+                    except Exception:
+                        traceback.print_exc()
+
+    # ------------------------------------------------------------ HTTP
+
+    def handle(self, request: apigw.HttpRequest) -> apigw.HttpResponse:
+        path = urlsplit(request.raw_path).path
+        if path.startswith("/_local/"):
+            return self._local_route(request, path)
+        for route in self.routes:
+            params = route.match(request.method, apigw.unquote(path))
+            if params is None:
+                continue
+            claims = None
+            if route.authorizer:
+                try:
+                    claims = self.authorizer.verify(request.header("authorization"), route.scopes or ())
+                except AuthError as exc:
+                    return apigw.gateway_error(exc.status, str(exc))
+            domain = request.header("host") or f"{self.host}:{self.port}"
+            event = apigw.build_event(request, route, params, claims, self.clock.now(), domain)
+            try:
+                result = self.invoke(route.function, event)
+            except Exception:
+                traceback.print_exc()
+                return apigw.gateway_error(500, "Internal Server Error")
+            return apigw.to_response(result)
+        return apigw.gateway_error(404, "Not Found")
+
+    def _local_route(self, request: apigw.HttpRequest, path: str) -> apigw.HttpResponse:
+        method = request.method.upper()
+        try:
+            if path == "/_local/clock" and method == "GET":
+                return _json(200, self.clock.state())
+            if path == "/_local/clock" and method == "PUT":
+                body = json.loads(request.body or b"{}")
+                self.clock.set(parse_instant(str(body["now"])))
+                self._say(f"clock set to {self.clock.state()['now']}")
+                return _json(200, self.clock.state())
+            if path == "/_local/clock" and method == "DELETE":
+                self.clock.set(None)
+                return _json(200, self.clock.state())
+            if path == "/_local/outbox" and method == "GET":
+                return _json(200, {"messages": self.outbox()})
+            if path == "/_local/health" and method == "GET":
+                return _json(200, {"ok": True, "moto": self.moto_url, "functions": sorted(self.functions), "clock": self.clock.state()})
+            if path.startswith("/_local/invoke/") and method == "POST":
+                body = json.loads(request.body or b"{}")
+                logical_id = self.function_named(path.rsplit("/", 1)[1])
+                at = parse_instant(body["at"]) if body.get("at") else None
+                result = self.invoke_scheduled(logical_id, at)
+                return _json(200, {"function": logical_id, "at": iso(at or self.clock.now()), "result": result})
+        except (KeyError, ValueError, json.JSONDecodeError) as exc:
+            return _json(400, {"type": "about:blank", "title": "Bad local request", "status": 400, "detail": str(exc).strip("'\"")})
+        return _json(404, {"type": "about:blank", "title": "Not found", "status": 404, "detail": f"no local route {method} {path}"})
+
+    # ------------------------------------------------------------ outbox
+
+    def outbox(self) -> list[dict[str, Any]]:
+        """Everything sent through SES and SNS SMS, oldest first."""
+        from moto.ses.models import ses_backends
+        from moto.sns.models import sns_backends
+
+        messages: list[dict[str, Any]] = []
+        for msg in ses_backends[ACCOUNT][REGION].sent_messages:
+            messages.append(_email_entry(msg))
+        for message_id, (phone, text) in sns_backends[ACCOUNT][REGION].sms_messages.items():
+            messages.append({"channel": "sms", "id": message_id, "to": phone, "text": text})
+        return messages
+
+    def _print_new_outbox(self) -> None:
+        with self._outbox_lock:
+            messages = self.outbox()
+            for msg in messages[self._outbox_seen :]:
+                if msg["channel"] == "email":
+                    self._say(f"email -> {', '.join(msg['to'])}: {msg['subject']}  ({self.base_url}/_local/outbox)")
+                else:
+                    self._say(f"sms -> {msg['to']}: {msg['text']}")
+            self._outbox_seen = len(messages)
+
+    def _say(self, text: str) -> None:
+        if not self.quiet:
+            print(f"[local] {text}", flush=True)
+
+
+def _email_entry(msg: Any) -> dict[str, Any]:
+    if hasattr(msg, "raw_data"):
+        parsed = email.message_from_string(msg.raw_data, policy=email.policy.default)
+        text = parsed.get_body(preferencelist=("plain",))
+        html = parsed.get_body(preferencelist=("html",))
+        return {
+            "channel": "email",
+            "id": msg.id,
+            "from": msg.source,
+            "to": list(msg.destinations),
+            "subject": str(parsed.get("subject", "")),
+            "headers": {k: str(v) for k, v in parsed.items()},
+            "text": text.get_content() if text else None,
+            "html": html.get_content() if html else None,
+        }
+    destinations = msg.destinations or {}
+    return {
+        "channel": "email",
+        "id": msg.id,
+        "from": msg.source,
+        "to": list(destinations.get("ToAddresses", [])) + list(destinations.get("CcAddresses", [])),
+        "subject": msg.subject,
+        "headers": {},
+        "text": msg.body,
+        "html": None,
+    }
+
+
+def _json(status: int, body: Any) -> apigw.HttpResponse:
+    return apigw.HttpResponse(status, [("content-type", "application/json")], json.dumps(body, default=str).encode())
+
+
+def _make_request_handler(stack: LocalStack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "peer-support-local"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            raw_path, _, query = self.path.partition("?")
+            request = apigw.HttpRequest(
+                method=self.command,
+                raw_path=raw_path,
+                query_string=query,
+                headers=list(self.headers.items()),
+                body=body,
+                source_ip=self.client_address[0],
+            )
+            started = time.perf_counter()
+            response = stack.handle(request)
+            self.send_response(response.status)
+            names = {k.lower() for k, _ in response.headers}
+            for name, value in response.headers:
+                self.send_header(name, value)
+            if "content-length" not in names:
+                self.send_header("content-length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+            stack._say(f"{self.command} {raw_path} -> {response.status} ({(time.perf_counter() - started) * 1000:.0f} ms)")
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+            return  # one line per request comes from _serve, without query strings
+
+    return Handler

@@ -1,0 +1,24 @@
+"""`make token EMAIL=...`: a bearer token for the local stack, alone on the last line."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from infra import cfn
+from infra.local.auth import member_sub, mint_token
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Mint a local access token (the local stand-in for a Cognito sign-in).")
+    parser.add_argument("email")
+    parser.add_argument("--ttl", type=int, default=8 * 3600, help="seconds until it expires")
+    parser.add_argument("--state-dir", type=Path, default=cfn.ROOT / ".local")
+    args = parser.parse_args()
+    token = mint_token(args.state_dir, args.email, ttl_seconds=args.ttl)
+    print(f"# member {member_sub(args.email)}, valid {args.ttl // 60} minutes")
+    print(token)
+
+
+if __name__ == "__main__":
+    main()

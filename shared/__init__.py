@@ -1,0 +1,1 @@
+"""Code every function shares: the domain, the PynamoDB models, settings and thin AWS adapters."""

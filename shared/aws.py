@@ -1,0 +1,23 @@
+"""AWS clients, created lazily, once per process, and replaceable in tests.
+
+botocore directly (not boto3): the functions need nothing boto3 adds, and it
+keeps cold starts small. The standard `AWS_ENDPOINT_URL` variable points every
+client at another endpoint (the local stack's moto server).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from botocore.config import Config
+from botocore.session import get_session
+
+from shared.settings import get_settings
+
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=5)
+
+
+@cache
+def client(service: str) -> Any:
+    return get_session().create_client(service, region_name=get_settings().region, config=_CONFIG)

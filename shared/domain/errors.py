@@ -1,0 +1,42 @@
+"""Domain exceptions. They carry no HTTP; `shared.http` maps them to problem-details responses."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    title = "Request failed"
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    """The thing does not exist, or the caller may not know that it does."""
+
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    """The request is well-formed but clashes with the current state (a concurrent change, a duplicate)."""
+
+    title = "Conflict"
+
+
+class InvalidField(DomainError):
+    """One field's value is not acceptable (checked beyond what its type says)."""
+
+    title = "Invalid field"
+
+    def __init__(self, field: str, detail: str):
+        super().__init__(f"{field}: {detail}")
+        self.field = field
+        self.reason = detail
+
+
+class Gone(DomainError):
+    """It existed but is no longer usable (an expired or already-used link)."""
+
+    title = "Gone"

@@ -1,0 +1,160 @@
+"""What every HTTP function shares: the resolver, problem details (RFC 9457), the caller, the request time.
+
+Bad input gets a 4xx problem-details body naming what was wrong; a known path with
+the wrong method gets 405 with an `Allow` header; nothing answers with a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from shared.domain.errors import Conflict, DomainError, Gone, InvalidField, NotFound
+from shared.observability import logger
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://peer-support.dev/problems/"
+
+_STATUS: dict[type[DomainError], HTTPStatus] = {
+    NotFound: HTTPStatus.NOT_FOUND,
+    Conflict: HTTPStatus.CONFLICT,
+    InvalidField: HTTPStatus.UNPROCESSABLE_ENTITY,
+    Gone: HTTPStatus.GONE,
+}
+
+
+class Unauthorized(DomainError):
+    title = "Unauthorized"
+
+
+_STATUS[Unauthorized] = HTTPStatus.UNAUTHORIZED
+
+
+def problem(
+    status: HTTPStatus, detail: str, *, slug: str | None = None, title: str | None = None, headers: dict[str, str] | None = None, **extra: Any
+) -> Response:
+    body = {
+        "type": PROBLEM_BASE + (slug or status.phrase.lower().replace(" ", "-")),
+        "title": title or status.phrase,
+        "status": status.value,
+        "detail": detail,
+        **extra,
+    }
+    return Response(status_code=status.value, content_type=PROBLEM_JSON, body=json.dumps(body), headers=headers or {})
+
+
+def _field_name(loc: Any) -> str:
+    parts = [str(p) for p in (loc or ())]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _validation_problem(exc: RequestValidationError) -> Response:
+    errors = []
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            return problem(HTTPStatus.BAD_REQUEST, "The request body is not valid JSON.", slug="malformed-json", title="Malformed JSON")
+        errors.append({"field": _field_name(err.get("loc")), "message": str(err.get("msg", "invalid value"))})
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "The request is not valid."
+    return problem(HTTPStatus.UNPROCESSABLE_ENTITY, detail, slug="validation", title="Validation failed", errors=errors)
+
+
+def create_resolver(*, title: str, description: str) -> APIGatewayHttpResolver:
+    """An HTTP API resolver with validation, OpenAPI at /openapi.json, Swagger UI at /docs, problem details."""
+    app = APIGatewayHttpResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response:
+        return _validation_problem(exc)
+
+    @app.exception_handler(DomainError)
+    def _domain(exc: DomainError) -> Response:
+        status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), HTTPStatus.BAD_REQUEST)
+        extra: dict[str, Any] = {"field": exc.field} if isinstance(exc, InvalidField) else {}
+        if isinstance(exc, InvalidField):
+            extra["errors"] = [{"field": exc.field, "message": exc.reason}]
+        return problem(status, exc.detail, title=exc.title, slug=type(exc).__name__.lower(), **extra)
+
+    @app.not_found
+    def _not_found(_: NotFoundError) -> Response:
+        event = app.current_event
+        allowed = allowed_methods(app, event.path)
+        if allowed and event.http_method.upper() not in allowed:
+            return problem(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                f"{event.http_method.upper()} is not allowed on {event.path}; use {', '.join(allowed)}.",
+                headers={"Allow": ", ".join(allowed)},
+            )
+        return problem(HTTPStatus.NOT_FOUND, f"There is nothing at {event.path}.")
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        # The type and traceback only: exception messages may carry personal data.
+        logger.error("unhandled error", extra={"error_type": type(exc).__name__}, exc_info=exc)
+        return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "Something went wrong on our side. It has been logged; please try again.")
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def _openapi():  # type: ignore[no-untyped-def]  # an annotation here would enter the OpenAPI models
+        return Response(status_code=200, content_type="application/json", body=app.get_openapi_json_schema(**_openapi_info(title, description)))
+
+    app.enable_swagger(path="/docs", **_openapi_info(title, description))
+    return app
+
+
+def _openapi_info(title: str, description: str) -> dict[str, Any]:
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+    return {
+        "title": title,
+        "version": "1.0.0",
+        "description": description,
+        "security_schemes": {"bearer": HTTPBearer(bearerFormat="JWT", description="A Cognito access token with the peer-support/api scope.")},
+        "security": [{"bearer": []}],
+    }
+
+
+def allowed_methods(app: APIGatewayHttpResolver, path: str) -> list[str]:
+    """The methods registered for a path (the resolver knows its routes; it just answers 404 by default)."""
+    routes = app._static_routes + app._dynamic_routes  # noqa: SLF001 - the resolver's own route table
+    return sorted({route.method for route in routes if route.rule.match(path)})
+
+
+# ------------------------------------------------------------------ who is calling, and when
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The signed-in therapist, from the claims the JWT authorizer verified."""
+
+    sub: str
+    email: str | None
+    email_verified: bool
+    scopes: frozenset[str]
+
+
+def caller(app: APIGatewayHttpResolver) -> Caller:
+    ctx = app.current_event.request_context
+    claims = ctx.authorizer.jwt_claim if ctx.authorizer else None
+    if not claims or not claims.get("sub"):
+        raise Unauthorized("This route needs a signed-in member.")
+    verified = str(claims.get("email_verified", "false")).lower() == "true"
+    return Caller(
+        sub=str(claims["sub"]),
+        email=str(claims["email"]).lower() if claims.get("email") else None,
+        email_verified=verified,
+        scopes=frozenset(str(claims.get("scope", "")).split()),
+    )
+
+
+def request_time(app: APIGatewayHttpResolver) -> datetime:
+    """When API Gateway received the request: the `now` the domain is given (the local stack can move it)."""
+    epoch_ms = app.current_event.request_context.time_epoch
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)

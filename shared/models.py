@@ -1,0 +1,138 @@
+"""PynamoDB models: every item type on the one table.
+
+Polymorphic models on one base (`Item`), told apart by the `kind` discriminator,
+so a query over a partition that holds several kinds (a member's profile, their
+pact links and check-ins) comes back as the right classes, and export is one
+paged query. Key layout (see docs/data-model.md):
+
+| item          | pk               | sk                      | indexes                          |
+| ------------- | ---------------- | ----------------------- | -------------------------------- |
+| member        | MEMBER#<sub>     | PROFILE                 | gsi2: directory (later)          |
+| email claim   | EMAIL#<email>    | EMAIL                   |                                  |
+
+Keys and index names here must match template.yaml; a test compares them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from shared.settings import get_settings
+
+
+def _meta(index_name: str) -> type:
+    class Meta:
+        pass
+
+    Meta.index_name = index_name  # type: ignore[attr-defined]
+    Meta.projection = AllProjection()  # type: ignore[attr-defined]
+    return Meta
+
+
+class Gsi1(GlobalSecondaryIndex["Item"]):
+    """Inverted index: member -> groups, member -> pacts they are invited to."""
+
+    Meta = _meta("gsi1")
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class Gsi2(GlobalSecondaryIndex["Item"]):
+    """Directory: normalised specialty -> opted-in members."""
+
+    Meta = _meta("gsi2")
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class NudgeDueIndex(GlobalSecondaryIndex["Item"]):
+    """Sparse and write-sharded: only pacts whose nudge is pending carry `nudge_shard`/`nudge_due`."""
+
+    Meta = _meta("nudge_due")
+    nudge_shard = UnicodeAttribute(hash_key=True)
+    nudge_due = UnicodeAttribute(range_key=True)
+
+
+class SmsDueIndex(GlobalSecondaryIndex["Item"]):
+    """Sparse and write-sharded: pacts whose agreed call slot ends next (the SMS check-in link)."""
+
+    Meta = _meta("sms_due")
+    sms_shard = UnicodeAttribute(hash_key=True)
+    sms_due = UnicodeAttribute(range_key=True)
+
+
+class Item(Model):
+    class Meta:
+        table_name = get_settings().table_name
+        region = get_settings().region
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    nudge_shard = UnicodeAttribute(null=True)
+    nudge_due = UnicodeAttribute(null=True)
+    sms_shard = UnicodeAttribute(null=True)
+    sms_due = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+    gsi1 = Gsi1()
+    gsi2 = Gsi2()
+    nudge_due_index = NudgeDueIndex()
+    sms_due_index = SmsDueIndex()
+
+
+def member_pk(sub: str) -> str:
+    return f"MEMBER#{sub}"
+
+
+class QuietHours(MapAttribute[str, Any]):
+    """Hours on one weekday when no text may arrive (the hours they see clients)."""
+
+    weekday = NumberAttribute()  # 0 = Monday
+    start = UnicodeAttribute()  # "09:00"
+    end = UnicodeAttribute()  # "17:00"
+
+
+class Member(Item, discriminator="member"):
+    """A therapist's profile. Keyed by the JWT subject; two writers (the member, away-mode resume) -> versioned."""
+
+    display_name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)  # E.164
+    time_zone = UnicodeAttribute(default="UTC")
+    specialties = UnicodeSetAttribute(null=True)
+    modalities = UnicodeSetAttribute(null=True)
+    region_name = UnicodeAttribute(null=True)
+    in_directory = BooleanAttribute(default=False)
+    channels = UnicodeSetAttribute(null=True)
+    nudge_hour = NumberAttribute(default=9)
+    quiet_days = ListAttribute(of=NumberAttribute, null=True)
+    quiet_hours = ListAttribute(of=QuietHours, null=True)
+    away_until = UTCDateTimeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+    @staticmethod
+    def key(sub: str) -> tuple[str, str]:
+        return member_pk(sub), "PROFILE"

@@ -1,0 +1,33 @@
+"""Test settings for the whole suite. The environment is set before any `shared` module is imported."""
+
+from __future__ import annotations
+
+import os
+
+# Fake credentials and a fixed region: nothing in the suite can reach real AWS.
+for _key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+    os.environ.pop(_key, None)
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_REGION": "eu-west-1",
+        "TABLE_NAME": "peer-support-test",
+        "EVENT_BUS_NAME": "peer-support-test-bus",
+        "STAGE": "test",
+        "PUBLIC_BASE_URL": "https://peer.test",
+        "POWERTOOLS_SERVICE_NAME": "peer-support",
+        "POWERTOOLS_METRICS_NAMESPACE": "PeerSupportTest",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)
+
+import pytest  # noqa: E402
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # A run that collected nothing must never pass (pytest says 5; keep it non-zero whatever plugins do).
+    if session.testscollected == 0:
+        session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED

@@ -1,0 +1,39 @@
+"""Integration tests: the handlers as deployed, against moto, with the table created from template.yaml."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.client import BaseClient
+from moto import mock_aws
+
+from infra import cfn
+
+
+@pytest.fixture
+def aws() -> Iterator[dict[str, Any]]:
+    """Fresh moto account: the template's table and the event bus."""
+    with mock_aws():
+        ddb = boto3.client("dynamodb")
+        cfn.create_table(ddb, os.environ["TABLE_NAME"])
+        boto3.client("events").create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
+        yield {"dynamodb": ddb}
+
+
+@pytest.fixture
+def aws_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Counts every AWS API call by 'service.Operation' (for 'at most 3 DynamoDB calls, no Scan')."""
+    calls: Counter[str] = Counter()
+    original = BaseClient._make_api_call
+
+    def counting(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        calls[f"{self.meta.service_model.service_name}.{operation_name}"] += 1
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counting)
+    return calls
