@@ -68,7 +68,7 @@ $(SAM):
 package: $(SAM)
 	PYENV_VERSION=$$(pyenv versions --bare 2>/dev/null | grep -m1 '^$(SAM_PYTHON_VERSION)' || true) \
 	SAM_CLI_TELEMETRY=0 $(SAM) build --build-in-source --template-file template.yaml --build-dir .aws-sam/build
-	$(PY) -m infra.package_sizes
+	$(PY) -m infra.bench --sizes
 
 # Called by `sam build` (Metadata: BuildMethod: makefile on SharedLayer): the shared/ package and the
 # third-party dependencies, for Lambda's python3.12 on arm64, under python/ as layers expect.
@@ -78,6 +78,8 @@ build-SharedLayer:
 	find "$(ARTIFACTS_DIR)/python/shared" -name __pycache__ -prune -exec rm -rf {} +
 	python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt --target "$(ARTIFACTS_DIR)/python" \
 		--platform manylinux2014_aarch64 --implementation cp --python-version 3.12 --only-binary=:all: --upgrade
+	# The Lambda runtime brings the AWS SDK; pynamodb's pull of botocore would only add 80 MB.
+	cd "$(ARTIFACTS_DIR)/python" && rm -rf boto3 boto3-* botocore botocore-* s3transfer s3transfer-* urllib3 urllib3-* jmespath jmespath-* bin
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -38,7 +38,7 @@ def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dic
     return {name: value}
 
 
-_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: _construct_tag(loader, suffix, node))
+_CfnLoader.add_multi_constructor("!", _construct_tag)
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
@@ -299,7 +299,7 @@ class Resolver:
             return value
         if len(value) != 1:
             return {k: self.resolve(v) for k, v in value.items()}
-        (key, arg), = value.items()
+        ((key, arg),) = value.items()
         if key == "Ref":
             return self.ref(arg)
         if key == "Fn::GetAtt":

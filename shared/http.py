@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -38,8 +38,14 @@ _STATUS[Unauthorized] = HTTPStatus.UNAUTHORIZED
 
 
 def problem(
-    status: HTTPStatus, detail: str, *, slug: str | None = None, title: str | None = None, headers: dict[str, str] | None = None, **extra: Any
-) -> Response:
+    status: HTTPStatus,
+    detail: str,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[str]:
     body = {
         "type": PROBLEM_BASE + (slug or status.phrase.lower().replace(" ", "-")),
         "title": title or status.phrase,
@@ -57,7 +63,7 @@ def _field_name(loc: Any) -> str:
     return ".".join(parts) or "body"
 
 
-def _validation_problem(exc: RequestValidationError) -> Response:
+def _validation_problem(exc: RequestValidationError) -> Response[str]:
     errors = []
     for err in exc.errors():
         if err.get("type") == "json_invalid":
@@ -67,24 +73,67 @@ def _validation_problem(exc: RequestValidationError) -> Response:
     return problem(HTTPStatus.UNPROCESSABLE_ENTITY, detail, slug="validation", title="Validation failed", errors=errors)
 
 
-def create_resolver(*, title: str, description: str) -> APIGatewayHttpResolver:
-    """An HTTP API resolver with validation, OpenAPI at /openapi.json, Swagger UI at /docs, problem details."""
-    app = APIGatewayHttpResolver(enable_validation=True)
+DOC_PATHS = frozenset({"/openapi.json", "/docs"})
 
+
+class ApiResolver(APIGatewayHttpResolver):
+    """The HTTP API resolver: validation on, problem details, 405 with Allow, and docs added on first use.
+
+    The OpenAPI document and Swagger UI (/openapi.json, /docs) are registered the first
+    time one of them is asked for: their models cost ~50 ms of import that no other
+    request needs, and every cold start would pay it otherwise.
+    """
+
+    def __init__(self, *, title: str, description: str):
+        super().__init__(enable_validation=True)
+        self._info = {"title": title, "description": description}
+        self._docs_enabled = False
+        _install_error_handlers(self)
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if not self._docs_enabled and event.get("rawPath") in DOC_PATHS:
+            self._enable_docs()
+        return super().resolve(event, context)
+
+    def _enable_docs(self) -> None:
+        from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+        info: dict[str, Any] = {
+            **self._info,
+            "version": "1.0.0",
+            "security_schemes": {
+                "bearer": HTTPBearer(bearerFormat="JWT", description="A Cognito access token with the peer-support/api scope."),
+            },
+            "security": [{"bearer": []}],
+        }
+
+        @self.get("/openapi.json", include_in_schema=False)
+        def _openapi():  # type: ignore[no-untyped-def]  # an annotation here would enter the OpenAPI models
+            return Response(status_code=200, content_type="application/json", body=self.get_openapi_json_schema(**info))
+
+        self.enable_swagger(path="/docs", **info)
+        self._docs_enabled = True
+
+
+def create_resolver(*, title: str, description: str) -> ApiResolver:
+    return ApiResolver(title=title, description=description)
+
+
+def _install_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(RequestValidationError)
-    def _invalid(exc: RequestValidationError) -> Response:
+    def _invalid(exc: RequestValidationError) -> Response[str]:
         return _validation_problem(exc)
 
     @app.exception_handler(DomainError)
-    def _domain(exc: DomainError) -> Response:
+    def _domain(exc: DomainError) -> Response[str]:
         status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), HTTPStatus.BAD_REQUEST)
-        extra: dict[str, Any] = {"field": exc.field} if isinstance(exc, InvalidField) else {}
+        extra: dict[str, Any] = {}
         if isinstance(exc, InvalidField):
-            extra["errors"] = [{"field": exc.field, "message": exc.reason}]
+            extra = {"field": exc.field, "errors": [{"field": exc.field, "message": exc.reason}]}
         return problem(status, exc.detail, title=exc.title, slug=type(exc).__name__.lower(), **extra)
 
     @app.not_found
-    def _not_found(_: NotFoundError) -> Response:
+    def _not_found(_: NotFoundError) -> Response[str]:
         event = app.current_event
         allowed = allowed_methods(app, event.path)
         if allowed and event.http_method.upper() not in allowed:
@@ -96,29 +145,10 @@ def create_resolver(*, title: str, description: str) -> APIGatewayHttpResolver:
         return problem(HTTPStatus.NOT_FOUND, f"There is nothing at {event.path}.")
 
     @app.exception_handler(Exception)
-    def _unexpected(exc: Exception) -> Response:
+    def _unexpected(exc: Exception) -> Response[str]:
         # The type and traceback only: exception messages may carry personal data.
         logger.error("unhandled error", extra={"error_type": type(exc).__name__}, exc_info=exc)
         return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "Something went wrong on our side. It has been logged; please try again.")
-
-    @app.get("/openapi.json", include_in_schema=False)
-    def _openapi():  # type: ignore[no-untyped-def]  # an annotation here would enter the OpenAPI models
-        return Response(status_code=200, content_type="application/json", body=app.get_openapi_json_schema(**_openapi_info(title, description)))
-
-    app.enable_swagger(path="/docs", **_openapi_info(title, description))
-    return app
-
-
-def _openapi_info(title: str, description: str) -> dict[str, Any]:
-    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
-
-    return {
-        "title": title,
-        "version": "1.0.0",
-        "description": description,
-        "security_schemes": {"bearer": HTTPBearer(bearerFormat="JWT", description="A Cognito access token with the peer-support/api scope.")},
-        "security": [{"bearer": []}],
-    }
 
 
 def allowed_methods(app: APIGatewayHttpResolver, path: str) -> list[str]:
@@ -157,4 +187,4 @@ def caller(app: APIGatewayHttpResolver) -> Caller:
 def request_time(app: APIGatewayHttpResolver) -> datetime:
     """When API Gateway received the request: the `now` the domain is given (the local stack can move it)."""
     epoch_ms = app.current_event.request_context.time_epoch
-    return datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)

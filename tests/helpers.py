@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from infra import cfn
@@ -12,7 +12,7 @@ from infra.lambdas import invoke
 from infra.local import apigw
 from infra.local.auth import member_sub
 
-DEFAULT_NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+DEFAULT_NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 def claims_for(email: str) -> dict[str, Any]:

@@ -72,7 +72,7 @@ def build_event(
             "accountId": "123456789012",
             "apiId": "local",
             "domainName": domain_name,
-            "domainPrefix": domain_name.split(".")[0],
+            "domainPrefix": domain_name.split(".", maxsplit=1)[0],
             "http": {
                 "method": request.method.upper(),
                 "path": path,

@@ -59,7 +59,9 @@ def required_scopes() -> list[str]:
     return sorted({s for route in cfn.http_routes() if route.scopes for s in route.scopes})
 
 
-def mint_token(state_dir: Path, email: str, *, ttl_seconds: int = 8 * 3600, scopes: list[str] | None = None, now: float | None = None) -> str:
+def mint_token(
+    state_dir: Path, email: str, *, ttl_seconds: int = 8 * 3600, scopes: list[str] | None = None, now: float | None = None
+) -> str:
     """A Cognito-shaped access token (`client_id`, `scope`, `token_use`), plus the verified email."""
     settings = JwtSettings.from_template()
     issued = int(now if now is not None else time.time())

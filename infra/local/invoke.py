@@ -17,9 +17,11 @@ def main() -> None:
     parser.add_argument("--url", default=f"http://127.0.0.1:{os.environ.get('PORT', '3000')}")
     args = parser.parse_args()
     body = json.dumps({"at": args.at} if args.at else {}).encode()
-    request = urllib.request.Request(f"{args.url}/_local/invoke/{args.function}", data=body, method="POST", headers={"content-type": "application/json"})
+    request = urllib.request.Request(
+        f"{args.url}/_local/invoke/{args.function}", data=body, method="POST", headers={"content-type": "application/json"}
+    )
     try:
-        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(request, timeout=120) as response:
             print(json.dumps(json.load(response), indent=2))
     except urllib.error.HTTPError as exc:
         print(exc.read().decode(), file=sys.stderr)

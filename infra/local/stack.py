@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 import traceback
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -44,11 +44,11 @@ def parse_instant(text: str) -> datetime:
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     if value.tzinfo is None:
         raise ValueError("give the instant with a zone, e.g. 2026-12-08T09:00:00Z")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class Clock:
@@ -60,7 +60,7 @@ class Clock:
 
     def now(self) -> datetime:
         with self._lock:
-            return self._fixed or datetime.now(timezone.utc)
+            return self._fixed or datetime.now(UTC)
 
     def set(self, instant: datetime | None) -> None:
         with self._lock:
@@ -69,7 +69,7 @@ class Clock:
     def state(self) -> dict[str, Any]:
         with self._lock:
             fixed = self._fixed
-        return {"now": iso(fixed or datetime.now(timezone.utc)), "fixed": fixed is not None}
+        return {"now": iso(fixed or datetime.now(UTC)), "fixed": fixed is not None}
 
 
 def rate_seconds(expression: str) -> int:
@@ -214,7 +214,7 @@ class LocalStack:
             for schedule in self.schedules:
                 key = (schedule.function, schedule.name)
                 period = rate_seconds(schedule.expression)
-                boundary = datetime.fromtimestamp(now.timestamp() // period * period, tz=timezone.utc)
+                boundary = datetime.fromtimestamp(now.timestamp() // period * period, tz=UTC)
                 if key not in next_run or now < next_run[key] - timedelta(seconds=period):
                     next_run[key] = boundary + timedelta(seconds=period)
                     continue
@@ -222,7 +222,7 @@ class LocalStack:
                     next_run[key] = boundary + timedelta(seconds=period)
                     try:
                         self.invoke(schedule.function, scheduled_event(schedule, boundary))
-                        self._say(f"schedule {schedule.function}/{schedule.name} ran at {iso(boundary)}")
+                        self.say(f"schedule {schedule.function}/{schedule.name} ran at {iso(boundary)}")
                     except Exception:
                         traceback.print_exc()
 
@@ -260,7 +260,7 @@ class LocalStack:
             if path == "/_local/clock" and method == "PUT":
                 body = json.loads(request.body or b"{}")
                 self.clock.set(parse_instant(str(body["now"])))
-                self._say(f"clock set to {self.clock.state()['now']}")
+                self.say(f"clock set to {self.clock.state()['now']}")
                 return _json(200, self.clock.state())
             if path == "/_local/clock" and method == "DELETE":
                 self.clock.set(None)
@@ -298,12 +298,12 @@ class LocalStack:
             messages = self.outbox()
             for msg in messages[self._outbox_seen :]:
                 if msg["channel"] == "email":
-                    self._say(f"email -> {', '.join(msg['to'])}: {msg['subject']}  ({self.base_url}/_local/outbox)")
+                    self.say(f"email -> {', '.join(msg['to'])}: {msg['subject']}  ({self.base_url}/_local/outbox)")
                 else:
-                    self._say(f"sms -> {msg['to']}: {msg['text']}")
+                    self.say(f"sms -> {msg['to']}: {msg['text']}")
             self._outbox_seen = len(messages)
 
-    def _say(self, text: str) -> None:
+    def say(self, text: str) -> None:
         if not self.quiet:
             print(f"[local] {text}", flush=True)
 
@@ -368,7 +368,7 @@ def _make_request_handler(stack: LocalStack) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(response.body)
-            stack._say(f"{self.command} {raw_path} -> {response.status} ({(time.perf_counter() - started) * 1000:.0f} ms)")
+            stack.say(f"{self.command} {raw_path} -> {response.status} ({(time.perf_counter() - started) * 1000:.0f} ms)")
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 

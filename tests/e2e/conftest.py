@@ -41,7 +41,9 @@ class Stack:
     def token(self, email: str, **kwargs: Any) -> str:
         return mint_token(self.state_dir, email, **kwargs)
 
-    def request(self, method: str, path: str, *, body: Any = None, token: str | None = None, headers: dict[str, str] | None = None) -> Reply:
+    def request(
+        self, method: str, path: str, *, body: Any = None, token: str | None = None, headers: dict[str, str] | None = None
+    ) -> Reply:
         data = None if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
         hdrs = {"content-type": "application/json", **(headers or {})}
         if token:

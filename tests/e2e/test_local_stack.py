@@ -96,5 +96,6 @@ def test_make_token_prints_the_token_alone_on_its_last_line(stack: Stack) -> Non
         check=True,
     ).stdout
     token = out.strip().splitlines()[-1]
-    assert token.count(".") == 2 and " " not in token
+    assert token.count(".") == 2
+    assert " " not in token
     assert stack.request("GET", "/members/me", token=token).status == 404

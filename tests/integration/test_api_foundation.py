@@ -58,7 +58,7 @@ def test_docs_serve_swagger_ui_without_external_resources(aws) -> None:
     assert reply.status == 200
     assert reply.headers["content-type"].startswith("text/html")
     assert b"swagger" in reply.body.lower()
-    assert b"<script src=\"http" not in reply.body
+    assert b'<script src="http' not in reply.body
 
 
 def test_unexpected_error_is_a_500_problem_without_trace_or_personal_data(aws, monkeypatch: pytest.MonkeyPatch) -> None:

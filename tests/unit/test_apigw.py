@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from infra.cfn import Route
 from infra.local import apigw
 
-NOW = datetime(2026, 3, 29, 1, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 ROUTE = Route(method="ANY", path="/{proxy+}", function="ApiFunction", scopes=("peer-support/api",), authorizer="CognitoJwt")
 
 
@@ -20,7 +20,9 @@ def request(**kwargs) -> apigw.HttpRequest:  # type: ignore[no-untyped-def]
 
 
 def test_event_carries_path_query_cookies_and_claims() -> None:
-    req = request(headers=[("Content-Type", "application/json"), ("Cookie", "a=1; b=2"), ("X-Multi", "1"), ("X-Multi", "2")], body=b'{"x":1}')
+    req = request(
+        headers=[("Content-Type", "application/json"), ("Cookie", "a=1; b=2"), ("X-Multi", "1"), ("X-Multi", "2")], body=b'{"x":1}'
+    )
     claims = {"sub": "s1", "email_verified": True, "scope": "openid peer-support/api", "exp": 1}
     event = apigw.build_event(req, ROUTE, {"proxy": "pacts/p 1/check-ins"}, claims, NOW, "127.0.0.1:3000")
 
@@ -33,7 +35,8 @@ def test_event_carries_path_query_cookies_and_claims() -> None:
     assert event["headers"]["x-multi"] == "1,2"
     assert "cookie" not in event["headers"]
     assert event["pathParameters"] == {"proxy": "pacts/p 1/check-ins"}
-    assert event["body"] == '{"x":1}' and event["isBase64Encoded"] is False
+    assert event["body"] == '{"x":1}'
+    assert event["isBase64Encoded"] is False
     jwt = event["requestContext"]["authorizer"]["jwt"]
     assert jwt["claims"] == {"sub": "s1", "email_verified": "true", "scope": "openid peer-support/api", "exp": "1"}
     assert jwt["scopes"] == ["openid", "peer-support/api"]

@@ -95,8 +95,10 @@ def test_routes_are_ordered_most_specific_first_with_their_auth(tpl: dict) -> No
     assert [r.path for r in routes] == ["/members/me", "/c/{token}", "/{proxy+}"]
     scoped, public, proxy = routes
     assert scoped.scopes == ("a/b",)
-    assert public.authorizer is None and public.scopes is None
-    assert proxy.authorizer == "Jwt" and proxy.scopes == ("default/scope",)
+    assert public.authorizer is None
+    assert public.scopes is None
+    assert proxy.authorizer == "Jwt"
+    assert proxy.scopes == ("default/scope",)
 
 
 @pytest.mark.parametrize(
