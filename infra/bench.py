@@ -57,6 +57,7 @@ def _cold_script(fn: cfn.Function) -> str:
         first_call=FIRST_CALL.get(fn.logical_id, ""),
     )
 
+
 ENV = {
     "TABLE_NAME": "bench-table",
     "EVENT_BUS_NAME": "bench-bus",
