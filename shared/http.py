@@ -7,6 +7,7 @@ the wrong method gets 405 with an `Allow` header; nothing answers with a stack t
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -15,6 +16,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.domain.errors import Conflict, DomainError, Gone, InvalidField, NotFound
 from shared.observability import logger
@@ -90,7 +92,7 @@ class ApiResolver(APIGatewayHttpResolver):
         self._docs_enabled = False
         _install_error_handlers(self)
 
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         if not self._docs_enabled and event.get("rawPath") in DOC_PATHS:
             self._enable_docs()
         return super().resolve(event, context)
