@@ -15,7 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, ResponseValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.domain.errors import Conflict, DomainError, Gone, InvalidField, NotFound
@@ -125,6 +125,12 @@ def _install_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:
         return _validation_problem(exc)
+
+    @app.exception_handler(ResponseValidationError)
+    def _bad_response(exc: ResponseValidationError) -> Response[str]:
+        # Our bug, not the caller's: a 500, logged without the (possibly personal) values.
+        logger.error("response failed validation", extra={"fields": [_field_name(e.get("loc")) for e in exc.errors()]})
+        return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "Something went wrong on our side. It has been logged; please try again.")
 
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response[str]:

@@ -1,34 +1,232 @@
-"""Member use-cases: the signed-in therapist's profile."""
+"""Member use-cases: the profile, away mode, export and erasure."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from pydantic import BaseModel
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
-from shared.domain.errors import NotFound
-from shared.models import Member
+from shared.db import cancellation_codes, connection
+from shared.domain.errors import Conflict, InvalidField, NotFound
+from shared.events import DomainEvent
+from shared.models import CheckIn, EmailClaim, Item, Member, PactView, QuietHours, TimelineEntry, member_pk, pact_pk
+from shared.pacts import Ctx, check_in_out, local_midnight, pact_out
+from shared.schemas import WEEKDAY_NAMES, AwayIn, ExportOut, MemberOut, Notifications, ProfileIn
+from shared.schemas import QuietHours as QuietHoursIn
+
+FORMER_MEMBER = "A former member"
 
 
-class MemberOut(BaseModel):
-    id: str
-    display_name: str
-    email: str
-    time_zone: str
-    created_at: datetime
-    updated_at: datetime
+def _load(sub: str) -> Member:
+    try:
+        return Member.get(*Member.key(sub))
+    except DoesNotExist:
+        raise NotFound("You have no profile yet: create it with PUT /members/me.") from None
+
+
+def member_out(sub: str, m: Member) -> MemberOut:
+    return MemberOut(
+        id=sub,
+        display_name=m.display_name,
+        email=m.email,
+        phone=m.phone,
+        time_zone=m.time_zone,
+        specialties=sorted(m.specialties or []),
+        modalities=sorted(m.modalities or []),
+        region=m.region_name,
+        in_directory=m.in_directory,
+        notifications=Notifications(
+            channels=sorted(m.channels or ["email"]),  # type: ignore[arg-type]
+            nudge_hour=int(m.nudge_hour),
+            quiet_days=[WEEKDAY_NAMES[int(d)] for d in m.quiet_days or []],
+            quiet_hours=[
+                QuietHoursIn(weekday=WEEKDAY_NAMES[int(q.weekday)], start=q.start, end=q.end)
+                for q in m.quiet_hours or []  # type: ignore[attr-defined]
+            ],
+        ),
+        away_until=m.away_until,
+        created_at=m.created_at,
+        updated_at=m.updated_at,
+    )
 
 
 def get_profile(sub: str) -> MemberOut:
+    return member_out(sub, _load(sub))
+
+
+def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: ProfileIn) -> MemberOut:
+    """Create or replace the profile. The email is the sign-in's verified email, never the body's."""
+    if not email or not email_verified:
+        raise InvalidField("email", "your sign-in carries no verified email address")
     try:
-        member = Member.get(*Member.key(sub))
-    except Member.DoesNotExist:
-        raise NotFound("You have no profile yet: create it with PUT /members/me.") from None
-    return MemberOut(
-        id=sub,
-        display_name=member.display_name,
-        email=member.email,
-        time_zone=member.time_zone,
-        created_at=member.created_at,
-        updated_at=member.updated_at,
+        member = Member.get(*Member.key(ctx.sub))
+        old_email: str | None = member.email
+    except DoesNotExist:
+        member = Member(*Member.key(ctx.sub), created_at=ctx.now)
+        old_email = None
+    member.display_name = body.display_name
+    member.email = email
+    member.phone = body.phone
+    member.time_zone = body.time_zone
+    member.specialties = set(body.specialties) or None
+    member.modalities = set(body.modalities) or None
+    member.region_name = body.region
+    member.in_directory = body.in_directory
+    member.channels = set(body.notifications.channels) or None
+    member.nudge_hour = body.notifications.nudge_hour
+    member.quiet_days = [WEEKDAY_NAMES.index(d) for d in body.notifications.quiet_days] or None
+    member.quiet_hours = [
+        QuietHours(weekday=WEEKDAY_NAMES.index(q.weekday), start=q.start, end=q.end) for q in body.notifications.quiet_hours
+    ] or None
+    member.updated_at = ctx.now
+    claim = EmailClaim(*EmailClaim.key(email), sub=ctx.sub, display_name=body.display_name)
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(member)
+            tx.save(claim, condition=EmailClaim.pk.does_not_exist() | (EmailClaim.sub == ctx.sub))
+            if old_email and old_email != email:
+                tx.delete(EmailClaim(*EmailClaim.key(old_email)), condition=EmailClaim.sub == ctx.sub)
+    except TransactWriteError as err:
+        codes = cancellation_codes(err)  # deletes come first, then the profile, then the claim
+        if codes and codes[-1] == "ConditionalCheckFailed":
+            raise Conflict("This email address belongs to another member's profile.") from err
+        if set(codes) & {"ConditionalCheckFailed", "TransactionConflict"}:
+            raise Conflict("Your profile changed at the same moment elsewhere; please try again.") from err
+        raise
+    ctx.events.publish([DomainEvent("MemberProfileUpdated", {"member_id": ctx.sub, "created": old_email is None})], ctx.now)
+    return member_out(ctx.sub, member)
+
+
+# ------------------------------------------------------------------ away mode
+
+
+def set_away(ctx: Ctx, body: AwayIn) -> MemberOut:
+    """Pause every pact of the member (on both parties' views) until a date; it all resumes by itself then."""
+    member = _load(ctx.sub)
+    until = local_midnight(body.until, member.time_zone)
+    if until <= ctx.now:
+        raise InvalidField("until", "must be a date after today")
+    if until > ctx.now + timedelta(days=366):
+        raise InvalidField("until", "can be at most a year ahead")
+    views = [v for v in PactView.gsi1.query(member_pk(ctx.sub), PactView.gsi1sk.startswith("PACT#")) if isinstance(v, PactView)]
+    _pause_everywhere(ctx, member, views, until, lambda v: max(filter(None, [v.paused_until, until])))
+    member.away_until = until
+    ctx.events.publish(
+        [DomainEvent("MemberWentAway", {"member_id": ctx.sub, "until": until.isoformat(), "pact_ids": [v.pact_id for v in views]})],
+        ctx.now,
     )
+    return member_out(ctx.sub, member)
+
+
+def clear_away(ctx: Ctx) -> MemberOut:
+    """Back early: lift the pauses that away mode set (a pact paused on its own stays paused)."""
+    member = _load(ctx.sub)
+    if member.away_until is None:
+        return member_out(ctx.sub, member)
+    away = member.away_until
+    views = [v for v in PactView.gsi1.query(member_pk(ctx.sub), PactView.gsi1sk.startswith("PACT#")) if isinstance(v, PactView)]
+    _pause_everywhere(ctx, member, [v for v in views if v.paused_until == away], None, lambda _: None)
+    member.away_until = None
+    ctx.events.publish([DomainEvent("MemberBack", {"member_id": ctx.sub})], ctx.now)
+    return member_out(ctx.sub, member)
+
+
+def _pause_everywhere(ctx: Ctx, member: Member, views: list[PactView], away_until: datetime | None, pause: Any) -> None:
+    """One transaction: the profile, the member's views, and their colleagues' views of the same pacts."""
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.update(
+                member,
+                actions=[Member.away_until.set(away_until) if away_until else Member.away_until.remove(), Member.updated_at.set(ctx.now)],
+            )
+            for view in views:
+                until = pause(view)
+                action = PactView.paused_until.set(until) if until else PactView.paused_until.remove()
+                tx.update(view, actions=[action, PactView.updated_at.set(ctx.now)])
+                if view.colleague_sub:
+                    # Their view's version is not known here: bump it blindly, so a concurrent writer retries.
+                    theirs = PactView(*PactView.key(view.pact_id, view.colleague_sub), version=0)
+                    tx.update(theirs, actions=[action, PactView.updated_at.set(ctx.now)], condition=PactView.pk.exists(), add_version_condition=False)
+    except TransactWriteError as err:
+        if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+            raise Conflict("Your pacts changed at the same moment elsewhere; please try again.") from err
+        raise
+
+
+# ------------------------------------------------------------------ export and erasure
+
+
+def export(ctx: Ctx) -> ExportOut:
+    """Everything the member owns: the profile, their pacts, their check-ins with their own notes.
+
+    Cost grows with the member's own data (paged queries of their partition and of
+    their pacts), never with the table.
+    """
+    try:
+        profile: MemberOut | None = member_out(ctx.sub, Member.get(*Member.key(ctx.sub)))
+    except DoesNotExist:
+        profile = None
+    pacts = [pact_out(v, ctx.now) for v in PactView.gsi1.query(member_pk(ctx.sub), PactView.gsi1sk.startswith("PACT#")) if isinstance(v, PactView)]
+    check_ins = [
+        check_in_out(t, ctx.sub)
+        for t in TimelineEntry.query(member_pk(ctx.sub), TimelineEntry.sk.startswith("CHECKIN#"), scan_index_forward=False)
+        if isinstance(t, TimelineEntry)
+    ]
+    return ExportOut(exported_at=ctx.now, profile=profile, pacts=pacts, check_ins=check_ins)
+
+
+def erase(ctx: Ctx) -> None:
+    """Erase the member and everything they own, without touching what a colleague recorded.
+
+    A colleague who shares a pact keeps it, one-sided, with its history; the erased
+    member's name, email and phone leave their view, and the check-ins the erased member
+    recorded there stay as facts ("we talked") with no author and no note.
+    """
+    try:
+        away_until = Member.get(*Member.key(ctx.sub)).away_until
+    except DoesNotExist:
+        away_until = None
+    views = [v for v in PactView.gsi1.query(member_pk(ctx.sub), PactView.gsi1sk.startswith("PACT#")) if isinstance(v, PactView)]
+    for view in views:
+        remaining = view.colleague_sub is not None and _exists(view.pact_id, view.colleague_sub)
+        if remaining:
+            assert view.colleague_sub is not None
+            theirs = PactView(*PactView.key(view.pact_id, view.colleague_sub), version=0)
+            # A pause that only the erased member's away mode set goes with them.
+            lift = [PactView.paused_until.remove()] if away_until is not None and view.paused_until == away_until else []
+            theirs.update(
+                actions=[
+                    *lift,
+                    PactView.colleague_sub.remove(),
+                    PactView.colleague_email.remove(),
+                    PactView.colleague_phone.remove(),
+                    PactView.colleague_name.set(FORMER_MEMBER),
+                    PactView.mutual.set(False),
+                    PactView.updated_at.set(ctx.now),
+                ],
+                condition=PactView.pk.exists(),
+                add_version_condition=False,
+            )
+            for check_in in CheckIn.query(pact_pk(view.pact_id), CheckIn.sk.startswith("CHECKIN#"), filter_condition=CheckIn.author_sub == ctx.sub):
+                check_in.update(actions=[CheckIn.author_sub.remove(), CheckIn.note.remove()])
+        else:
+            with Item.batch_write() as batch:
+                for item in Item.query(pact_pk(view.pact_id), Item.sk.startswith("CHECKIN#")):
+                    batch.delete(item)
+        view.delete(add_version_condition=False)
+    with Item.batch_write() as batch:
+        for item in Item.query(member_pk(ctx.sub)):
+            if isinstance(item, Member):
+                batch.delete(EmailClaim(*EmailClaim.key(item.email)))
+            batch.delete(item)
+    ctx.events.publish([DomainEvent("MemberErased", {"member_id": ctx.sub, "pact_ids": [v.pact_id for v in views]})], ctx.now)
+
+
+def _exists(pact_id: str, sub: str) -> bool:
+    try:
+        PactView.get(*PactView.key(pact_id, sub), attributes_to_get=["pk"])
+    except DoesNotExist:
+        return False
+    return True

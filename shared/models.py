@@ -9,6 +9,16 @@ paged query. Key layout (see docs/data-model.md):
 | ------------- | ---------------- | ----------------------- | -------------------------------- |
 | member        | MEMBER#<sub>     | PROFILE                 | gsi2: directory (later)          |
 | email claim   | EMAIL#<email>    | EMAIL                   |                                  |
+| pact view     | PACT#<id>        | MEMBER#<sub>            | gsi1: MEMBER#<sub> / PACT#<created>#<id>; nudge_due, sms_due (sparse) |
+| check-in      | PACT#<id>        | CHECKIN#<minute>        |                                  |
+| timeline copy | MEMBER#<sub>     | CHECKIN#<minute>#<pact> |                                  |
+| idempotency   | MEMBER#<sub>     | IDEMPOTENCY#<key>       | TTL                              |
+
+A pact is its party views: one item per party, side by side in the pact's partition,
+each a full copy of the shared terms plus that party's own state (role, invitation,
+and later their nudge schedule in their own zone). Every change to a pact writes the
+views together in one transaction, conditioned on each view's version; the sweeps
+then read one item per nudge, and a party's list of pacts is one query on gsi1.
 
 Keys and index names here must match template.yaml; a test compares them.
 """
@@ -136,3 +146,86 @@ class Member(Item, discriminator="member"):
     @staticmethod
     def key(sub: str) -> tuple[str, str]:
         return member_pk(sub), "PROFILE"
+
+
+class EmailClaim(Item, discriminator="email_claim"):
+    """Which member holds a (verified) email: how an invitation finds an existing member by email."""
+
+    sub = UnicodeAttribute()
+    display_name = UnicodeAttribute()
+
+    @staticmethod
+    def key(email: str) -> tuple[str, str]:
+        return f"EMAIL#{email.lower()}", "EMAIL"
+
+
+def pact_pk(pact_id: str) -> str:
+    return f"PACT#{pact_id}"
+
+
+class PactView(Item, discriminator="pact_view"):
+    """One party's view of a pact: the shared terms (kept equal on both views) and their own state."""
+
+    pact_id = UnicodeAttribute()
+    member_sub = UnicodeAttribute()
+    role = UnicodeAttribute()  # owner | colleague
+    state = UnicodeAttribute()  # active | invited
+    mutual = BooleanAttribute(default=False)  # both parties are members and the colleague accepted
+    # Who this party meets: another member (colleague_sub) or an outside colleague (name/email/phone).
+    colleague_sub = UnicodeAttribute(null=True)
+    colleague_name = UnicodeAttribute()
+    colleague_email = UnicodeAttribute(null=True)
+    colleague_phone = UnicodeAttribute(null=True)
+    # The shared terms.
+    rrule = UnicodeAttribute()
+    time_zone = UnicodeAttribute()  # the owner's zone: the zone the slot is agreed in
+    starts_at = UTCDateTimeAttribute()
+    mode = UnicodeAttribute()
+    time_limit_minutes = NumberAttribute()
+    grace_days = NumberAttribute()
+    last_check_in_at = UTCDateTimeAttribute(null=True)
+    next_due_at = UTCDateTimeAttribute()
+    paused_until = UTCDateTimeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+    @staticmethod
+    def key(pact_id: str, sub: str) -> tuple[str, str]:
+        return pact_pk(pact_id), member_pk(sub)
+
+
+class CheckIn(Item, discriminator="check_in"):
+    """A check-in as the pact keeps it. One per pact and minute: a repeat of the same call is the same item."""
+
+    check_in_id = UnicodeAttribute()
+    pact_id = UnicodeAttribute()
+    author_sub = UnicodeAttribute(null=True)  # None once the author erased their account
+    occurred_at = UTCDateTimeAttribute()
+    mode = UnicodeAttribute()
+    duration_minutes = NumberAttribute()
+    note = UnicodeAttribute(null=True)  # private: only ever shown back to author_sub
+    source = UnicodeAttribute(default="api")
+    recorded_at = UTCDateTimeAttribute()
+
+
+class TimelineEntry(Item, discriminator="timeline"):
+    """A party's copy of a check-in in their own partition: "my check-ins, newest first" is one query."""
+
+    check_in_id = UnicodeAttribute()
+    pact_id = UnicodeAttribute()
+    author_sub = UnicodeAttribute(null=True)
+    occurred_at = UTCDateTimeAttribute()
+    mode = UnicodeAttribute()
+    duration_minutes = NumberAttribute()
+    note = UnicodeAttribute(null=True)  # only on the author's own copy
+    source = UnicodeAttribute(default="api")
+    recorded_at = UTCDateTimeAttribute()
+
+
+class IdempotencyRecord(Item, discriminator="idempotency"):
+    """The response to a request made with an Idempotency-Key, kept a day, written with the change itself."""
+
+    request_hash = UnicodeAttribute()
+    status = NumberAttribute()
+    response = UnicodeAttribute()

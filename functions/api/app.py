@@ -2,24 +2,148 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.http import caller, create_resolver
-from shared.members import MemberOut, get_profile
+from shared import members, pacts
+from shared.aws import client
+from shared.events import EventPublisher
+from shared.http import caller, create_resolver, request_time
 from shared.observability import logger
+from shared.schemas import AwayIn, CheckInIn, CheckInOut, ExportOut, MemberOut, PactIn, PactOut, PactPatch, Page, PauseIn, ProfileIn
+from shared.settings import get_settings
 
 app = create_resolver(
     title="Peer support API",
-    description="Check-in pacts between colleagues, check-ins, and kind nudges when contact lapses.",
+    description=(
+        "Regular check-ins between colleagues (pacts), the check-ins themselves, and the profile they hang on. "
+        "Errors are RFC 9457 problem details. Every route needs a Cognito access token with the peer-support/api scope."
+    ),
 )
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Items per page.")]
+Cursor = Annotated[str | None, Query(max_length=2000, description="The `next` value of the previous page.")]
+
+
+@cache
+def _publisher() -> EventPublisher:
+    return EventPublisher(lambda: client("events"), get_settings().event_bus_name)
+
+
+def ctx() -> pacts.Ctx:
+    return pacts.Ctx(sub=caller(app).sub, now=request_time(app), events=_publisher())
+
+
+def created(body: Any, location: str) -> Response[Any]:
+    return Response(status_code=201, content_type="application/json", body=body, headers={"Location": location})
+
+
+# ------------------------------------------------------------------ members
 
 
 @app.get("/members/me", summary="Your profile", tags=["members"])
 def get_me() -> MemberOut:
-    return get_profile(caller(app).sub)
+    return members.get_profile(caller(app).sub)
+
+
+@app.put("/members/me", summary="Create or replace your profile", tags=["members"])
+def put_me(body: ProfileIn) -> MemberOut:
+    who = caller(app)
+    return members.put_profile(ctx(), who.email, who.email_verified, body)
+
+
+@app.delete("/members/me", summary="Erase your account and everything you own", tags=["members"])
+def delete_me() -> Response[str]:
+    members.erase(ctx())
+    return Response(status_code=204, body="")
+
+
+@app.get("/members/me/export", summary="Everything you own, as JSON", tags=["members"])
+def export_me() -> ExportOut:
+    return members.export(ctx())
+
+
+@app.put("/members/me/away", summary="Away until a date: pauses all your pacts and nudges", tags=["members"])
+def away(body: AwayIn) -> MemberOut:
+    return members.set_away(ctx(), body)
+
+
+@app.delete("/members/me/away", summary="Back early: resume what away mode paused", tags=["members"])
+def back() -> MemberOut:
+    return members.clear_away(ctx())
+
+
+# ------------------------------------------------------------------ pacts
+
+
+@app.post("/pacts", summary="Agree a regular check-in with a colleague", tags=["pacts"], status_code=201)
+def create_pact(body: PactIn) -> Response[PactOut]:
+    pact = pacts.create_pact(ctx(), body)
+    return created(pact, f"/pacts/{pact.id}")
+
+
+@app.get("/pacts", summary="Your pacts, each with its status and next due time", tags=["pacts"])
+def list_pacts(limit: Limit = 20, next: Cursor = None) -> Page[PactOut]:  # noqa: A002 - the query parameter's name
+    return pacts.list_pacts(ctx(), limit, next)
+
+
+@app.get("/pacts/<pact_id>", summary="One pact", tags=["pacts"])
+def get_pact(pact_id: str) -> PactOut:
+    return pacts.get_pact(ctx(), pact_id)
+
+
+@app.patch("/pacts/<pact_id>", summary="Change the rhythm, mode, time limit or grace period", tags=["pacts"])
+def patch_pact(pact_id: str, body: PactPatch) -> PactOut:
+    return pacts.update_pact(ctx(), pact_id, body)
+
+
+@app.delete("/pacts/<pact_id>", summary="Leave a pact (a colleague who stays keeps it)", tags=["pacts"])
+def delete_pact(pact_id: str) -> Response[str]:
+    pacts.delete_pact(ctx(), pact_id)
+    return Response(status_code=204, body="")
+
+
+@app.post("/pacts/<pact_id>/accept", summary="Accept an invitation to a pact", tags=["pacts"])
+def accept_pact(pact_id: str) -> PactOut:
+    return pacts.accept_pact(ctx(), pact_id)
+
+
+@app.post("/pacts/<pact_id>/pause", summary="Pause until a date (holidays, leave)", tags=["pacts"])
+def pause_pact(pact_id: str, body: PauseIn) -> PactOut:
+    return pacts.pause_pact(ctx(), pact_id, body)
+
+
+@app.post("/pacts/<pact_id>/resume", summary="Resume a paused pact now", tags=["pacts"])
+def resume_pact(pact_id: str) -> PactOut:
+    return pacts.resume_pact(ctx(), pact_id)
+
+
+# ------------------------------------------------------------------ check-ins
+
+
+@app.post("/pacts/<pact_id>/check-ins", summary="Record that you talked", tags=["check-ins"], status_code=201)
+def record_check_in(pact_id: str, body: CheckInIn) -> Response[CheckInOut]:
+    key = app.current_event.headers.get("idempotency-key")
+    recorded = pacts.record_check_in(ctx(), pact_id, body, idempotency_key=key)
+    response = created(recorded.check_in, f"/pacts/{pact_id}/check-ins")
+    if recorded.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@app.get("/pacts/<pact_id>/check-ins", summary="A pact's check-ins, newest first", tags=["check-ins"])
+def list_pact_check_ins(pact_id: str, limit: Limit = 20, next: Cursor = None) -> Page[CheckInOut]:  # noqa: A002
+    return pacts.list_pact_check_ins(ctx(), pact_id, limit, next)
+
+
+@app.get("/check-ins", summary="All your check-ins, newest first", tags=["check-ins"])
+def list_my_check_ins(limit: Limit = 20, next: Cursor = None) -> Page[CheckInOut]:  # noqa: A002
+    return pacts.list_my_check_ins(ctx(), limit, next)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

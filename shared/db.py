@@ -1,0 +1,54 @@
+"""Small helpers over PynamoDB: one connection for transactions, cursors, and transaction outcomes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from functools import cache
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+
+from shared.domain.errors import InvalidField
+from shared.models import Item
+
+MAX_TRANSACTION_ATTEMPTS = 3
+
+
+@cache
+def connection() -> Connection:
+    """The models' own connection (one botocore client per process), for TransactWrite."""
+    return Item._get_connection().connection  # noqa: SLF001 - PynamoDB's documented way to share it
+
+
+def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
+    if not last_evaluated_key:
+        return None
+    raw = json.dumps(last_evaluated_key, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str | None, *, key_attribute: str, key_value: str) -> dict[str, Any] | None:
+    """The ExclusiveStartKey a cursor stands for; it must belong to the partition being read."""
+    if not token:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if not isinstance(data, dict) or data.get(key_attribute, {}).get("S") != key_value:
+            raise ValueError
+    except (ValueError, binascii.Error, UnicodeDecodeError, AttributeError):
+        raise InvalidField("next", "this cursor is not one this list gave out") from None
+    return data
+
+
+def cancellation_codes(error: TransactWriteError) -> list[str | None]:
+    return [reason.code if reason else None for reason in error.cancellation_reasons]
+
+
+def cancelled_item(error: TransactWriteError, index: int) -> dict[str, Any] | None:
+    reasons = error.cancellation_reasons
+    if index < len(reasons) and reasons[index] is not None and reasons[index].code == "ConditionalCheckFailed":  # type: ignore[union-attr]
+        return reasons[index].raw_item  # type: ignore[union-attr]
+    return None

@@ -1,0 +1,540 @@
+"""Pact and check-in use-cases. Each takes the caller, `now` and the event publisher; none reads the clock.
+
+DynamoDB budget per request (a transaction counts as one call): at most three, no Scan.
+Reading a pact is one query of its partition (both party views come back together, and
+the caller not being among them is a plain 404); changing it is one transaction that
+writes every view, conditioned on the versions just read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from shared.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, cancelled_item, connection, decode_cursor, encode_cursor
+from shared.domain import rhythm
+from shared.domain.errors import Conflict, InvalidField, NotFound
+from shared.events import DomainEvent, EventPublisher
+from shared.models import CheckIn, EmailClaim, IdempotencyRecord, Item, Member, PactView, TimelineEntry, member_pk, pact_pk
+from shared.schemas import (
+    WEEKDAY_CODES,
+    CheckInIn,
+    CheckInOut,
+    ColleagueOut,
+    PactIn,
+    PactOut,
+    PactPatch,
+    Page,
+    PauseIn,
+    RhythmIn,
+    RhythmOut,
+)
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """Who is asking, when, and where events go: everything a use-case needs from outside."""
+
+    sub: str
+    now: datetime
+    events: EventPublisher
+
+
+class _Retry(Exception):
+    """A view changed between read and write: read again and redo."""
+
+
+def _with_retries(operation: Callable[[], T]) -> T:
+    for attempt in range(MAX_TRANSACTION_ATTEMPTS):
+        try:
+            return operation()
+        except _Retry:
+            if attempt == MAX_TRANSACTION_ATTEMPTS - 1:
+                raise Conflict("The pact was changed by someone else at the same moment; please try again.") from None
+    raise AssertionError("unreachable")
+
+
+# ------------------------------------------------------------------ reading
+
+
+def rule_for(body: RhythmIn) -> str:
+    if body.every_days is not None:
+        return rhythm.every_days(body.every_days)
+    assert body.weekday is not None and body.time is not None
+    hour, minute = (int(x) for x in body.time.split(":"))
+    return rhythm.weekly(rhythm.Slot(WEEKDAY_CODES[body.weekday], hour, minute, body.every_weeks))
+
+
+def rhythm_of(view: PactView) -> rhythm.Rhythm:
+    return rhythm.Rhythm(view.rrule, view.time_zone, view.starts_at)
+
+
+def pact_out(view: PactView, now: datetime) -> PactOut:
+    state = rhythm.status(now=now, next_due=view.next_due_at, grace=timedelta(days=view.grace_days), paused_until=view.paused_until)
+    return PactOut(
+        id=view.pact_id,
+        role=view.role,  # type: ignore[arg-type]
+        state=view.state,  # type: ignore[arg-type]
+        mutual=view.mutual,
+        colleague=ColleagueOut(
+            member_id=view.colleague_sub,
+            name=view.colleague_name,
+            email=view.colleague_email,
+            phone=view.colleague_phone,
+        ),
+        rhythm=RhythmOut(rrule=view.rrule, description=rhythm.describe(view.rrule), time_zone=view.time_zone),
+        mode=view.mode,  # type: ignore[arg-type]
+        time_limit_minutes=int(view.time_limit_minutes),
+        grace_days=int(view.grace_days),
+        starts_at=view.starts_at,
+        last_check_in_at=view.last_check_in_at,
+        next_due_at=view.next_due_at,
+        status=state.value,
+        paused_until=view.paused_until if state is rhythm.Status.PAUSED else None,
+        created_at=view.created_at,
+        updated_at=view.updated_at,
+    )
+
+
+def _views(pact_id: str) -> dict[str, PactView]:
+    """Both party views of a pact, by member: one query, strongly consistent."""
+    if not pact_id.startswith("p_") or len(pact_id) > 40:
+        return {}
+    return {
+        v.member_sub: v
+        for v in PactView.query(pact_pk(pact_id), PactView.sk.startswith("MEMBER#"), consistent_read=True)
+        if isinstance(v, PactView)
+    }
+
+
+def _my_views(ctx: Ctx, pact_id: str) -> tuple[PactView, PactView | None]:
+    views = _views(pact_id)
+    mine = views.pop(ctx.sub, None)
+    if mine is None:
+        raise NotFound(f"You have no pact {pact_id}.")
+    return mine, next(iter(views.values()), None)
+
+
+def get_pact(ctx: Ctx, pact_id: str) -> PactOut:
+    try:
+        view = PactView.get(*PactView.key(pact_id, ctx.sub))
+    except DoesNotExist:
+        raise NotFound(f"You have no pact {pact_id}.") from None
+    return pact_out(view, ctx.now)
+
+
+def list_pacts(ctx: Ctx, limit: int, cursor: str | None) -> Page[PactOut]:
+    start = decode_cursor(cursor, key_attribute="gsi1pk", key_value=member_pk(ctx.sub))
+    results = PactView.gsi1.query(
+        member_pk(ctx.sub),
+        PactView.gsi1sk.startswith("PACT#"),
+        scan_index_forward=False,
+        limit=limit,
+        page_size=limit,
+        last_evaluated_key=start,
+    )
+    items = [pact_out(v, ctx.now) for v in results if isinstance(v, PactView)]
+    return Page[PactOut](items=items, next=encode_cursor(results.last_evaluated_key))
+
+
+# ------------------------------------------------------------------ creating and changing pacts
+
+
+def _new_pact_id() -> str:
+    return "p_" + secrets.token_urlsafe(12)
+
+
+def create_pact(ctx: Ctx, body: PactIn) -> PactOut:
+    try:
+        me = Member.get(*Member.key(ctx.sub))
+    except DoesNotExist:
+        raise Conflict("Create your profile first: PUT /members/me.") from None
+    colleague_sub: str | None = None
+    name = body.colleague.name
+    if body.colleague.email:
+        if body.colleague.email == me.email:
+            raise InvalidField("colleague.email", "that is your own address; a pact is with a colleague")
+        try:
+            claim = EmailClaim.get(*EmailClaim.key(body.colleague.email))
+            colleague_sub, name = claim.sub, name or claim.display_name
+        except DoesNotExist:
+            pass
+    if not name:
+        raise InvalidField("colleague.name", "give the name of a colleague who is not a member yet")
+    starts = (body.starts_at or ctx.now).astimezone(UTC)
+    if starts > ctx.now + timedelta(days=366) or starts < ctx.now - timedelta(days=5 * 366):
+        raise InvalidField("starts_at", "must be within a year from now (or up to five years back)")
+    rule = rule_for(body.rhythm)
+    next_due = rhythm.Rhythm(rule, me.time_zone, starts).next_due(None)
+    pact_id = _new_pact_id()
+    terms: dict[str, Any] = {
+        "pact_id": pact_id,
+        "rrule": rule,
+        "time_zone": me.time_zone,
+        "starts_at": starts,
+        "mode": body.mode,
+        "time_limit_minutes": body.time_limit_minutes,
+        "grace_days": body.grace_days,
+        "next_due_at": next_due,
+        "created_at": ctx.now,
+        "updated_at": ctx.now,
+    }
+    mine = PactView(
+        *PactView.key(pact_id, ctx.sub),
+        member_sub=ctx.sub,
+        role="owner",
+        state="active",
+        colleague_sub=colleague_sub,
+        colleague_name=name,
+        colleague_email=body.colleague.email,
+        colleague_phone=body.colleague.phone,
+        gsi1pk=member_pk(ctx.sub),
+        gsi1sk=f"PACT#{ctx.now.isoformat()}#{pact_id}",
+        **terms,
+    )
+    views = [mine]
+    if colleague_sub:
+        views.append(
+            PactView(
+                *PactView.key(pact_id, colleague_sub),
+                member_sub=colleague_sub,
+                role="colleague",
+                state="invited",
+                colleague_sub=ctx.sub,
+                colleague_name=me.display_name,
+                colleague_email=me.email,
+                colleague_phone=None,
+                gsi1pk=member_pk(colleague_sub),
+                gsi1sk=f"PACT#{ctx.now.isoformat()}#{pact_id}",
+                **terms,
+            )
+        )
+    with TransactWrite(connection=connection()) as tx:
+        for view in views:
+            tx.save(view, condition=PactView.pk.does_not_exist())
+    events = [DomainEvent("PactCreated", {"pact_id": pact_id, "owner_id": ctx.sub, "colleague_id": colleague_sub, "rrule": rule})]
+    if colleague_sub:
+        events.append(DomainEvent("PactInvitationSent", {"pact_id": pact_id, "owner_id": ctx.sub, "colleague_id": colleague_sub}))
+    ctx.events.publish(events, ctx.now)
+    return pact_out(mine, ctx.now)
+
+
+def _write_views(views: list[PactView], changes: Callable[[PactView], list[Any]]) -> None:
+    """Apply the same change to every view of a pact in one transaction; a stale version means retry."""
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            for view in views:
+                tx.update(view, actions=changes(view))
+    except TransactWriteError as err:
+        if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+            raise _Retry from err
+        raise
+
+
+def update_pact(ctx: Ctx, pact_id: str, body: PactPatch) -> PactOut:
+    def attempt() -> PactOut:
+        mine, theirs = _my_views(ctx, pact_id)
+        rule = rule_for(body.rhythm) if body.rhythm else mine.rrule
+        values: dict[str, Any] = {
+            "rrule": rule,
+            "mode": body.mode or mine.mode,
+            "time_limit_minutes": body.time_limit_minutes or mine.time_limit_minutes,
+            "grace_days": mine.grace_days if body.grace_days is None else body.grace_days,
+            "next_due_at": rhythm.Rhythm(rule, mine.time_zone, mine.starts_at).next_due(mine.last_check_in_at),
+            "updated_at": ctx.now,
+        }
+        views = [mine] if theirs is None else [mine, theirs]
+
+        def changes(view: PactView) -> list[Any]:
+            actions = [getattr(PactView, k).set(v) for k, v in values.items()]
+            if body.colleague_name and view is mine:
+                actions.append(PactView.colleague_name.set(body.colleague_name))
+            return actions
+
+        _write_views(views, changes)
+        for key, value in values.items():
+            setattr(mine, key, value)
+        if body.colleague_name:
+            mine.colleague_name = body.colleague_name
+        return pact_out(mine, ctx.now)
+
+    result = _with_retries(attempt)
+    ctx.events.publish([DomainEvent("PactUpdated", {"pact_id": pact_id, "member_id": ctx.sub})], ctx.now)
+    return result
+
+
+def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
+    def attempt() -> PactOut:
+        mine, theirs = _my_views(ctx, pact_id)
+        if mine.role != "colleague" or mine.state != "invited":
+            raise Conflict("There is no open invitation to accept on this pact.")
+        views = [mine] if theirs is None else [mine, theirs]
+
+        def changes(view: PactView) -> list[Any]:
+            actions = [PactView.mutual.set(theirs is not None), PactView.updated_at.set(ctx.now)]
+            return [*actions, PactView.state.set("active")] if view is mine else actions
+
+        _write_views(views, changes)
+        mine.state, mine.mutual, mine.updated_at = "active", theirs is not None, ctx.now
+        return pact_out(mine, ctx.now)
+
+    result = _with_retries(attempt)
+    ctx.events.publish([DomainEvent("PactAccepted", {"pact_id": pact_id, "member_id": ctx.sub})], ctx.now)
+    return result
+
+
+def local_midnight(day: Any, zone: str) -> datetime:
+    return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(UTC)
+
+
+def pause_pact(ctx: Ctx, pact_id: str, body: PauseIn) -> PactOut:
+    try:
+        zone = Member.get(*Member.key(ctx.sub)).time_zone
+    except DoesNotExist:
+        zone = "UTC"
+    until = local_midnight(body.until, zone)
+    if until <= ctx.now:
+        raise InvalidField("until", "must be a date after today")
+    if until > ctx.now + timedelta(days=366):
+        raise InvalidField("until", "can be at most a year ahead")
+    return _set_pause(ctx, pact_id, until, "PactPaused")
+
+
+def resume_pact(ctx: Ctx, pact_id: str) -> PactOut:
+    return _set_pause(ctx, pact_id, None, "PactResumed")
+
+
+def _set_pause(ctx: Ctx, pact_id: str, until: datetime | None, event: str) -> PactOut:
+    def attempt() -> PactOut:
+        mine, theirs = _my_views(ctx, pact_id)
+        views = [mine] if theirs is None else [mine, theirs]
+        action = PactView.paused_until.set(until) if until else PactView.paused_until.remove()
+        _write_views(views, lambda _: [action, PactView.updated_at.set(ctx.now)])
+        mine.paused_until, mine.updated_at = until, ctx.now
+        return pact_out(mine, ctx.now)
+
+    result = _with_retries(attempt)
+    detail: dict[str, Any] = {"pact_id": pact_id, "member_id": ctx.sub}
+    if until:
+        detail["until"] = until.isoformat()
+    ctx.events.publish([DomainEvent(event, detail)], ctx.now)
+    return result
+
+
+def delete_pact(ctx: Ctx, pact_id: str) -> None:
+    """The caller leaves the pact. A colleague who stays keeps it (one-sided) with all its history."""
+
+    def attempt() -> bool:
+        mine, theirs = _my_views(ctx, pact_id)
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.delete(mine)
+                if theirs is not None:
+                    tx.update(
+                        theirs,
+                        actions=[PactView.colleague_sub.remove(), PactView.mutual.set(False), PactView.updated_at.set(ctx.now)],
+                    )
+        except TransactWriteError as err:
+            if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+                raise _Retry from err
+            raise
+        return theirs is None
+
+    last_party = _with_retries(attempt)
+    _delete_my_timeline(ctx.sub, pact_id)
+    if last_party:
+        _delete_partition_items(pact_pk(pact_id), "CHECKIN#")
+    ctx.events.publish([DomainEvent("PactDeleted", {"pact_id": pact_id, "member_id": ctx.sub})], ctx.now)
+
+
+def _delete_my_timeline(sub: str, pact_id: str) -> None:
+    """The caller's copies of a pact's check-ins (a query of their own partition, filtered to the pact)."""
+    entries = TimelineEntry.query(member_pk(sub), TimelineEntry.sk.startswith("CHECKIN#"), filter_condition=TimelineEntry.pact_id == pact_id)
+    with TimelineEntry.batch_write() as batch:
+        for entry in entries:
+            batch.delete(entry)
+
+
+def _delete_partition_items(pk: str, prefix: str) -> None:
+    with Item.batch_write() as batch:
+        for item in Item.query(pk, Item.sk.startswith(prefix)):
+            batch.delete(item)
+
+
+# ------------------------------------------------------------------ check-ins
+
+
+def check_in_out(item: CheckIn | TimelineEntry, sub: str) -> CheckInOut:
+    mine = item.author_sub == sub
+    return CheckInOut(
+        id=item.check_in_id,
+        pact_id=item.pact_id,
+        occurred_at=item.occurred_at,
+        mode=item.mode,  # type: ignore[arg-type]
+        duration_minutes=int(item.duration_minutes),
+        recorded_by_me=mine,
+        note=item.note if mine else None,
+        source=item.source,
+        recorded_at=item.recorded_at,
+    )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    check_in: CheckInOut
+    replayed: bool
+
+
+def _request_hash(pact_id: str, body: CheckInIn) -> str:
+    return hashlib.sha256(json.dumps([pact_id, body.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()
+
+
+def record_check_in(ctx: Ctx, pact_id: str, body: CheckInIn, *, idempotency_key: str | None = None, source: str = "api") -> Recorded:
+    """Write the check-in, both timelines and both views in one transaction.
+
+    Once per pact and minute: a repeat (the same call recorded twice, by one party or
+    both) finds the first and answers with it. With an Idempotency-Key the response
+    itself is kept, in the same transaction, and given back to a repeat of the request.
+    """
+    if idempotency_key is not None and not (1 <= len(idempotency_key) <= 100):
+        raise InvalidField("Idempotency-Key", "use 1 to 100 characters")
+    request_hash = _request_hash(pact_id, body)
+
+    def attempt() -> Recorded:
+        mine, theirs = _my_views(ctx, pact_id)
+        if mine.state != "active":
+            raise Conflict("Accept the invitation before recording check-ins on this pact.")
+        occurred = (body.occurred_at or ctx.now).astimezone(UTC).replace(second=0, microsecond=0)
+        if occurred > ctx.now + timedelta(minutes=1):
+            raise InvalidField("occurred_at", "is in the future")
+        if occurred < mine.starts_at.replace(second=0, microsecond=0):
+            raise InvalidField("occurred_at", "is before the pact began")
+        minute = occurred.strftime("%Y-%m-%dT%H:%MZ")
+        fields: dict[str, Any] = {
+            "check_in_id": f"{pact_id}.{occurred.strftime('%Y%m%dT%H%M')}",
+            "pact_id": pact_id,
+            "author_sub": ctx.sub,
+            "occurred_at": occurred,
+            "mode": body.mode or mine.mode,
+            "duration_minutes": body.duration_minutes or int(mine.time_limit_minutes),
+            "source": source,
+            "recorded_at": ctx.now,
+        }
+        check_in = CheckIn(pact_pk(pact_id), f"CHECKIN#{minute}", note=body.note, **fields)
+        views = [mine] if theirs is None else [mine, theirs]
+        timelines = [
+            TimelineEntry(member_pk(v.member_sub), f"CHECKIN#{minute}#{pact_id}", note=body.note if v is mine else None, **fields)
+            for v in views
+            if v.state == "active"
+        ]
+        response = check_in_out(check_in, ctx.sub)
+        last = max(filter(None, [mine.last_check_in_at, occurred]))
+        next_due = rhythm_of(mine).next_due(last)
+        puts: list[Item] = [check_in, *timelines]
+        record = None
+        if idempotency_key is not None:
+            record = IdempotencyRecord(
+                member_pk(ctx.sub),
+                f"IDEMPOTENCY#{hashlib.sha256(idempotency_key.encode()).hexdigest()}",
+                request_hash=request_hash,
+                status=201,
+                response=response.model_dump_json(),
+                expires_at=ctx.now + IDEMPOTENCY_TTL,
+            )
+            puts.append(record)
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                for item in puts:
+                    tx.save(item, condition=Item.pk.does_not_exist(), return_values="ALL_OLD")
+                for view in views:
+                    tx.update(
+                        view,
+                        actions=[
+                            PactView.last_check_in_at.set(last),
+                            PactView.next_due_at.set(next_due),
+                            PactView.updated_at.set(ctx.now),
+                        ],
+                    )
+        except TransactWriteError as err:
+            return _settle_conflict(err, ctx.sub, request_hash, has_record=record is not None, puts=len(puts))
+        mine.last_check_in_at, mine.next_due_at = last, next_due
+        ctx.events.publish(
+            [
+                DomainEvent(
+                    "CheckInRecorded",
+                    {
+                        "pact_id": pact_id,
+                        "check_in_id": fields["check_in_id"],
+                        "recorded_by": ctx.sub,
+                        "member_ids": [v.member_sub for v in views],
+                        "occurred_at": occurred.isoformat(),
+                        "mode": fields["mode"],
+                        "duration_minutes": fields["duration_minutes"],
+                        "source": source,
+                        "next_due_at": next_due.isoformat(),
+                    },
+                )
+            ],
+            ctx.now,
+        )
+        return Recorded(response, replayed=False)
+
+    return _with_retries(attempt)
+
+
+def _settle_conflict(err: TransactWriteError, sub: str, request_hash: str, *, has_record: bool, puts: int) -> Recorded:
+    """Why the check-in transaction was cancelled: a repeat (answer with the first) or a race (retry)."""
+    if has_record:
+        stored = cancelled_item(err, puts - 1)
+        if stored is not None:
+            record = IdempotencyRecord.from_raw_data(stored)
+            if record.request_hash != request_hash:
+                raise InvalidField("Idempotency-Key", "was already used for a different request") from err
+            return Recorded(CheckInOut.model_validate_json(record.response), replayed=True)
+    existing = cancelled_item(err, 0)
+    if existing is not None:
+        return Recorded(check_in_out(CheckIn.from_raw_data(existing), sub), replayed=True)
+    if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+        raise _Retry from err
+    raise err
+
+
+def list_pact_check_ins(ctx: Ctx, pact_id: str, limit: int, cursor: str | None) -> Page[CheckInOut]:
+    get_pact(ctx, pact_id)  # 404 unless the caller is a party
+    start = decode_cursor(cursor, key_attribute="pk", key_value=pact_pk(pact_id))
+    results = CheckIn.query(
+        pact_pk(pact_id),
+        CheckIn.sk.startswith("CHECKIN#"),
+        scan_index_forward=False,
+        limit=limit,
+        page_size=limit,
+        last_evaluated_key=start,
+    )
+    items = [check_in_out(c, ctx.sub) for c in results if isinstance(c, CheckIn)]
+    return Page[CheckInOut](items=items, next=encode_cursor(results.last_evaluated_key))
+
+
+def list_my_check_ins(ctx: Ctx, limit: int, cursor: str | None) -> Page[CheckInOut]:
+    start = decode_cursor(cursor, key_attribute="pk", key_value=member_pk(ctx.sub))
+    results = TimelineEntry.query(
+        member_pk(ctx.sub),
+        TimelineEntry.sk.startswith("CHECKIN#"),
+        scan_index_forward=False,
+        limit=limit,
+        page_size=limit,
+        last_evaluated_key=start,
+    )
+    items = [check_in_out(t, ctx.sub) for t in results if isinstance(t, TimelineEntry)]
+    return Page[CheckInOut](items=items, next=encode_cursor(results.last_evaluated_key))
