@@ -46,7 +46,9 @@ class EventPublisher:
             try:
                 response = self._client().put_events(Entries=entries)
             except Exception as exc:
-                logger.error("domain events not published", extra={"types": [e.detail_type for e in batch], "error_type": type(exc).__name__})
+                logger.error(
+                    "domain events not published", extra={"types": [e.detail_type for e in batch], "error_type": type(exc).__name__}
+                )
                 continue
             if response.get("FailedEntryCount"):
                 failed = [batch[i].detail_type for i, r in enumerate(response["Entries"]) if r.get("ErrorCode")]

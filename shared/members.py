@@ -38,13 +38,10 @@ def member_out(sub: str, m: Member) -> MemberOut:
         region=m.region_name,
         in_directory=m.in_directory,
         notifications=Notifications(
-            channels=sorted(m.channels or ["email"]),  # type: ignore[arg-type]
+            channels=sorted(m.channels or ["email"]),
             nudge_hour=int(m.nudge_hour),
-            quiet_days=[WEEKDAY_NAMES[int(d)] for d in m.quiet_days or []],
-            quiet_hours=[
-                QuietHoursIn(weekday=WEEKDAY_NAMES[int(q.weekday)], start=q.start, end=q.end)
-                for q in m.quiet_hours or []  # type: ignore[attr-defined]
-            ],
+            quiet_days=[WEEKDAY_NAMES[int(d)] for d in sorted(m.quiet_days or [])],
+            quiet_hours=[QuietHoursIn(weekday=WEEKDAY_NAMES[int(q.weekday)], start=q.start, end=q.end) for q in m.quiet_hours or []],
         ),
         away_until=m.away_until,
         created_at=m.created_at,
@@ -76,7 +73,7 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
     member.in_directory = body.in_directory
     member.channels = set(body.notifications.channels) or None
     member.nudge_hour = body.notifications.nudge_hour
-    member.quiet_days = [WEEKDAY_NAMES.index(d) for d in body.notifications.quiet_days] or None
+    member.quiet_days = {WEEKDAY_NAMES.index(d) for d in body.notifications.quiet_days} or None
     member.quiet_hours = [
         QuietHours(weekday=WEEKDAY_NAMES.index(q.weekday), start=q.start, end=q.end) for q in body.notifications.quiet_hours
     ] or None
@@ -148,7 +145,12 @@ def _pause_everywhere(ctx: Ctx, member: Member, views: list[PactView], away_unti
                 if view.colleague_sub:
                     # Their view's version is not known here: bump it blindly, so a concurrent writer retries.
                     theirs = PactView(*PactView.key(view.pact_id, view.colleague_sub), version=0)
-                    tx.update(theirs, actions=[action, PactView.updated_at.set(ctx.now)], condition=PactView.pk.exists(), add_version_condition=False)
+                    tx.update(
+                        theirs,
+                        actions=[action, PactView.updated_at.set(ctx.now)],
+                        condition=PactView.pk.exists(),
+                        add_version_condition=False,
+                    )
     except TransactWriteError as err:
         if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
             raise Conflict("Your pacts changed at the same moment elsewhere; please try again.") from err
@@ -168,7 +170,11 @@ def export(ctx: Ctx) -> ExportOut:
         profile: MemberOut | None = member_out(ctx.sub, Member.get(*Member.key(ctx.sub)))
     except DoesNotExist:
         profile = None
-    pacts = [pact_out(v, ctx.now) for v in PactView.gsi1.query(member_pk(ctx.sub), PactView.gsi1sk.startswith("PACT#")) if isinstance(v, PactView)]
+    pacts = [
+        pact_out(v, ctx.now)
+        for v in PactView.gsi1.query(member_pk(ctx.sub), PactView.gsi1sk.startswith("PACT#"))
+        if isinstance(v, PactView)
+    ]
     check_ins = [
         check_in_out(t, ctx.sub)
         for t in TimelineEntry.query(member_pk(ctx.sub), TimelineEntry.sk.startswith("CHECKIN#"), scan_index_forward=False)
@@ -209,7 +215,9 @@ def erase(ctx: Ctx) -> None:
                 condition=PactView.pk.exists(),
                 add_version_condition=False,
             )
-            for check_in in CheckIn.query(pact_pk(view.pact_id), CheckIn.sk.startswith("CHECKIN#"), filter_condition=CheckIn.author_sub == ctx.sub):
+            for check_in in CheckIn.query(
+                pact_pk(view.pact_id), CheckIn.sk.startswith("CHECKIN#"), filter_condition=CheckIn.author_sub == ctx.sub
+            ):
                 check_in.update(actions=[CheckIn.author_sub.remove(), CheckIn.note.remove()])
         else:
             with Item.batch_write() as batch:

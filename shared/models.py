@@ -33,6 +33,7 @@ from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
     NumberAttribute,
+    NumberSetAttribute,
     TTLAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
@@ -136,7 +137,7 @@ class Member(Item, discriminator="member"):
     in_directory = BooleanAttribute(default=False)
     channels = UnicodeSetAttribute(null=True)
     nudge_hour = NumberAttribute(default=9)
-    quiet_days = ListAttribute(of=NumberAttribute, null=True)
+    quiet_days = NumberSetAttribute(null=True)  # 0 = Monday
     quiet_hours = ListAttribute(of=QuietHours, null=True)
     away_until = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()

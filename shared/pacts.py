@@ -72,7 +72,8 @@ def _with_retries(operation: Callable[[], T]) -> T:
 def rule_for(body: RhythmIn) -> str:
     if body.every_days is not None:
         return rhythm.every_days(body.every_days)
-    assert body.weekday is not None and body.time is not None
+    assert body.weekday is not None
+    assert body.time is not None
     hour, minute = (int(x) for x in body.time.split(":"))
     return rhythm.weekly(rhythm.Slot(WEEKDAY_CODES[body.weekday], hour, minute, body.every_weeks))
 
@@ -85,8 +86,8 @@ def pact_out(view: PactView, now: datetime) -> PactOut:
     state = rhythm.status(now=now, next_due=view.next_due_at, grace=timedelta(days=view.grace_days), paused_until=view.paused_until)
     return PactOut(
         id=view.pact_id,
-        role=view.role,  # type: ignore[arg-type]
-        state=view.state,  # type: ignore[arg-type]
+        role=view.role,
+        state=view.state,
         mutual=view.mutual,
         colleague=ColleagueOut(
             member_id=view.colleague_sub,
@@ -95,7 +96,7 @@ def pact_out(view: PactView, now: datetime) -> PactOut:
             phone=view.colleague_phone,
         ),
         rhythm=RhythmOut(rrule=view.rrule, description=rhythm.describe(view.rrule), time_zone=view.time_zone),
-        mode=view.mode,  # type: ignore[arg-type]
+        mode=view.mode,
         time_limit_minutes=int(view.time_limit_minutes),
         grace_days=int(view.grace_days),
         starts_at=view.starts_at,
@@ -361,7 +362,9 @@ def delete_pact(ctx: Ctx, pact_id: str) -> None:
 
 def _delete_my_timeline(sub: str, pact_id: str) -> None:
     """The caller's copies of a pact's check-ins (a query of their own partition, filtered to the pact)."""
-    entries = TimelineEntry.query(member_pk(sub), TimelineEntry.sk.startswith("CHECKIN#"), filter_condition=TimelineEntry.pact_id == pact_id)
+    entries = TimelineEntry.query(
+        member_pk(sub), TimelineEntry.sk.startswith("CHECKIN#"), filter_condition=TimelineEntry.pact_id == pact_id
+    )
     with TimelineEntry.batch_write() as batch:
         for entry in entries:
             batch.delete(entry)
@@ -382,7 +385,7 @@ def check_in_out(item: CheckIn | TimelineEntry, sub: str) -> CheckInOut:
         id=item.check_in_id,
         pact_id=item.pact_id,
         occurred_at=item.occurred_at,
-        mode=item.mode,  # type: ignore[arg-type]
+        mode=item.mode,
         duration_minutes=int(item.duration_minutes),
         recorded_by_me=mine,
         note=item.note if mine else None,

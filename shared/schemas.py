@@ -80,8 +80,12 @@ class QuietHours(Strict):
         return self
 
 
+def _email_only() -> list[Channel]:
+    return ["email"]
+
+
 class Notifications(Strict):
-    channels: list[Channel] = Field(default_factory=lambda: ["email"], description="How nudges may reach you.")
+    channels: list[Channel] = Field(default_factory=_email_only, description="How nudges may reach you.")
     nudge_hour: int = Field(default=9, ge=0, le=23, description="Local hour at which nudges may arrive.")
     quiet_days: list[Weekday] = Field(default_factory=list, description="Days with no nudges at all, e.g. weekends.")
     quiet_hours: list[QuietHours] = Field(default_factory=list, max_length=21, description="Hours you see clients: no text then.")

@@ -15,9 +15,9 @@ from infra.local.auth import member_sub
 DEFAULT_NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-def claims_for(email: str) -> dict[str, Any]:
+def claims_for(email: str, sub: str | None = None) -> dict[str, Any]:
     return {
-        "sub": member_sub(email),
+        "sub": sub or member_sub(email),
         "email": email,
         "email_verified": True,
         "scope": "openid email peer-support/api",
@@ -44,6 +44,7 @@ def http_event(
     body: Any = None,
     headers: dict[str, str] | None = None,
     now: datetime = DEFAULT_NOW,
+    sub: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
     raw_path, _, query = path.partition("?")
     hdrs = {"content-type": "application/json", **(headers or {})}
@@ -52,7 +53,7 @@ def http_event(
     for route in cfn.http_routes():
         params = route.match(method, apigw.unquote(raw_path))
         if params is not None:
-            claims = claims_for(email) if (route.authorizer and email) else None
+            claims = claims_for(email, sub) if (route.authorizer and email) else None
             return route.function, apigw.build_event(request, route, params, claims, now, "api.peer.test")
     raise AssertionError(f"API Gateway has no route for {method} {path}")
 
@@ -61,3 +62,28 @@ def call(method: str, path: str, **kwargs: Any) -> Reply:
     function, event = http_event(method, path, **kwargs)
     response = apigw.to_response(invoke(function, event))
     return Reply(response.status, {k.lower(): v for k, v in response.headers}, response.body)
+
+
+# ------------------------------------------------------------------ factories
+
+
+def profile(name: str = "Ann", **overrides: Any) -> dict[str, Any]:
+    return {"display_name": name, "time_zone": "Europe/Dublin", **overrides}
+
+
+def member(email: str, name: str | None = None, **overrides: Any) -> dict[str, Any]:
+    reply = call("PUT", "/members/me", email=email, body=profile(name or email.split("@", maxsplit=1)[0].title(), **overrides))
+    assert reply.status == 200, reply.body
+    return reply.json()
+
+
+def pact(owner: str, colleague: dict[str, Any] | str, *, accept: bool = True, now: datetime = DEFAULT_NOW, **terms: Any) -> dict[str, Any]:
+    """A pact from `owner` with a colleague (an email of a member, or an outside colleague's details)."""
+    body = {"colleague": {"email": colleague} if isinstance(colleague, str) else colleague, **terms}
+    reply = call("POST", "/pacts", email=owner, body=body, now=now)
+    assert reply.status == 201, reply.body
+    created = reply.json()
+    if accept and isinstance(colleague, str) and created["colleague"]["member_id"]:
+        accepted = call("POST", f"/pacts/{created['id']}/accept", email=colleague, now=now)
+        assert accepted.status == 200, accepted.body
+    return created

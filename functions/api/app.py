@@ -127,9 +127,9 @@ def resume_pact(pact_id: str) -> PactOut:
 
 
 @app.post("/pacts/<pact_id>/check-ins", summary="Record that you talked", tags=["check-ins"], status_code=201)
-def record_check_in(pact_id: str, body: CheckInIn) -> Response[CheckInOut]:
+def record_check_in(pact_id: str, body: CheckInIn | None = None) -> Response[CheckInOut]:
     key = app.current_event.headers.get("idempotency-key")
-    recorded = pacts.record_check_in(ctx(), pact_id, body, idempotency_key=key)
+    recorded = pacts.record_check_in(ctx(), pact_id, body or CheckInIn(), idempotency_key=key)
     response = created(recorded.check_in, f"/pacts/{pact_id}/check-ins")
     if recorded.replayed:
         response.headers["Idempotent-Replayed"] = "true"

@@ -8,8 +8,8 @@ on both sides of a daylight-saving change. Pure: every instant is passed in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from enum import Enum
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, WEEKLY, rrule, rrulestr, weekday
@@ -17,7 +17,7 @@ from dateutil.rrule import DAILY, WEEKLY, rrule, rrulestr, weekday
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     ON_TRACK = "on_track"
     DUE = "due"
     LAPSED = "lapsed"
@@ -64,42 +64,53 @@ class Rhythm:
 
     @property
     def period(self) -> timedelta:
-        rule = rrulestr(self.rrule, dtstart=datetime(2000, 1, 3))  # type: ignore[no-untyped-call]
-        first = rule.after(datetime(2000, 1, 3), inc=True)
-        second = rule.after(first)
-        return second - first
+        rule = rrulestr(self.rrule, dtstart=datetime(2000, 1, 3, tzinfo=UTC))
+        first = _utc(rule.after(datetime(2000, 1, 3, tzinfo=UTC), inc=True))
+        return _utc(rule.after(first)) - first
 
     def next_due(self, last_check_in: datetime | None) -> datetime:
         """The instant (UTC) the next check-in is due.
 
         Every-N-days: N days after the last check-in (or the start), wall-clock in the zone.
-        Slot: the first slot after the start, or, once they have talked, the first slot after
-        "last check-in + half a period": a call a day early still counts for that week's slot.
+        Slot: the first slot at or after the start, or, once they have talked, the first slot
+        after "last check-in + half a period": a call a day early still counts for that week's slot.
         """
         zone = ZoneInfo(self.time_zone)
-        start_local = self.starts_at.astimezone(zone)
         if not self.is_slot:
             anchor = (last_check_in or self.starts_at).astimezone(zone)
-            rule = rrulestr(self.rrule, dtstart=anchor)  # type: ignore[no-untyped-call]
-            return _utc(rule.after(anchor))
-        rule = rrulestr(self.rrule, dtstart=start_local.replace(second=0, microsecond=0))  # type: ignore[no-untyped-call]
+            return _first(rrulestr(self.rrule, dtstart=anchor), anchor.astimezone(UTC), inclusive=False)
         if last_check_in is None:
-            return _utc(rule.after(start_local, inc=True))
-        after = (last_check_in + self.period / 2).astimezone(zone)
-        return _utc(rule.after(max(after, start_local), inc=True))
+            return self._slot_at_or_after(self.starts_at)
+        return self._slot_at_or_after(max(last_check_in + self.period / 2, self.starts_at))
 
     def slot_after(self, instant: datetime) -> datetime | None:
         """The next agreed slot at or after an instant (UTC), for slot rhythms."""
-        if not self.is_slot:
-            return None
-        zone = ZoneInfo(self.time_zone)
-        start_local = self.starts_at.astimezone(zone)
-        rule = rrulestr(self.rrule, dtstart=start_local.replace(second=0, microsecond=0))  # type: ignore[no-untyped-call]
-        return _utc(rule.after(max(instant.astimezone(zone), start_local), inc=True))
+        return self._slot_at_or_after(max(instant, self.starts_at)) if self.is_slot else None
+
+    def _slot_at_or_after(self, instant: datetime) -> datetime:
+        start_local = self.starts_at.astimezone(ZoneInfo(self.time_zone)).replace(second=0, microsecond=0)
+        return _first(rrulestr(self.rrule, dtstart=start_local), instant.astimezone(UTC), inclusive=True)
 
 
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc)
+def _first(rule: rrule, instant: datetime, *, inclusive: bool) -> datetime:
+    """The first occurrence at (or strictly after) an instant, compared in UTC.
+
+    Aware datetimes that share a tzinfo compare by wall clock and ignore `fold`, so in
+    the hour that repeats when clocks go back, dateutil's own `after()` can answer with
+    a slot that is earlier than the instant. Start a little early and compare in UTC.
+    """
+    zone = rule._dtstart.tzinfo  # noqa: SLF001 - the zone the rule runs in
+    for occurrence in rule.xafter((instant - timedelta(hours=3)).astimezone(zone), inc=True):
+        at = occurrence.astimezone(UTC)
+        if at > instant or (inclusive and at == instant):
+            return at
+    raise ValueError("the rhythm has no further occurrence")
+
+
+def _utc(value: datetime | None) -> datetime:
+    if value is None:  # only a rule with an end (COUNT/UNTIL) runs out; ours never do
+        raise ValueError("the rhythm has no further occurrence")
+    return value.astimezone(UTC)
 
 
 def status(*, now: datetime, next_due: datetime, grace: timedelta, paused_until: datetime | None) -> Status:

@@ -37,3 +37,29 @@ def aws_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
     monkeypatch.setattr(BaseClient, "_make_api_call", counting)
     return calls
+
+
+@pytest.fixture
+def bus_events(aws: dict[str, Any]) -> Any:
+    """Domain events put on the bus, read back through a catch-all rule into an SQS queue."""
+    import json
+
+    sqs = boto3.client("sqs")
+    queue_url = sqs.create_queue(QueueName="bus-tap")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = boto3.client("events")
+    bus = os.environ["EVENT_BUS_NAME"]
+    events.put_rule(Name="tap", EventBusName=bus, EventPattern=json.dumps({"source": ["peer-support"]}))
+    events.put_targets(Rule="tap", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+
+    def read() -> list[dict[str, Any]]:
+        out = []
+        while True:
+            msgs = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not msgs:
+                return out
+            for m in msgs:
+                out.append(json.loads(m["Body"]))
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+    return read
