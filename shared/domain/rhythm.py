@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import DAILY, WEEKLY, rrule, rrulestr, weekday
+from dateutil.rrule import DAILY, WEEKLY, rrule, rrulestr, rruleset, weekday
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -78,7 +78,7 @@ class Rhythm:
         zone = ZoneInfo(self.time_zone)
         if not self.is_slot:
             anchor = (last_check_in or self.starts_at).astimezone(zone)
-            return _first(rrulestr(self.rrule, dtstart=anchor), anchor.astimezone(UTC), inclusive=False)
+            return _first(rrulestr(self.rrule, dtstart=anchor), anchor.astimezone(UTC), zone, inclusive=False)
         if last_check_in is None:
             return self._slot_at_or_after(self.starts_at)
         return self._slot_at_or_after(max(last_check_in + self.period / 2, self.starts_at))
@@ -88,18 +88,18 @@ class Rhythm:
         return self._slot_at_or_after(max(instant, self.starts_at)) if self.is_slot else None
 
     def _slot_at_or_after(self, instant: datetime) -> datetime:
-        start_local = self.starts_at.astimezone(ZoneInfo(self.time_zone)).replace(second=0, microsecond=0)
-        return _first(rrulestr(self.rrule, dtstart=start_local), instant.astimezone(UTC), inclusive=True)
+        zone = ZoneInfo(self.time_zone)
+        start_local = self.starts_at.astimezone(zone).replace(second=0, microsecond=0)
+        return _first(rrulestr(self.rrule, dtstart=start_local), instant.astimezone(UTC), zone, inclusive=True)
 
 
-def _first(rule: rrule, instant: datetime, *, inclusive: bool) -> datetime:
+def _first(rule: rrule | rruleset, instant: datetime, zone: ZoneInfo, *, inclusive: bool) -> datetime:
     """The first occurrence at (or strictly after) an instant, compared in UTC.
 
     Aware datetimes that share a tzinfo compare by wall clock and ignore `fold`, so in
     the hour that repeats when clocks go back, dateutil's own `after()` can answer with
     a slot that is earlier than the instant. Start a little early and compare in UTC.
     """
-    zone = rule._dtstart.tzinfo  # noqa: SLF001 - the zone the rule runs in
     for occurrence in rule.xafter((instant - timedelta(hours=3)).astimezone(zone), inc=True):
         at = occurrence.astimezone(UTC)
         if at > instant or (inclusive and at == instant):
