@@ -173,6 +173,26 @@ class Schedule:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class EventRule:
+    function: str
+    name: str
+    bus: Any  # the EventBusName value (usually {"Ref": ...})
+    pattern: dict[str, Any]
+
+
+def event_rules(tpl: dict[str, Any] | None = None) -> list[EventRule]:
+    """EventBridgeRule events of every function: which domain events reach which function."""
+    tpl = tpl or template()
+    out = []
+    for logical_id, res in resources_of_type("AWS::Serverless::Function", tpl).items():
+        for name, event in (res["Properties"].get("Events") or {}).items():
+            if event["Type"] == "EventBridgeRule":
+                props = event["Properties"]
+                out.append(EventRule(logical_id, name, props.get("EventBusName", "default"), props["Pattern"]))
+    return out
+
+
 def _globals_function(tpl: dict[str, Any]) -> dict[str, Any]:
     return (tpl.get("Globals") or {}).get("Function") or {}
 

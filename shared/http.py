@@ -95,6 +95,14 @@ class ApiResolver(APIGatewayHttpResolver):
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         if not self._docs_enabled and event.get("rawPath") in DOC_PATHS:
             self._enable_docs()
+        refused = _non_json_body(event)
+        if refused is not None:
+            return {
+                "statusCode": refused.status_code,
+                "headers": {"Content-Type": PROBLEM_JSON},
+                "body": refused.body,
+                "isBase64Encoded": False,
+            }
         return super().resolve(event, context)
 
     def _enable_docs(self) -> None:
@@ -115,6 +123,19 @@ class ApiResolver(APIGatewayHttpResolver):
 
         self.enable_swagger(path="/docs", **info)
         self._docs_enabled = True
+
+
+def _non_json_body(event: Mapping[str, Any]) -> Response[str] | None:
+    """A body must be JSON: `curl -d` without a content type would otherwise be read as a form."""
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    media_type = str(headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if event.get("body") and not (media_type == "application/json" or media_type.endswith("+json")):
+        return problem(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            f"Send the body as JSON with 'Content-Type: application/json' (got '{media_type or 'none'}').",
+            slug="unsupported-media-type",
+        )
+    return None
 
 
 def create_resolver(*, title: str, description: str) -> ApiResolver:

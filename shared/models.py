@@ -230,3 +230,10 @@ class IdempotencyRecord(Item, discriminator="idempotency"):
     request_hash = UnicodeAttribute()
     status = NumberAttribute()
     response = UnicodeAttribute()
+
+
+class SentNotice(Item, discriminator="sent_notice"):
+    """One notice to one recipient for one event: written before sending, so a redelivery sends nothing twice."""
+
+    message_id = UnicodeAttribute(null=True)
+    sent_at = UTCDateTimeAttribute()

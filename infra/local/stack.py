@@ -120,6 +120,7 @@ class LocalStack:
         self._outbox_seen = 0
         self._outbox_lock = threading.Lock()
         self._moto: Any = None
+        self._rule_queues: list[tuple[str, str]] = []
         self._http: ThreadingHTTPServer | None = None
         self.moto_url = ""
 
@@ -150,6 +151,8 @@ class LocalStack:
         self._http.daemon_threads = True
         threading.Thread(target=self._http.serve_forever, name="local-http", daemon=True).start()
         threading.Thread(target=self._scheduler, name="local-scheduler", daemon=True).start()
+        if self._rule_queues:
+            threading.Thread(target=self._deliver_events, name="local-events", daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -171,6 +174,36 @@ class LocalStack:
             events.create_event_bus(Name=self.names[lid])
         sender = cfn.Resolver(self.names).ref("SenderEmail")
         self._client("ses").verify_email_identity(EmailAddress=sender)
+        self._create_event_routes()
+
+    def _create_event_routes(self) -> None:
+        """Each EventBridgeRule of the template becomes a rule on the local bus with an SQS target;
+        a thread hands what arrives to the function, as EventBridge invokes Lambda."""
+        sqs, events = self._client("sqs"), self._client("events")
+        resolver = cfn.Resolver(self.names)
+        self._rule_queues = []
+        for rule in cfn.event_rules():
+            name = f"{STACK_NAME}-{rule.function}-{rule.name}"
+            url = sqs.create_queue(QueueName=name)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            bus = str(resolver.resolve(rule.bus))
+            events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(rule.pattern))
+            events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "local", "Arn": arn}])
+            self._rule_queues.append((rule.function, url))
+
+    def _deliver_events(self) -> None:
+        sqs = self._client("sqs")
+        while not self._stop.is_set():
+            for function, url in self._rule_queues:
+                for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []):
+                    event = json.loads(message["Body"])
+                    try:
+                        self.invoke(function, event)
+                        self.say(f"event {event.get('detail-type')} -> {function}")
+                    except Exception:
+                        traceback.print_exc()
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            self._stop.wait(0.2)
 
     def function_environment(self) -> dict[str, str]:
         resolver = cfn.Resolver(self.names, pseudo={"AWS::StackName": STACK_NAME, "AWS::Region": REGION})
@@ -317,7 +350,7 @@ def _email_entry(msg: Any) -> dict[str, Any]:
             "channel": "email",
             "id": msg.id,
             "from": msg.source,
-            "to": list(msg.destinations),
+            "to": list(dict.fromkeys(msg.destinations)),
             "subject": str(parsed.get("subject", "")),
             "headers": {k: str(v) for k, v in parsed.items()},
             "text": text.get_content() if text else None,

@@ -72,3 +72,10 @@ def test_unexpected_error_is_a_500_problem_without_trace_or_personal_data(aws, m
     assert b"Traceback" not in reply.body
     assert b"ann@example.org" not in reply.body
     assert "try again" in body["detail"]
+
+
+def test_a_body_that_is_not_json_is_415_problem(aws) -> None:
+    reply = call("PUT", "/members/me", body=b'{"display_name": "Ann"}', headers={"content-type": "application/x-www-form-urlencoded"})
+    body = assert_problem(reply, 415)
+    assert "application/json" in body["detail"]
+    assert call("GET", "/members/me").status == 404

@@ -1,0 +1,33 @@
+"""Domain-event consumer: sends the short notices that follow from events (a member going away)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.aws import client
+from shared.mail import Mailer
+from shared.notices import send_away_notices
+from shared.observability import logger
+from shared.settings import get_settings
+
+
+@cache
+def _mailer() -> Mailer:
+    return Mailer(lambda: client("sesv2"), get_settings().sender_email)
+
+
+@logger.inject_lambda_context
+@event_source(data_class=EventBridgeEvent)
+def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
+    now = datetime.fromisoformat(event.time.replace("Z", "+00:00"))
+    if event.detail_type == "MemberWentAway":
+        until = datetime.fromisoformat(event.detail["until"])
+        sent = send_away_notices(event.get_id, event.detail["member_id"], until, now, _mailer())
+        return {"sent": sent}
+    logger.warning("event type not handled here", extra={"detail_type": event.detail_type})
+    return {"sent": 0}

@@ -1,0 +1,34 @@
+"""Email through SES v2, as a raw MIME message: plain text and HTML, and any per-recipient headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from typing import Any
+
+
+class Mailer:
+    def __init__(self, client: Callable[[], Any], sender: str, sender_name: str = "Peer support"):
+        self._client = client
+        self.sender = sender
+        self.sender_name = sender_name
+
+    def send(self, to: str, subject: str, text: str, html: str | None = None, headers: dict[str, str] | None = None) -> str:
+        """Send one message to one recipient; returns SES's message id."""
+        message = EmailMessage()
+        message["From"] = formataddr((self.sender_name, self.sender))
+        message["To"] = to
+        message["Subject"] = subject
+        message["Message-ID"] = make_msgid(domain=self.sender.rsplit("@", 1)[-1])
+        for name, value in (headers or {}).items():
+            message[name] = value
+        message.set_content(text)
+        if html is not None:
+            message.add_alternative(html, subtype="html")
+        response = self._client().send_email(
+            FromEmailAddress=self.sender,
+            Destination={"ToAddresses": [to]},
+            Content={"Raw": {"Data": message.as_bytes()}},
+        )
+        return str(response["MessageId"])

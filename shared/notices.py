@@ -1,0 +1,78 @@
+"""Short notices to pact colleagues (away mode), sent when the domain event arrives."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from html import escape
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from shared.mail import Mailer
+from shared.models import Member, PactView, SentNotice, member_pk
+from shared.observability import logger
+
+NOTICE_TTL = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class Notice:
+    subject: str
+    text: str
+    html: str
+
+
+def render_away_notice(member_name: str, colleague_name: str, back_on: str) -> Notice:
+    """The one short email a colleague gets when someone they meet regularly goes away. Pure."""
+    subject = f"{member_name} is away until {back_on}"
+    text = (
+        f"Hello {colleague_name},\n\n"
+        f"{member_name} is away until {back_on}. Your regular check-ins are paused until then "
+        "and pick up again by themselves; there is nothing you need to do.\n\n"
+        "Peer support\n"
+    )
+    html = (
+        f"<p>Hello {escape(colleague_name)},</p>"
+        f"<p>{escape(member_name)} is away until <strong>{escape(back_on)}</strong>. Your regular check-ins are paused "
+        "until then and pick up again by themselves; there is nothing you need to do.</p><p>Peer support</p>"
+    )
+    return Notice(subject, text, html)
+
+
+def send_away_notices(event_id: str, member_id: str, until: datetime, now: datetime, mailer: Mailer) -> int:
+    """Tell each colleague of an away member, once per event and recipient. Returns how many were sent."""
+    try:
+        member = Member.get(*Member.key(member_id))
+    except DoesNotExist:
+        return 0  # erased meanwhile: nobody to speak for
+    if member.away_until is None or member.away_until != until:
+        return 0  # already back, or away again with another date: that event speaks for itself
+    back_on = until.astimezone(ZoneInfo(member.time_zone)).strftime("%A %-d %B %Y")
+    recipients: dict[str, str] = {}
+    for view in PactView.gsi1.query(member_pk(member_id), PactView.gsi1sk.startswith("PACT#")):
+        if isinstance(view, PactView) and view.colleague_email:
+            recipients.setdefault(view.colleague_email, view.colleague_name)
+    sent = 0
+    for address, name in recipients.items():
+        record = SentNotice(
+            member_pk(member_id),
+            f"SENT#{event_id}#{hashlib.sha256(address.encode()).hexdigest()[:24]}",
+            sent_at=now,
+            expires_at=now + NOTICE_TTL,
+        )
+        try:
+            record.save(condition=SentNotice.pk.does_not_exist())
+        except PutError:
+            continue  # this recipient already has it (a redelivered event)
+        notice = render_away_notice(member.display_name, name, back_on)
+        try:
+            record.message_id = mailer.send(address, notice.subject, notice.text, notice.html)
+        except Exception:
+            record.delete()  # let the retry send it
+            raise
+        record.save()
+        sent += 1
+    logger.info("away notices sent", extra={"count": sent})
+    return sent

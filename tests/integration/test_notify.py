@@ -1,0 +1,94 @@
+"""The notify function: a member going away tells each colleague once, even when the event comes twice."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto.ses.models import ses_backends
+
+from infra.lambdas import invoke
+from infra.local.auth import member_sub
+from tests.helpers import DEFAULT_NOW, call, member, pact
+
+ANN, BOB = "ann@example.org", "bob@example.org"
+
+
+@pytest.fixture
+def sent(aws) -> Any:
+    boto3.client("ses").verify_email_identity(EmailAddress=os.environ.get("SENDER_EMAIL", "nudges@example.org"))
+    return lambda: ses_backends["123456789012"]["eu-west-1"].sent_messages
+
+
+def away_event(event_id: str = "ev-1", until: str = "2026-12-20T00:00:00+00:00") -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": "MemberWentAway",
+        "source": "peer-support",
+        "account": "123456789012",
+        "time": (DEFAULT_NOW + timedelta(minutes=1)).isoformat().replace("+00:00", "Z"),
+        "region": "eu-west-1",
+        "resources": [],
+        "detail": {"member_id": member_sub(ANN), "until": until, "pact_ids": []},
+    }
+
+
+@pytest.fixture
+def ann_away(sent) -> None:
+    member(ANN)
+    member(BOB)
+    pact(ANN, BOB)
+    pact(ANN, {"name": "Jennifer", "email": "jen@example.org"})
+    pact(ANN, {"name": "Evelyn", "phone": "+353851111111"})  # no email: nobody to write to
+    assert call("PUT", "/members/me/away", body={"until": "2026-12-20"}).status == 200
+
+
+def test_each_colleague_with_an_email_gets_one_short_notice(ann_away, sent) -> None:
+    assert invoke("NotifyFunction", away_event()) == {"sent": 2}
+    messages = sent()
+    assert sorted(m.destinations[0] for m in messages) == ["bob@example.org", "jen@example.org"]
+    raw = next(m.raw_data for m in messages if "jen@example.org" in m.destinations)
+    assert "Subject: Ann is away until Sunday 20 December 2026" in raw
+    assert "Hello Jennifer" in raw
+
+
+def test_a_redelivered_event_sends_nothing_twice(ann_away, sent) -> None:
+    invoke("NotifyFunction", away_event())
+    assert invoke("NotifyFunction", away_event()) == {"sent": 0}
+    assert len(sent()) == 2
+
+
+def test_no_notice_once_back_or_erased(ann_away, sent) -> None:
+    call("DELETE", "/members/me/away")
+    assert invoke("NotifyFunction", away_event()) == {"sent": 0}
+    call("DELETE", "/members/me")
+    assert invoke("NotifyFunction", away_event("ev-2")) == {"sent": 0}
+    assert sent() == []
+
+
+def test_a_failed_send_is_retried_later_not_lost(ann_away, sent, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.mail import Mailer
+
+    real = Mailer.send
+    calls = {"n": 0}
+
+    def flaky(self, to, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("SES throttled")
+        return real(self, to, *args, **kwargs)
+
+    monkeypatch.setattr(Mailer, "send", flaky)
+    with pytest.raises(RuntimeError):
+        invoke("NotifyFunction", away_event())
+    # Lambda's async retry delivers the same event again: everyone gets exactly one.
+    invoke("NotifyFunction", away_event())
+    assert sorted(m.destinations[0] for m in sent()) == ["bob@example.org", "jen@example.org"]
+
+
+def test_other_event_types_are_ignored(aws) -> None:
+    assert invoke("NotifyFunction", {**away_event(), "detail-type": "PactCreated"}) == {"sent": 0}
