@@ -4,12 +4,14 @@ Rows:
 - cold init of each function: a fresh interpreter imports the handler module and builds
   the AWS clients its first call needs (median of several runs), next to the floor,
   `import boto3` plus one client, measured interleaved in the same run, and the ratio;
-- the zipped deployment size of each function and of the shared layer (from `make package`).
+- the zipped deployment size of each function and of the shared layer (from `make package`);
+- DynamoDB calls per API request, counted on moto (the budget is 3; no Scan).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import statistics
 import subprocess
@@ -33,6 +35,8 @@ print(time.perf_counter() - t0)
 # What each function's first call needs, beyond importing its module.
 FIRST_CALL = {
     "ApiFunction": "from shared.models import Item; Item._get_connection().connection.client",
+    "NotifyFunction": "from shared.models import Item; Item._get_connection().connection.client; "
+    "from shared.aws import client; client('sesv2')",
 }
 
 # As Lambda does it: the function's folder on sys.path, its module imported by file, nothing else.
@@ -118,6 +122,17 @@ def package_sizes() -> list[tuple[str, str, str]]:
     return rows
 
 
+def calls_per_route() -> list[tuple[str, str, str]]:
+    """DynamoDB calls per API request (moto, one run): the budget is 3, no Scan."""
+    out = subprocess.run([sys.executable, "-m", "infra.bench_calls"], cwd=cfn.ROOT, capture_output=True, text=True, check=True)
+    rows = []
+    exceptions = {"DELETE /members/me", "GET /members/me/export", "DELETE /pacts/{id}"}
+    for route, n, scans in json.loads(out.stdout.strip().splitlines()[-1]):
+        note = "grows with the member's own data" if route in exceptions else ("ok" if n <= 3 else "OVER BUDGET (3)")
+        rows.append((f"dynamodb calls {route}", f"{n} ({scans} scan)", note))
+    return rows
+
+
 def print_table(rows: list[tuple[str, str, str]]) -> None:
     width = max(len(r[0]) for r in rows)
     print(f"{'measure'.ljust(width)}  {'value':>10}  note")
@@ -130,7 +145,7 @@ def main() -> None:
     if "--sizes" in sys.argv:
         print_table(package_sizes())
         return
-    print_table(cold_starts() + package_sizes())
+    print_table(cold_starts() + package_sizes() + calls_per_route())
 
 
 if __name__ == "__main__":

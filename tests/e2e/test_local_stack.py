@@ -99,3 +99,24 @@ def test_make_token_prints_the_token_alone_on_its_last_line(stack: Stack) -> Non
     assert token.count(".") == 2
     assert " " not in token
     assert stack.request("GET", "/members/me", token=token).status == 404
+
+
+def test_make_invoke_explains_what_went_wrong(stack: Stack) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "infra.local.invoke", "ApiFunction", "--url", stack.url, "--at", "2026-12-08T09:00:00Z"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 1
+    assert "no schedule" in out.stderr
+    down = subprocess.run(
+        [sys.executable, "-m", "infra.local.invoke", "ApiFunction", "--url", "http://127.0.0.1:9"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert down.returncode == 1
+    assert "make run" in down.stderr

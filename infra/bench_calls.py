@@ -1,0 +1,87 @@
+"""DynamoDB calls per API request, measured on moto in one run (a row group of `make bench`).
+
+Runs in its own process: the environment must be set before `shared` is imported.
+Prints JSON rows: [route, dynamodb calls, scans].
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_REGION": "eu-west-1",
+        "TABLE_NAME": "bench-table",
+        "EVENT_BUS_NAME": "bench-bus",
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+def main() -> None:
+    import boto3
+    from botocore.client import BaseClient
+    from moto import mock_aws
+
+    from infra import cfn
+    from tests.helpers import DEFAULT_NOW, call, member, pact
+
+    calls: Counter[str] = Counter()
+    original = BaseClient._make_api_call  # noqa: SLF001 - counting every AWS call is the point
+
+    def counting(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        calls[f"{self.meta.service_model.service_name}.{operation}"] += 1
+        return original(self, operation, params)
+
+    BaseClient._make_api_call = counting  # type: ignore[method-assign]  # noqa: SLF001
+    ann, bob = "ann@example.org", "bob@example.org"
+    rows = []
+    with mock_aws():
+        cfn.create_table(boto3.client("dynamodb"), os.environ["TABLE_NAME"])
+        boto3.client("events").create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
+        member(ann)
+        member(bob)
+        shared = pact(ann, bob)["id"]
+        invite = pact(ann, bob, accept=False)["id"]
+        for day in range(5):
+            call("POST", f"/pacts/{shared}/check-ins", body={}, now=DEFAULT_NOW + timedelta(days=day))
+        later = DEFAULT_NOW + timedelta(days=6)
+        plan: list[tuple[str, str, str, Any]] = [
+            ("GET", "/members/me", ann, None),
+            ("PUT", "/members/me", ann, {"display_name": "Ann", "time_zone": "Europe/Dublin"}),
+            ("GET", "/pacts", ann, None),
+            ("POST", "/pacts", ann, {"colleague": {"email": bob}}),
+            ("GET", f"/pacts/{shared}", ann, None),
+            ("PATCH", f"/pacts/{shared}", ann, {"grace_days": 3}),
+            ("POST", f"/pacts/{invite}/accept", bob, None),
+            ("POST", f"/pacts/{shared}/pause", ann, {"until": "2027-01-04"}),
+            ("POST", f"/pacts/{shared}/resume", ann, None),
+            ("POST", f"/pacts/{shared}/check-ins", ann, {}),
+            ("GET", f"/pacts/{shared}/check-ins", ann, None),
+            ("GET", "/check-ins", bob, None),
+            ("PUT", "/members/me/away", ann, {"until": "2026-12-24"}),
+            ("DELETE", "/members/me/away", ann, None),
+            ("GET", "/members/me/export", ann, None),
+            ("DELETE", f"/pacts/{shared}", bob, None),
+            ("DELETE", "/members/me", ann, None),
+        ]
+        for method, path, who, body in plan:
+            calls.clear()
+            reply = call(method, path, email=who, body=body, now=later)
+            assert reply.status < 400, (method, path, reply.body)
+            ddb = {k: v for k, v in calls.items() if k.startswith("dynamodb.")}
+            route = f"{method} {path.replace(shared, '{id}').replace(invite, '{id}')}"
+            rows.append([route, sum(ddb.values()), ddb.get("dynamodb.Scan", 0)])
+    print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main()
