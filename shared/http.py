@@ -16,7 +16,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, ResponseValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
 
 from shared.domain.errors import Conflict, DomainError, Gone, InvalidField, NotFound
 from shared.observability import logger
@@ -78,6 +80,38 @@ def _validation_problem(exc: RequestValidationError) -> Response[str]:
 DOC_PATHS = frozenset({"/openapi.json", "/docs"})
 
 
+class FieldError(BaseModel):
+    field: str = Field(description="Which field, dotted for nested ones (colleague.email).")
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: every error this API answers with."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    field: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def _problem_response(description: str) -> OpenAPIResponse:
+    return {"description": description, "content": {PROBLEM_JSON: {"model": Problem}}}
+
+
+PROBLEM_RESPONSES: dict[int, OpenAPIResponse] = {
+    400: _problem_response("Malformed JSON."),
+    401: _problem_response('No valid token (answered by API Gateway\'s JWT authorizer as {"message": "Unauthorized"}).'),
+    404: _problem_response("No such thing, or not yours: the two look the same."),
+    405: _problem_response("A known path with another method; see the Allow header."),
+    409: _problem_response("Clashes with the current state (a concurrent change, an invitation already accepted)."),
+    415: _problem_response("The body is not JSON."),
+    422: _problem_response("A field's value is not acceptable; `errors` names each field."),
+    500: _problem_response("Our fault; logged, without your data."),
+}
+
+
 class ApiResolver(APIGatewayHttpResolver):
     """The HTTP API resolver: validation on, problem details, 405 with Allow, and docs added on first use.
 
@@ -107,6 +141,14 @@ class ApiResolver(APIGatewayHttpResolver):
 
     def _enable_docs(self) -> None:
         from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+        # Every route documents the problem responses it can give, besides its own.
+        for route in self._static_routes + self._dynamic_routes:
+            success: OpenAPIResponse = {"description": route.summary or "Success"}
+            if route.status_code == HTTPStatus.NO_CONTENT:
+                success["content"] = {}
+            route.responses = {route.status_code: success, **PROBLEM_RESPONSES, **(route.responses or {})}
+            route._dependant = None  # noqa: SLF001 - rebuilt with the responses' models on next use
 
         info: dict[str, Any] = {
             **self._info,

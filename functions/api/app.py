@@ -57,7 +57,7 @@ def put_me(body: ProfileIn) -> MemberOut:
     return members.put_profile(ctx(), who.email, who.email_verified, body)
 
 
-@app.delete("/members/me", summary="Erase your account and everything you own", tags=["members"])
+@app.delete("/members/me", summary="Erase your account and everything you own", tags=["members"], status_code=204)
 def delete_me() -> Response[str]:
     members.erase(ctx())
     return Response(status_code=204, body="")
@@ -102,7 +102,7 @@ def patch_pact(pact_id: str, body: PactPatch) -> PactOut:
     return pacts.update_pact(ctx(), pact_id, body)
 
 
-@app.delete("/pacts/<pact_id>", summary="Leave a pact (a colleague who stays keeps it)", tags=["pacts"])
+@app.delete("/pacts/<pact_id>", summary="Leave a pact (a colleague who stays keeps it)", tags=["pacts"], status_code=204)
 def delete_pact(pact_id: str) -> Response[str]:
     pacts.delete_pact(ctx(), pact_id)
     return Response(status_code=204, body="")

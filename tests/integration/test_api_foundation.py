@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
+from pydantic import BaseModel
 
 from tests.helpers import call
+
+
+class Out(BaseModel):
+    ok: bool
 
 
 def assert_problem(reply, status: int) -> dict:  # type: ignore[no-untyped-def]
@@ -79,3 +85,42 @@ def test_a_body_that_is_not_json_is_415_problem(aws) -> None:
     body = assert_problem(reply, 415)
     assert "application/json" in body["detail"]
     assert call("GET", "/members/me").status == 404
+
+
+def test_openapi_documents_success_and_problem_responses_for_every_operation(aws) -> None:
+    doc = call("GET", "/openapi.json", email=None).json()
+    assert "Problem" in doc["components"]["schemas"]
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert {"404", "422", "500"} <= codes, (method, path)
+            problem = operation["responses"]["422"]["content"]["application/problem+json"]["schema"]
+            assert problem == {"$ref": "#/components/schemas/Problem"}
+            success = [c for c in codes if c.startswith("2")]
+            assert len(success) == 1, (method, path, codes)
+    assert doc["paths"]["/pacts"]["post"]["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PactOut"
+    }
+
+
+def test_docs_still_build_after_routes_have_served_requests() -> None:
+    # The problem responses are added to the routes when the docs are first asked for;
+    # a route that already served requests (its validation models built) must document them too.
+    from infra.lambdas import LambdaContext
+    from shared.http import create_resolver
+    from tests.helpers import http_event
+
+    app = create_resolver(title="t", description="d")
+
+    @app.get("/members/me")
+    def me() -> Out:
+        return Out(ok=True)
+
+    _, event = http_event("GET", "/members/me")
+    assert app.resolve(event, LambdaContext("f"))["statusCode"] == 200
+    _, docs = http_event("GET", "/openapi.json", email=None)
+    reply = app.resolve(docs, LambdaContext("f"))
+    assert reply["statusCode"] == 200
+    operation = json.loads(reply["body"])["paths"]["/members/me"]["get"]
+    assert operation["responses"]["404"]["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Out"}
