@@ -30,15 +30,28 @@ def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(token: str | None, *, key_attribute: str, key_value: str) -> dict[str, Any] | None:
-    """The ExclusiveStartKey a cursor stands for; it must belong to the partition being read."""
+def decode_cursor(token: str | None, expected: dict[str, str], *, partition: tuple[str, str]) -> dict[str, Any] | None:
+    """The ExclusiveStartKey a cursor stands for.
+
+    It must name exactly the expected key attributes, each a string with the expected
+    prefix, and belong to the partition being read: a cursor from another list, or one
+    made up, is a 422, never another member's page or a 500.
+    """
     if not token:
         return None
     try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not isinstance(data, dict) or data.get(key_attribute, {}).get("S") != key_value:
+        if len(token) > 2000:
             raise ValueError
-    except (ValueError, binascii.Error, UnicodeDecodeError, AttributeError):
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if not isinstance(data, dict) or set(data) != set(expected):
+            raise ValueError
+        for name, prefix in expected.items():
+            value = data[name]
+            if not isinstance(value, dict) or set(value) != {"S"} or not isinstance(value["S"], str) or not value["S"].startswith(prefix):
+                raise ValueError
+        if data[partition[0]]["S"] != partition[1]:
+            raise ValueError
+    except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidField("next", "this cursor is not one this list gave out") from None
     return data
 

@@ -7,6 +7,7 @@ the wrong method gets 405 with an `Allow` header; nothing answers with a stack t
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -217,8 +218,9 @@ def _install_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response[str]:
-        # The type and traceback only: exception messages may carry personal data.
-        logger.error("unhandled error", extra={"error_type": type(exc).__name__}, exc_info=exc)
+        # The type and where it happened only: exception messages may carry personal data.
+        frames = [f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}" for f in traceback.extract_tb(exc.__traceback__)]
+        logger.error("unhandled error", extra={"error_type": type(exc).__name__, "frames": frames[-8:]})
         return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "Something went wrong on our side. It has been logged; please try again.")
 
 

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from shared.db import cancellation_codes, connection
 from shared.domain.errors import Conflict, InvalidField, NotFound
 from shared.events import DomainEvent
-from shared.models import CheckIn, EmailClaim, Item, Member, PactView, QuietHours, TimelineEntry, member_pk, pact_pk
-from shared.pacts import Ctx, check_in_out, local_midnight, pact_out
+from shared.models import EmailClaim, Item, LeftPact, Member, PactView, QuietHours, TimelineEntry, member_pk, pact_pk
+from shared.pacts import Ctx, check_in_out, forget_member_in_pact, local_midnight, pact_out
 from shared.schemas import WEEKDAY_NAMES, AwayIn, ExportOut, MemberOut, Notifications, ProfileIn
 from shared.schemas import QuietHours as QuietHoursIn
-
-FORMER_MEMBER = "A former member"
 
 
 def _load(sub: str) -> Member:
@@ -99,6 +99,12 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
 # ------------------------------------------------------------------ away mode
 
 
+def _active_views(sub: str) -> list[PactView]:
+    """The member's pacts that are under way (not invitations waiting for them)."""
+    views = PactView.gsi1.query(member_pk(sub), PactView.gsi1sk.startswith("PACT#"))
+    return [v for v in views if isinstance(v, PactView) and v.state == "active"]
+
+
 def set_away(ctx: Ctx, body: AwayIn) -> MemberOut:
     """Pause every pact of the member (on both parties' views) until a date; it all resumes by itself then."""
     member = _load(ctx.sub)
@@ -107,8 +113,15 @@ def set_away(ctx: Ctx, body: AwayIn) -> MemberOut:
         raise InvalidField("until", "must be a date after today")
     if until > ctx.now + timedelta(days=366):
         raise InvalidField("until", "can be at most a year ahead")
-    views = [v for v in PactView.gsi1.query(member_pk(ctx.sub), PactView.gsi1sk.startswith("PACT#")) if isinstance(v, PactView)]
-    _pause_everywhere(ctx, member, views, until, lambda v: max(filter(None, [v.paused_until, until])))
+    previous = member.away_until
+    views = _active_views(ctx.sub)
+
+    def pause(view: PactView) -> datetime:
+        # A pause of the pact's own stands if it is longer; one that only earlier away mode set is replaced.
+        own = view.paused_until if view.paused_until != previous else None
+        return max(filter(None, [own, until]))
+
+    _pause_everywhere(ctx, member, views, until, pause)
     member.away_until = until
     ctx.events.publish(
         [DomainEvent("MemberWentAway", {"member_id": ctx.sub, "until": until.isoformat(), "pact_ids": [v.pact_id for v in views]})],
@@ -123,34 +136,41 @@ def clear_away(ctx: Ctx) -> MemberOut:
     if member.away_until is None:
         return member_out(ctx.sub, member)
     away = member.away_until
-    views = [v for v in PactView.gsi1.query(member_pk(ctx.sub), PactView.gsi1sk.startswith("PACT#")) if isinstance(v, PactView)]
-    _pause_everywhere(ctx, member, [v for v in views if v.paused_until == away], None, lambda _: None)
+    views = [v for v in _active_views(ctx.sub) if v.paused_until == away]
+    _pause_everywhere(ctx, member, views, None, lambda _: None)
     member.away_until = None
     ctx.events.publish([DomainEvent("MemberBack", {"member_id": ctx.sub})], ctx.now)
     return member_out(ctx.sub, member)
 
 
+MAX_TRANSACTION_ITEMS = 100
+
+
 def _pause_everywhere(ctx: Ctx, member: Member, views: list[PactView], away_until: datetime | None, pause: Any) -> None:
-    """One transaction: the profile, the member's views, and their colleagues' views of the same pacts."""
+    """The profile, the member's views, and their colleagues' views of the same pacts.
+
+    One transaction for up to a hundred items (some fifty pacts); a member with more
+    gets consecutive transactions, each consistent, the profile in the first.
+    """
+    writes: list[tuple[Item, list[Action], dict[str, Any]]] = [
+        (member, [Member.away_until.set(away_until) if away_until else Member.away_until.remove(), Member.updated_at.set(ctx.now)], {})
+    ]
+    for view in views:
+        until = pause(view)
+        actions: list[Action] = [
+            PactView.paused_until.set(until) if until else PactView.paused_until.remove(),
+            PactView.updated_at.set(ctx.now),
+        ]
+        writes.append((view, actions, {}))
+        if view.colleague_sub and view.mutual:
+            # Their view's version is not known here: bump it blindly, so a concurrent writer retries.
+            theirs = PactView(*PactView.key(view.pact_id, view.colleague_sub), version=0)
+            writes.append((theirs, actions, {"condition": PactView.pk.exists(), "add_version_condition": False}))
     try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.update(
-                member,
-                actions=[Member.away_until.set(away_until) if away_until else Member.away_until.remove(), Member.updated_at.set(ctx.now)],
-            )
-            for view in views:
-                until = pause(view)
-                action = PactView.paused_until.set(until) if until else PactView.paused_until.remove()
-                tx.update(view, actions=[action, PactView.updated_at.set(ctx.now)])
-                if view.colleague_sub:
-                    # Their view's version is not known here: bump it blindly, so a concurrent writer retries.
-                    theirs = PactView(*PactView.key(view.pact_id, view.colleague_sub), version=0)
-                    tx.update(
-                        theirs,
-                        actions=[action, PactView.updated_at.set(ctx.now)],
-                        condition=PactView.pk.exists(),
-                        add_version_condition=False,
-                    )
+        for start in range(0, len(writes), MAX_TRANSACTION_ITEMS):
+            with TransactWrite(connection=connection()) as tx:
+                for item, actions, options in writes[start : start + MAX_TRANSACTION_ITEMS]:
+                    tx.update(item, actions=list(actions), **options)  # PynamoDB appends the version action
     except TransactWriteError as err:
         if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
             raise Conflict("Your pacts changed at the same moment elsewhere; please try again.") from err
@@ -186,49 +206,37 @@ def export(ctx: Ctx) -> ExportOut:
 def erase(ctx: Ctx) -> None:
     """Erase the member and everything they own, without touching what a colleague recorded.
 
-    A colleague who shares a pact keeps it, one-sided, with its history; the erased
-    member's name, email and phone leave their view, and the check-ins the erased member
-    recorded there stay as facts ("we talked") with no author and no note.
+    A colleague who shares a pact (now or before the member left it) keeps it, one-sided,
+    with its history; the erased member's name, email and phone leave their view, and the
+    check-ins the erased member recorded there stay as facts ("we talked") with no author
+    and no note. Pacts nobody else keeps go entirely. The profile goes last, so a retry
+    after a failure finds everything again.
     """
-    try:
-        away_until = Member.get(*Member.key(ctx.sub)).away_until
-    except DoesNotExist:
-        away_until = None
+    own = list(Item.query(member_pk(ctx.sub)))
+    profile = next((i for i in own if isinstance(i, Member)), None)
+    away_until = profile.away_until if profile else None
+    for left in (i for i in own if isinstance(i, LeftPact)):
+        forget_member_in_pact(left.pact_id, ctx.sub, left.colleague_sub, ctx.now)
     views = [v for v in PactView.gsi1.query(member_pk(ctx.sub), PactView.gsi1sk.startswith("PACT#")) if isinstance(v, PactView)]
     for view in views:
-        remaining = view.colleague_sub is not None and _exists(view.pact_id, view.colleague_sub)
-        if remaining:
-            assert view.colleague_sub is not None
-            theirs = PactView(*PactView.key(view.pact_id, view.colleague_sub), version=0)
-            # A pause that only the erased member's away mode set goes with them.
-            lift = [PactView.paused_until.remove()] if away_until is not None and view.paused_until == away_until else []
-            theirs.update(
-                actions=[
-                    *lift,
-                    PactView.colleague_sub.remove(),
-                    PactView.colleague_email.remove(),
-                    PactView.colleague_phone.remove(),
-                    PactView.colleague_name.set(FORMER_MEMBER),
-                    PactView.mutual.set(False),
-                    PactView.updated_at.set(ctx.now),
-                ],
-                condition=PactView.pk.exists(),
-                add_version_condition=False,
-            )
-            for check_in in CheckIn.query(
-                pact_pk(view.pact_id), CheckIn.sk.startswith("CHECKIN#"), filter_condition=CheckIn.author_sub == ctx.sub
-            ):
-                check_in.update(actions=[CheckIn.author_sub.remove(), CheckIn.note.remove()])
+        if view.colleague_sub and _exists(view.pact_id, view.colleague_sub) and view.state == "active":
+            forget_member_in_pact(view.pact_id, ctx.sub, view.colleague_sub, ctx.now, lift_pause=away_until)
+        elif view.colleague_sub and view.state != "active":
+            # An invitation to the erased member: the owner's view goes back to one-sided.
+            forget_member_in_pact(view.pact_id, ctx.sub, view.colleague_sub, ctx.now)
         else:
             with Item.batch_write() as batch:
                 for item in Item.query(pact_pk(view.pact_id), Item.sk.startswith("CHECKIN#")):
                     batch.delete(item)
         view.delete(add_version_condition=False)
     with Item.batch_write() as batch:
-        for item in Item.query(member_pk(ctx.sub)):
-            if isinstance(item, Member):
-                batch.delete(EmailClaim(*EmailClaim.key(item.email)))
-            batch.delete(item)
+        for item in own:
+            if item is not profile:
+                batch.delete(item)
+    if profile is not None:
+        with suppress(DeleteError):  # already gone (a retry), or someone else's since
+            EmailClaim(*EmailClaim.key(profile.email)).delete(condition=EmailClaim.sub == ctx.sub)
+        profile.delete(add_version_condition=False)
     ctx.events.publish([DomainEvent("MemberErased", {"member_id": ctx.sub, "pact_ids": [v.pact_id for v in views]})], ctx.now)
 
 

@@ -172,6 +172,7 @@ class PactView(Item, discriminator="pact_view"):
     role = UnicodeAttribute()  # owner | colleague
     state = UnicodeAttribute()  # active | invited
     mutual = BooleanAttribute(default=False)  # both parties are members and the colleague accepted
+    colleague_left = BooleanAttribute(default=False)  # they left or declined: no more notices to them
     # Who this party meets: another member (colleague_sub) or an outside colleague (name/email/phone).
     colleague_sub = UnicodeAttribute(null=True)
     colleague_name = UnicodeAttribute()
@@ -237,3 +238,11 @@ class SentNotice(Item, discriminator="sent_notice"):
 
     message_id = UnicodeAttribute(null=True)
     sent_at = UTCDateTimeAttribute()
+
+
+class LeftPact(Item, discriminator="left_pact"):
+    """A pact the member left while a colleague kept it: erasure finds it here to forget them there too."""
+
+    pact_id = UnicodeAttribute()
+    colleague_sub = UnicodeAttribute()
+    left_at = UTCDateTimeAttribute()

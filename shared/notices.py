@@ -17,6 +17,10 @@ from shared.observability import logger
 NOTICE_TTL = timedelta(days=14)
 
 
+class NoticeNotSent(Exception):
+    """Sending failed; raised without the provider's message (it may carry an address)."""
+
+
 @dataclass(frozen=True)
 class Notice:
     subject: str
@@ -41,6 +45,16 @@ def render_away_notice(member_name: str, colleague_name: str, back_on: str) -> N
     return Notice(subject, text, html)
 
 
+def _hears_from_us(view: PactView) -> bool:
+    """Only people the member actually meets: an accepted pact with a member, or an outside colleague.
+
+    Not someone who merely invited the member, not a member who has not accepted, not one who left.
+    """
+    if not view.colleague_email or view.state != "active" or view.colleague_left:
+        return False
+    return view.colleague_sub is None or view.mutual
+
+
 def send_away_notices(event_id: str, member_id: str, until: datetime, now: datetime, mailer: Mailer) -> int:
     """Tell each colleague of an away member, once per event and recipient. Returns how many were sent."""
     try:
@@ -52,8 +66,8 @@ def send_away_notices(event_id: str, member_id: str, until: datetime, now: datet
     back_on = until.astimezone(ZoneInfo(member.time_zone)).strftime("%A %-d %B %Y")
     recipients: dict[str, str] = {}
     for view in PactView.gsi1.query(member_pk(member_id), PactView.gsi1sk.startswith("PACT#")):
-        if isinstance(view, PactView) and view.colleague_email:
-            recipients.setdefault(view.colleague_email, view.colleague_name)
+        if isinstance(view, PactView) and _hears_from_us(view):
+            recipients.setdefault(str(view.colleague_email), view.colleague_name)
     sent = 0
     for address, name in recipients.items():
         record = SentNotice(
@@ -69,9 +83,10 @@ def send_away_notices(event_id: str, member_id: str, until: datetime, now: datet
         notice = render_away_notice(member.display_name, name, back_on)
         try:
             record.message_id = mailer.send(address, notice.subject, notice.text, notice.html)
-        except Exception:
+        except Exception as exc:
             record.delete()  # let the retry send it
-            raise
+            # SES's own message can name the recipient: only its type goes on, into logs and retries.
+            raise NoticeNotSent(f"away notice not sent ({type(exc).__name__})") from None
         record.save()
         sent += 1
     logger.info("away notices sent", extra={"count": sent})

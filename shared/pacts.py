@@ -12,19 +12,21 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from shared.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, cancelled_item, connection, decode_cursor, encode_cursor
 from shared.domain import rhythm
 from shared.domain.errors import Conflict, InvalidField, NotFound
 from shared.events import DomainEvent, EventPublisher
-from shared.models import CheckIn, EmailClaim, IdempotencyRecord, Item, Member, PactView, TimelineEntry, member_pk, pact_pk
+from shared.models import CheckIn, EmailClaim, IdempotencyRecord, Item, LeftPact, Member, PactView, TimelineEntry, member_pk, pact_pk
 from shared.schemas import (
     WEEKDAY_CODES,
     CheckInIn,
@@ -40,6 +42,7 @@ from shared.schemas import (
 )
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
+FORMER_MEMBER = "A former member"
 T = TypeVar("T")
 
 
@@ -90,7 +93,7 @@ def pact_out(view: PactView, now: datetime) -> PactOut:
         state=view.state,
         mutual=view.mutual,
         colleague=ColleagueOut(
-            member_id=view.colleague_sub,
+            member_id=view.colleague_sub if (view.mutual or view.state == "invited") else None,
             name=view.colleague_name,
             email=view.colleague_email,
             phone=view.colleague_phone,
@@ -109,9 +112,13 @@ def pact_out(view: PactView, now: datetime) -> PactOut:
     )
 
 
+def _is_pact_id(pact_id: str) -> bool:
+    return pact_id.startswith("p_") and len(pact_id) <= 40
+
+
 def _views(pact_id: str) -> dict[str, PactView]:
     """Both party views of a pact, by member: one query, strongly consistent."""
-    if not pact_id.startswith("p_") or len(pact_id) > 40:
+    if not _is_pact_id(pact_id):
         return {}
     return {
         v.member_sub: v
@@ -130,6 +137,8 @@ def _my_views(ctx: Ctx, pact_id: str) -> tuple[PactView, PactView | None]:
 
 def get_pact(ctx: Ctx, pact_id: str) -> PactOut:
     try:
+        if not _is_pact_id(pact_id):
+            raise DoesNotExist
         view = PactView.get(*PactView.key(pact_id, ctx.sub))
     except DoesNotExist:
         raise NotFound(f"You have no pact {pact_id}.") from None
@@ -137,7 +146,11 @@ def get_pact(ctx: Ctx, pact_id: str) -> PactOut:
 
 
 def list_pacts(ctx: Ctx, limit: int, cursor: str | None) -> Page[PactOut]:
-    start = decode_cursor(cursor, key_attribute="gsi1pk", key_value=member_pk(ctx.sub))
+    start = decode_cursor(
+        cursor,
+        {"pk": "PACT#", "sk": "MEMBER#", "gsi1pk": "MEMBER#", "gsi1sk": "PACT#"},
+        partition=("gsi1pk", member_pk(ctx.sub)),
+    )
     results = PactView.gsi1.query(
         member_pk(ctx.sub),
         PactView.gsi1sk.startswith("PACT#"),
@@ -167,13 +180,13 @@ def create_pact(ctx: Ctx, body: PactIn) -> PactOut:
     if body.colleague.email:
         if body.colleague.email == me.email:
             raise InvalidField("colleague.email", "that is your own address; a pact is with a colleague")
-        try:
-            claim = EmailClaim.get(*EmailClaim.key(body.colleague.email))
-            colleague_sub, name = claim.sub, name or claim.display_name
-        except DoesNotExist:
-            pass
+        with suppress(DoesNotExist):
+            colleague_sub = EmailClaim.get(*EmailClaim.key(body.colleague.email)).sub
+    # The owner's label is what they typed (or the address): whether an email belongs to a
+    # member shows nowhere until that member accepts.
+    name = name or body.colleague.email
     if not name:
-        raise InvalidField("colleague.name", "give the name of a colleague who is not a member yet")
+        raise InvalidField("colleague.name", "give the colleague's name")
     starts = (body.starts_at or ctx.now).astimezone(UTC)
     if starts > ctx.now + timedelta(days=366) or starts < ctx.now - timedelta(days=5 * 366):
         raise InvalidField("starts_at", "must be within a year from now (or up to five years back)")
@@ -282,10 +295,15 @@ def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
         if mine.role != "colleague" or mine.state != "invited":
             raise Conflict("There is no open invitation to accept on this pact.")
         views = [mine] if theirs is None else [mine, theirs]
+        relabel = theirs is not None and theirs.colleague_name == theirs.colleague_email
 
         def changes(view: PactView) -> list[Any]:
             actions = [PactView.mutual.set(theirs is not None), PactView.updated_at.set(ctx.now)]
-            return [*actions, PactView.state.set("active")] if view is mine else actions
+            if view is mine:
+                return [*actions, PactView.state.set("active")]
+            if relabel:  # the owner only knew the address: now they know the name the member goes by
+                actions.append(PactView.colleague_name.set(Member.get(*Member.key(ctx.sub)).display_name))
+            return actions
 
         _write_views(views, changes)
         mine.state, mine.mutual, mine.updated_at = "active", theirs is not None, ctx.now
@@ -335,29 +353,85 @@ def _set_pause(ctx: Ctx, pact_id: str, until: datetime | None, event: str) -> Pa
 
 
 def delete_pact(ctx: Ctx, pact_id: str) -> None:
-    """The caller leaves the pact. A colleague who stays keeps it (one-sided) with all its history."""
+    """The caller leaves the pact (or declines an invitation to it).
 
-    def attempt() -> bool:
+    A colleague who stays keeps the pact, one-sided, with its whole history; the
+    leaver's private notes on it go (nobody could read them any more), and so do the
+    leaver's own copies. An invitation the owner leaves behind is withdrawn. The view
+    that grants access is removed last, so a retry after a failure finishes the job.
+    """
+
+    def attempt() -> None:
         mine, theirs = _my_views(ctx, pact_id)
+        _delete_my_timeline(ctx.sub, pact_id)
+        stays = theirs is not None and theirs.state == "active"
+        if stays:
+            _strip_notes(pact_id, ctx.sub)
+        else:
+            _delete_partition_items(pact_pk(pact_id), "CHECKIN#")
         try:
             with TransactWrite(connection=connection()) as tx:
                 tx.delete(mine)
-                if theirs is not None:
+                if theirs is not None and not stays:
+                    tx.delete(theirs)
+                if theirs is not None and stays:
                     tx.update(
                         theirs,
-                        actions=[PactView.colleague_sub.remove(), PactView.mutual.set(False), PactView.updated_at.set(ctx.now)],
+                        actions=[
+                            PactView.colleague_sub.remove(),
+                            PactView.mutual.set(False),
+                            PactView.colleague_left.set(True),
+                            PactView.updated_at.set(ctx.now),
+                        ],
+                    )
+                    tx.save(
+                        LeftPact(member_pk(ctx.sub), f"LEFT#{pact_id}", pact_id=pact_id, colleague_sub=theirs.member_sub, left_at=ctx.now)
                     )
         except TransactWriteError as err:
             if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
                 raise _Retry from err
             raise
-        return theirs is None
 
-    last_party = _with_retries(attempt)
-    _delete_my_timeline(ctx.sub, pact_id)
-    if last_party:
-        _delete_partition_items(pact_pk(pact_id), "CHECKIN#")
+    _with_retries(attempt)
     ctx.events.publish([DomainEvent("PactDeleted", {"pact_id": pact_id, "member_id": ctx.sub})], ctx.now)
+
+
+def _strip_notes(pact_id: str, author: str) -> None:
+    """Remove an author's private notes from a pact's check-ins (they can no longer read them)."""
+    mine = CheckIn.author_sub == author
+    for check_in in CheckIn.query(pact_pk(pact_id), CheckIn.sk.startswith("CHECKIN#"), filter_condition=mine):
+        if check_in.note is not None:
+            check_in.update(actions=[CheckIn.note.remove()])
+
+
+def forget_member_in_pact(pact_id: str, sub: str, colleague_sub: str, now: datetime, lift_pause: datetime | None = None) -> None:
+    """Erasure, in one pact a colleague keeps: no name, email, phone, note or author left of the member there."""
+    try:
+        theirs = PactView.get(*PactView.key(pact_id, colleague_sub), consistent_read=True)
+    except DoesNotExist:
+        theirs = None
+    for check_in in CheckIn.query(pact_pk(pact_id), CheckIn.sk.startswith("CHECKIN#"), filter_condition=CheckIn.author_sub == sub):
+        check_in.update(actions=[CheckIn.author_sub.remove(), CheckIn.note.remove()])
+        copy = TimelineEntry(member_pk(colleague_sub), f"{check_in.sk}#{pact_id}")
+        with suppress(UpdateError):  # the colleague has no copy of this one (they joined later, or left)
+            copy.update(actions=[TimelineEntry.author_sub.remove()], condition=TimelineEntry.pk.exists())
+    if theirs is None:
+        return
+    if theirs.state != "active":
+        theirs.delete(add_version_condition=False)  # an invitation from the erased member: withdrawn
+        return
+    actions: list[Action] = [
+        PactView.colleague_sub.remove(),
+        PactView.colleague_email.remove(),
+        PactView.colleague_phone.remove(),
+        PactView.colleague_name.set(FORMER_MEMBER),
+        PactView.mutual.set(False),
+        PactView.colleague_left.set(True),
+        PactView.updated_at.set(now),
+    ]
+    if lift_pause is not None and theirs.paused_until == lift_pause:
+        actions.append(PactView.paused_until.remove())  # a pause that only the erased member's away mode set
+    theirs.update(actions=actions, add_version_condition=False)
 
 
 def _delete_my_timeline(sub: str, pact_id: str) -> None:
@@ -471,7 +545,7 @@ def record_check_in(ctx: Ctx, pact_id: str, body: CheckInIn, *, idempotency_key:
                         ],
                     )
         except TransactWriteError as err:
-            return _settle_conflict(err, ctx.sub, request_hash, has_record=record is not None, puts=len(puts))
+            return _settle_conflict(err, ctx.sub, request_hash, has_record=record is not None, puts=len(puts), note=body.note)
         mine.last_check_in_at, mine.next_due_at = last, next_due
         ctx.events.publish(
             [
@@ -497,7 +571,7 @@ def record_check_in(ctx: Ctx, pact_id: str, body: CheckInIn, *, idempotency_key:
     return _with_retries(attempt)
 
 
-def _settle_conflict(err: TransactWriteError, sub: str, request_hash: str, *, has_record: bool, puts: int) -> Recorded:
+def _settle_conflict(err: TransactWriteError, sub: str, request_hash: str, *, has_record: bool, puts: int, note: str | None) -> Recorded:
     """Why the check-in transaction was cancelled: a repeat (answer with the first) or a race (retry)."""
     if has_record:
         stored = cancelled_item(err, puts - 1)
@@ -508,7 +582,13 @@ def _settle_conflict(err: TransactWriteError, sub: str, request_hash: str, *, ha
             return Recorded(CheckInOut.model_validate_json(record.response), replayed=True)
     existing = cancelled_item(err, 0)
     if existing is not None:
-        return Recorded(check_in_out(CheckIn.from_raw_data(existing), sub), replayed=True)
+        first = CheckIn.from_raw_data(existing)
+        if first.author_sub != sub and note:
+            raise Conflict(
+                f"Your colleague already recorded this call at {first.occurred_at:%H:%M} UTC; "
+                "a private note cannot be added to their record. Record it a minute apart to keep your note."
+            ) from err
+        return Recorded(check_in_out(first, sub), replayed=True)
     if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
         raise _Retry from err
     raise err
@@ -516,7 +596,7 @@ def _settle_conflict(err: TransactWriteError, sub: str, request_hash: str, *, ha
 
 def list_pact_check_ins(ctx: Ctx, pact_id: str, limit: int, cursor: str | None) -> Page[CheckInOut]:
     get_pact(ctx, pact_id)  # 404 unless the caller is a party
-    start = decode_cursor(cursor, key_attribute="pk", key_value=pact_pk(pact_id))
+    start = decode_cursor(cursor, {"pk": "PACT#", "sk": "CHECKIN#"}, partition=("pk", pact_pk(pact_id)))
     results = CheckIn.query(
         pact_pk(pact_id),
         CheckIn.sk.startswith("CHECKIN#"),
@@ -530,7 +610,7 @@ def list_pact_check_ins(ctx: Ctx, pact_id: str, limit: int, cursor: str | None) 
 
 
 def list_my_check_ins(ctx: Ctx, limit: int, cursor: str | None) -> Page[CheckInOut]:
-    start = decode_cursor(cursor, key_attribute="pk", key_value=member_pk(ctx.sub))
+    start = decode_cursor(cursor, {"pk": "MEMBER#", "sk": "CHECKIN#"}, partition=("pk", member_pk(ctx.sub)))
     results = TimelineEntry.query(
         member_pk(ctx.sub),
         TimelineEntry.sk.startswith("CHECKIN#"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo
@@ -59,7 +60,32 @@ TimeZone = Annotated[str, AfterValidator(time_zone)]
 HHMM = Annotated[str, AfterValidator(hhmm)]
 Email = Annotated[str, AfterValidator(email)]
 Tags = Annotated[list[Annotated[str, Field(max_length=60)]], Field(max_length=20), AfterValidator(normalise_tags)]
-Name = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+def no_control_characters(value: str) -> str:
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
+        raise ValueError("may not contain line breaks or control characters")
+    return value
+
+
+def instant(value: datetime) -> datetime:
+    """An aware instant within this century (no year 1 or 9999: their UTC conversion overflows)."""
+    if value.tzinfo is None:
+        raise ValueError("give the time with a zone, e.g. 2026-12-08T08:30:00Z")
+    if not 2000 <= value.year <= 2100:
+        raise ValueError("must be between the years 2000 and 2100")
+    return value
+
+
+def calendar_day(value: date) -> date:
+    if not 2000 <= value.year <= 2100:
+        raise ValueError("must be between the years 2000 and 2100")
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(no_control_characters)]
+Instant = Annotated[datetime, AfterValidator(instant)]
+Day = Annotated[date, AfterValidator(calendar_day)]
 
 
 class Strict(BaseModel):
@@ -103,7 +129,7 @@ class ProfileIn(Strict):
     time_zone: TimeZone = "UTC"
     specialties: Tags = Field(default_factory=list)
     modalities: Tags = Field(default_factory=list)
-    region: Annotated[str, Field(max_length=80)] | None = None
+    region: Annotated[str, Field(max_length=80), AfterValidator(no_control_characters)] | None = None
     in_directory: bool = Field(default=False, description="Appear in the colleague directory (off by default).")
     notifications: Notifications = Field(default_factory=Notifications)
 
@@ -131,7 +157,7 @@ class MemberOut(BaseModel):
 
 
 class AwayIn(Strict):
-    until: date = Field(description="The date you are back (in your time zone); everything resumes by itself then.")
+    until: Day = Field(description="The date you are back (in your time zone); everything resumes by itself then.")
 
 
 # ------------------------------------------------------------------ pacts
@@ -175,7 +201,7 @@ class PactIn(Strict):
     mode: Mode = "phone"
     time_limit_minutes: int = Field(default=30, ge=5, le=240)
     grace_days: int = Field(default=2, ge=0, le=14)
-    starts_at: datetime | None = Field(default=None, description="When the pact begins (default now).")
+    starts_at: Instant | None = Field(default=None, description="When the pact begins (default now); with a zone.")
 
 
 class PactPatch(Strict):
@@ -187,7 +213,7 @@ class PactPatch(Strict):
 
 
 class PauseIn(Strict):
-    until: date = Field(description="The date the pact resumes by itself (in your time zone).")
+    until: Day = Field(description="The date the pact resumes by itself (in your time zone).")
 
 
 class ColleagueOut(BaseModel):
@@ -226,17 +252,10 @@ class PactOut(BaseModel):
 
 
 class CheckInIn(Strict):
-    occurred_at: datetime | None = Field(default=None, description="When you talked (default now); with a zone.")
+    occurred_at: Instant | None = Field(default=None, description="When you talked (default now); with a zone.")
     mode: Mode | None = Field(default=None, description="Default: the pact's mode.")
     duration_minutes: int | None = Field(default=None, ge=1, le=600, description="Default: the pact's time limit.")
     note: Annotated[str, Field(max_length=2000)] | None = Field(default=None, description="Private: only you can ever read it.")
-
-    @field_validator("occurred_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("give the time with a zone, e.g. 2026-12-08T08:30:00Z")
-        return value
 
 
 class CheckInOut(BaseModel):

@@ -59,7 +59,8 @@ def test_away_mode_tells_the_colleague_by_email(stack: Stack) -> None:
     ann, bob = stack.token("ann.away@example.org"), stack.token("bob.away@example.org")
     stack.request("PUT", "/members/me", token=ann, body={"display_name": "Ann", "time_zone": "Europe/Dublin"})
     stack.request("PUT", "/members/me", token=bob, body={"display_name": "Bob", "time_zone": "America/New_York"})
-    stack.request("POST", "/pacts", token=ann, body={"colleague": {"email": "bob.away@example.org"}})
+    pact_id = stack.request("POST", "/pacts", token=ann, body={"colleague": {"email": "bob.away@example.org"}}).json()["id"]
+    assert stack.request("POST", f"/pacts/{pact_id}/accept", token=bob).status == 200
     today = datetime.now(UTC).date()
     too_far, back = today + timedelta(days=400), today + timedelta(days=30)
     assert stack.request("PUT", "/members/me/away", token=ann, body={"until": too_far.isoformat()}).status == 422

@@ -1,0 +1,206 @@
+"""What a careful reviewer tried: leaving then erasing, strangers' invitations, odd input, tampered cursors."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from datetime import timedelta
+
+import pytest
+
+from infra.local.auth import member_sub
+from tests.helpers import DEFAULT_NOW, call, member, pact
+
+ANN, BOB, EVE = "ann@example.org", "bob@example.org", "eve@example.org"
+
+
+def table_dump(aws) -> str:  # type: ignore[no-untyped-def]
+    return str(aws["dynamodb"].scan(TableName=os.environ["TABLE_NAME"])["Items"])
+
+
+def test_leaving_a_pact_then_erasing_leaves_nothing_of_the_leaver(aws) -> None:
+    member(ANN)
+    member(BOB)
+    created = pact(ANN, BOB)
+    call("POST", f"/pacts/{created['id']}/check-ins", body={"note": "SECRET ANN NOTE"})
+    assert call("DELETE", f"/pacts/{created['id']}").status == 204
+    # Ann can no longer read the pact, so her note on it is gone at once.
+    assert "SECRET ANN NOTE" not in table_dump(aws)
+    assert call("DELETE", "/members/me").status == 204
+    dump = table_dump(aws)
+    for trace in (ANN, member_sub(ANN), "'Ann'"):
+        assert trace not in dump
+    bob_view = call("GET", f"/pacts/{created['id']}", email=BOB).json()
+    assert bob_view["colleague"]["name"] == "A former member"
+    history = call("GET", "/check-ins", email=BOB).json()["items"]
+    assert len(history) == 1
+
+
+def test_erasure_anonymises_the_colleagues_copies_too(aws) -> None:
+    member(ANN)
+    member(BOB)
+    created = pact(ANN, BOB)
+    call("POST", f"/pacts/{created['id']}/check-ins", body={"note": "n"})
+    call("DELETE", "/members/me")
+    assert member_sub(ANN) not in table_dump(aws)
+    assert call("GET", "/check-ins", email=BOB).json()["items"][0]["recorded_by_me"] is False
+
+
+def test_an_invitation_reveals_nothing_until_accepted_and_relabels_then(aws) -> None:
+    member(ANN)
+    member(BOB, name="Robert")
+    created = call("POST", "/pacts", body={"colleague": {"email": BOB}}).json()
+    outside = call("POST", "/pacts", body={"colleague": {"email": "nobody@example.org"}}).json()
+    # The answer for a member's address looks like the answer for anyone's
+    assert created["colleague"] == {"member_id": None, "name": BOB, "email": BOB, "phone": None}
+    assert outside["colleague"] == {"member_id": None, "name": "nobody@example.org", "email": "nobody@example.org", "phone": None}
+    call("POST", f"/pacts/{created['id']}/accept", email=BOB)
+    after = call("GET", f"/pacts/{created['id']}").json()
+    assert after["colleague"]["member_id"] == member_sub(BOB)
+    assert after["colleague"]["name"] == "Robert"
+
+
+def test_away_news_reaches_only_people_the_member_actually_meets(aws) -> None:
+    member(ANN)
+    member(BOB)
+    member(EVE)
+    stranger = pact(EVE, ANN, accept=False)  # Eve invites Ann; Ann never accepts
+    left = pact(ANN, BOB)
+    call("DELETE", f"/pacts/{left['id']}", email=BOB)  # Bob leaves
+    reply = call("PUT", "/members/me/away", body={"until": "2026-12-20"})
+    assert reply.status == 200
+    # Eve's view of her own invitation is not paused by Ann's holiday
+    assert call("GET", f"/pacts/{stranger['id']}", email=EVE).json()["status"] == "on_track"
+    from shared.models import PactView
+    from shared.notices import _hears_from_us
+
+    views = [v for v in PactView.gsi1.query(f"MEMBER#{member_sub(ANN)}") if isinstance(v, PactView)]
+    assert views
+    assert not any(_hears_from_us(v) for v in views)
+
+
+def test_away_twice_then_back_early_lifts_every_away_pause(aws) -> None:
+    member(ANN)
+    created = pact(ANN, {"name": "Jen", "email": "jen@example.org"})
+    call("PUT", "/members/me/away", body={"until": "2026-12-20"})
+    call("PUT", "/members/me/away", body={"until": "2026-12-10"})
+    assert call("GET", f"/pacts/{created['id']}").json()["paused_until"] == "2026-12-10T00:00:00Z"
+    call("DELETE", "/members/me/away")
+    assert call("GET", f"/pacts/{created['id']}").json()["status"] == "on_track"
+
+
+def test_many_pacts_away_mode_spans_transactions(aws) -> None:
+    member(ANN)
+    ids = [pact(ANN, {"name": f"C{i}", "phone": "+353851111111"})["id"] for i in range(100)]  # 101 items: two transactions
+    assert call("PUT", "/members/me/away", body={"until": "2026-12-20"}).status == 200
+    assert {call("GET", f"/pacts/{i}").json()["status"] for i in ids[::33] + ids[-1:]} == {"paused"}
+
+
+def test_the_same_minute_with_a_note_of_ones_own_is_a_409_not_a_lost_note(aws) -> None:
+    member(ANN)
+    member(BOB)
+    created = pact(ANN, BOB)
+    url = f"/pacts/{created['id']}/check-ins"
+    assert call("POST", url, body={}).status == 201
+    clash = call("POST", url, email=BOB, body={"note": "bob's own thoughts"}, now=DEFAULT_NOW + timedelta(seconds=20))
+    assert clash.status == 409
+    assert "a minute apart" in clash.json()["detail"]
+    assert "bob's own thoughts" not in str(call("GET", url, email=BOB).json())
+
+
+def test_leaving_is_finished_by_a_retry_after_a_failure(aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shared.pacts as pacts
+
+    member(ANN)
+    created = pact(ANN, {"name": "Jen", "phone": "+353851111111"})
+    call("POST", f"/pacts/{created['id']}/check-ins", body={"note": "n"})
+    real = pacts.TransactWrite
+
+    class Failing(real):  # type: ignore[misc, valid-type]
+        def _commit(self):  # type: ignore[no-untyped-def]
+            raise RuntimeError("the function timed out here")
+
+    monkeypatch.setattr(pacts, "TransactWrite", Failing)
+    assert call("DELETE", f"/pacts/{created['id']}").status == 500
+    monkeypatch.setattr(pacts, "TransactWrite", real)
+    assert call("GET", f"/pacts/{created['id']}").status == 200  # still reachable: nothing is orphaned
+    assert call("DELETE", f"/pacts/{created['id']}").status == 204
+    assert f"PACT#{created['id']}" not in table_dump(aws)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/pacts", {"colleague": {"name": "J", "phone": "+353851111111"}, "starts_at": "0001-01-01T00:00:00+01:00"}),
+        ("POST", "/pacts", {"colleague": {"name": "J", "phone": "+353851111111"}, "starts_at": "9999-12-31T23:59:00-01:00"}),
+        ("POST", "/pacts", {"colleague": {"name": "J", "phone": "+353851111111"}, "starts_at": "2026-12-01T09:00:00"}),
+        ("PUT", "/members/me/away", {"until": "0001-01-01"}),
+        ("PUT", "/members/me", {"display_name": "Ann\nBcc: x@example.org"}),
+        ("PUT", "/members/me", {"display_name": "Ann", "region": "West\r\nCork"}),
+        ("POST", "/pacts", {"colleague": {"name": "J\u2028K", "phone": "+353851111111"}}),
+    ],
+)
+def test_odd_input_is_a_422_never_a_500(aws, method: str, path: str, body: dict) -> None:
+    member(ANN, time_zone="Pacific/Kiritimati")
+    reply = call(method, path, body=body)
+    assert reply.status == 422, reply.body
+
+
+def test_odd_dates_on_check_ins_and_pauses(aws) -> None:
+    member(ANN, time_zone="Pacific/Kiritimati")
+    created = pact(ANN, {"name": "J", "phone": "+353851111111"})
+    assert call("POST", f"/pacts/{created['id']}/check-ins", body={"occurred_at": "9999-12-31T23:59:00-01:00"}).status == 422
+    assert call("POST", f"/pacts/{created['id']}/pause", body={"until": "0001-01-01"}).status == 422
+
+
+def _cursor(data: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        {"pk": {"S": "MEMBER#x"}},
+        {"pk": {"S": "MEMBER#x"}, "sk": {"N": "1"}},
+        {"gsi1pk": {"S": "MEMBER#x"}},
+        {"pk": {"S": "PACT#p"}, "sk": {"S": "MEMBER#x"}, "gsi1pk": {"S": "MEMBER#someone-else"}, "gsi1sk": {"S": "PACT#1"}},
+        [1, 2],
+        "x" * 3000,
+    ],
+)
+def test_made_up_cursors_are_422(aws, cursor: object) -> None:
+    member(ANN)
+    token = cursor if isinstance(cursor, str) else _cursor(cursor)
+    for path in ("/pacts", "/check-ins"):
+        reply = call("GET", f"{path}?next={token}")
+        assert reply.status == 422, (path, reply.body)
+
+
+def test_pacts_page_through_with_their_own_cursor(aws) -> None:
+    member(ANN)
+    for i in range(5):
+        pact(ANN, {"name": f"C{i}", "phone": "+353851111111"}, now=DEFAULT_NOW + timedelta(minutes=i))
+    first = call("GET", "/pacts?limit=2").json()
+    second = call("GET", f"/pacts?limit=2&next={first['next']}").json()
+    names = [p["colleague"]["name"] for p in first["items"] + second["items"]]
+    assert names == ["C4", "C3", "C2", "C1"]
+
+
+def test_a_huge_pact_id_is_a_plain_404(aws) -> None:
+    member(ANN)
+    assert call("GET", "/pacts/p_" + "x" * 3000).status == 404
+
+
+def test_an_unexpected_error_logs_no_personal_data(aws, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import shared.members
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom for ann@example.org")
+
+    monkeypatch.setattr(shared.members.Member, "get", broken)
+    assert call("GET", "/members/me").status == 500
+    assert "unhandled error" in caplog.text
+    assert "ann@example.org" not in caplog.text
+    record = next(r for r in caplog.records if r.getMessage() == "unhandled error")
+    assert record.error_type == "RuntimeError"  # type: ignore[attr-defined]
