@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.pagination import ResultIterator
 
 from shared.domain.errors import InvalidField
 from shared.models import Item
@@ -54,6 +57,23 @@ def decode_cursor(token: str | None, expected: dict[str, str], *, partition: tup
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidField("next", "this cursor is not one this list gave out") from None
     return data
+
+
+def newest_first(
+    query: Callable[..., ResultIterator[Any]],
+    hash_key: str,
+    range_condition: Condition,
+    *,
+    limit: int,
+    cursor: str | None,
+    cursor_keys: dict[str, str],
+    partition_attribute: str = "pk",
+) -> tuple[list[Any], str | None]:
+    """One page of a partition, newest first, and the cursor to the next page (None on the last)."""
+    start = decode_cursor(cursor, cursor_keys, partition=(partition_attribute, hash_key))
+    results = query(hash_key, range_condition, scan_index_forward=False, limit=limit, page_size=limit, last_evaluated_key=start)
+    items = list(results)
+    return items, encode_cursor(results.last_evaluated_key)
 
 
 def cancellation_codes(error: TransactWriteError) -> list[str | None]:

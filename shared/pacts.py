@@ -22,7 +22,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from shared.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, cancelled_item, connection, decode_cursor, encode_cursor
+from shared.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, cancelled_item, connection, newest_first
 from shared.domain import rhythm
 from shared.domain.errors import Conflict, InvalidField, NotFound
 from shared.events import DomainEvent, EventPublisher
@@ -146,21 +146,16 @@ def get_pact(ctx: Ctx, pact_id: str) -> PactOut:
 
 
 def list_pacts(ctx: Ctx, limit: int, cursor: str | None) -> Page[PactOut]:
-    start = decode_cursor(
-        cursor,
-        {"pk": "PACT#", "sk": "MEMBER#", "gsi1pk": "MEMBER#", "gsi1sk": "PACT#"},
-        partition=("gsi1pk", member_pk(ctx.sub)),
-    )
-    results = PactView.gsi1.query(
+    views, after = newest_first(
+        PactView.gsi1.query,
         member_pk(ctx.sub),
         PactView.gsi1sk.startswith("PACT#"),
-        scan_index_forward=False,
         limit=limit,
-        page_size=limit,
-        last_evaluated_key=start,
+        cursor=cursor,
+        cursor_keys={"pk": "PACT#", "sk": "MEMBER#", "gsi1pk": "MEMBER#", "gsi1sk": "PACT#"},
+        partition_attribute="gsi1pk",
     )
-    items = [pact_out(v, ctx.now) for v in results if isinstance(v, PactView)]
-    return Page[PactOut](items=items, next=encode_cursor(results.last_evaluated_key))
+    return Page[PactOut](items=[pact_out(v, ctx.now) for v in views if isinstance(v, PactView)], next=after)
 
 
 # ------------------------------------------------------------------ creating and changing pacts
@@ -596,28 +591,24 @@ def _settle_conflict(err: TransactWriteError, sub: str, request_hash: str, *, ha
 
 def list_pact_check_ins(ctx: Ctx, pact_id: str, limit: int, cursor: str | None) -> Page[CheckInOut]:
     get_pact(ctx, pact_id)  # 404 unless the caller is a party
-    start = decode_cursor(cursor, {"pk": "PACT#", "sk": "CHECKIN#"}, partition=("pk", pact_pk(pact_id)))
-    results = CheckIn.query(
+    check_ins, after = newest_first(
+        CheckIn.query,
         pact_pk(pact_id),
         CheckIn.sk.startswith("CHECKIN#"),
-        scan_index_forward=False,
         limit=limit,
-        page_size=limit,
-        last_evaluated_key=start,
+        cursor=cursor,
+        cursor_keys={"pk": "PACT#", "sk": "CHECKIN#"},
     )
-    items = [check_in_out(c, ctx.sub) for c in results if isinstance(c, CheckIn)]
-    return Page[CheckInOut](items=items, next=encode_cursor(results.last_evaluated_key))
+    return Page[CheckInOut](items=[check_in_out(c, ctx.sub) for c in check_ins if isinstance(c, CheckIn)], next=after)
 
 
 def list_my_check_ins(ctx: Ctx, limit: int, cursor: str | None) -> Page[CheckInOut]:
-    start = decode_cursor(cursor, {"pk": "MEMBER#", "sk": "CHECKIN#"}, partition=("pk", member_pk(ctx.sub)))
-    results = TimelineEntry.query(
+    entries, after = newest_first(
+        TimelineEntry.query,
         member_pk(ctx.sub),
         TimelineEntry.sk.startswith("CHECKIN#"),
-        scan_index_forward=False,
         limit=limit,
-        page_size=limit,
-        last_evaluated_key=start,
+        cursor=cursor,
+        cursor_keys={"pk": "MEMBER#", "sk": "CHECKIN#"},
     )
-    items = [check_in_out(t, ctx.sub) for t in results if isinstance(t, TimelineEntry)]
-    return Page[CheckInOut](items=items, next=encode_cursor(results.last_evaluated_key))
+    return Page[CheckInOut](items=[check_in_out(t, ctx.sub) for t in entries if isinstance(t, TimelineEntry)], next=after)

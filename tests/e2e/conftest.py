@@ -19,18 +19,9 @@ import pytest
 from infra.cfn import ROOT
 from infra.local.auth import mint_token
 from infra.local.stack import free_port
+from tests.helpers import Reply
 
 pytestmark = pytest.mark.e2e
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
 
 
 @dataclass
