@@ -14,9 +14,20 @@ from shared.db import cancellation_codes, connection
 from shared.domain.errors import Conflict, InvalidField, NotFound
 from shared.events import DomainEvent
 from shared.models import EmailClaim, Item, LeftPact, Member, PactView, QuietHours, TimelineEntry, member_pk, pact_pk
-from shared.pacts import Ctx, check_in_out, forget_member_in_pact, local_midnight, pact_out
+from shared.pacts import (
+    PREFERENCE_ATTRIBUTES,
+    Ctx,
+    check_in_out,
+    forget_member_in_pact,
+    local_midnight,
+    pact_out,
+    persist_views,
+    prefs_of,
+)
 from shared.schemas import WEEKDAY_NAMES, AwayIn, ExportOut, MemberOut, Notifications, ProfileIn
 from shared.schemas import QuietHours as QuietHoursIn
+
+MAX_TRANSACTION_ITEMS = 100
 
 
 def _load(sub: str) -> Member:
@@ -79,15 +90,25 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
     ] or None
     member.updated_at = ctx.now
     claim = EmailClaim(*EmailClaim.key(email), sub=ctx.sub, display_name=body.display_name)
+    releases = old_email is not None and old_email != email
+    # The member's pacts carry their nudge preferences: the same transaction brings them along.
+    views = _active_views(ctx.sub) if old_email is not None else []
+    for view in views:
+        for name, value in prefs_of(member).items():
+            setattr(view, name, value)
+    room = MAX_TRANSACTION_ITEMS - 3
     try:
         with TransactWrite(connection=connection()) as tx:
             tx.save(member)
             tx.save(claim, condition=EmailClaim.pk.does_not_exist() | (EmailClaim.sub == ctx.sub))
-            if old_email and old_email != email:
-                tx.delete(EmailClaim(*EmailClaim.key(old_email)), condition=EmailClaim.sub == ctx.sub)
+            if releases:
+                tx.delete(EmailClaim(*EmailClaim.key(str(old_email))), condition=EmailClaim.sub == ctx.sub)
+            persist_views(ctx, views[:room], PREFERENCE_ATTRIBUTES, tx)
+        for start in range(room, len(views), MAX_TRANSACTION_ITEMS):
+            persist_views(ctx, views[start : start + MAX_TRANSACTION_ITEMS], PREFERENCE_ATTRIBUTES)
     except TransactWriteError as err:
         codes = cancellation_codes(err)  # deletes come first, then the profile, then the claim
-        if codes and codes[-1] == "ConditionalCheckFailed":
+        if len(codes) > int(releases) + 1 and codes[int(releases) + 1] == "ConditionalCheckFailed":
             raise Conflict("This email address belongs to another member's profile.") from err
         if set(codes) & {"ConditionalCheckFailed", "TransactionConflict"}:
             raise Conflict("Your profile changed at the same moment elsewhere; please try again.") from err
@@ -141,9 +162,6 @@ def clear_away(ctx: Ctx) -> MemberOut:
     member.away_until = None
     ctx.events.publish([DomainEvent("MemberBack", {"member_id": ctx.sub})], ctx.now)
     return member_out(ctx.sub, member)
-
-
-MAX_TRANSACTION_ITEMS = 100
 
 
 def _pause_everywhere(ctx: Ctx, member: Member, views: list[PactView], away_until: datetime | None, pause: Any) -> None:

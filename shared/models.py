@@ -140,6 +140,8 @@ class Member(Item, discriminator="member"):
     quiet_days = NumberSetAttribute(null=True)  # 0 = Monday
     quiet_hours = ListAttribute(of=QuietHours, null=True)
     away_until = UTCDateTimeAttribute(null=True)
+    nudges_unsubscribed = BooleanAttribute(default=False)  # the one-click unsubscribe
+    email_suppressed = UnicodeAttribute(null=True)  # "bounce" / "complaint" / "rejected": never email again
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -147,6 +149,10 @@ class Member(Item, discriminator="member"):
     @staticmethod
     def key(sub: str) -> tuple[str, str]:
         return member_pk(sub), "PROFILE"
+
+    @property
+    def wants_email_nudges(self) -> bool:
+        return "email" in (self.channels or {"email"}) and not self.nudges_unsubscribed and not self.email_suppressed
 
 
 class EmailClaim(Item, discriminator="email_claim"):
@@ -191,6 +197,15 @@ class PactView(Item, discriminator="pact_view"):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
+    # This party's own nudge preferences (copied from their profile) and nudge state.
+    party_time_zone = UnicodeAttribute(null=True)
+    party_nudge_hour = NumberAttribute(null=True)
+    party_quiet_days = NumberSetAttribute(null=True)
+    party_wants_email = BooleanAttribute(default=False)
+    nudge_stage = NumberAttribute(null=True)  # 1: first nudge next, 2: the reminder, 3: silence
+    lapse_at = UTCDateTimeAttribute(null=True)  # the lapse the stage belongs to (next due + grace)
+    last_nudged_at = UTCDateTimeAttribute(null=True)
+    snoozed_until = UTCDateTimeAttribute(null=True)
 
     @staticmethod
     def key(pact_id: str, sub: str) -> tuple[str, str]:

@@ -23,7 +23,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from shared.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, cancelled_item, connection, newest_first
-from shared.domain import rhythm
+from shared.domain import nudges, rhythm
 from shared.domain.errors import Conflict, InvalidField, NotFound
 from shared.events import DomainEvent, EventPublisher
 from shared.models import CheckIn, EmailClaim, IdempotencyRecord, Item, LeftPact, Member, PactView, TimelineEntry, member_pk, pact_pk
@@ -53,6 +53,7 @@ class Ctx:
     sub: str
     now: datetime
     events: EventPublisher
+    due_shards: int = 8  # how many write shards the sparse due-index has (a setting)
 
 
 class _Retry(Exception):
@@ -212,7 +213,9 @@ def create_pact(ctx: Ctx, body: PactIn) -> PactOut:
         gsi1pk=member_pk(ctx.sub),
         gsi1sk=f"PACT#{ctx.now.isoformat()}#{pact_id}",
         **terms,
+        **prefs_of(me),  # type: ignore[misc]
     )
+    reschedule(mine, ctx.due_shards)
     views = [mine]
     if colleague_sub:
         views.append(
@@ -240,12 +243,81 @@ def create_pact(ctx: Ctx, body: PactIn) -> PactOut:
     return pact_out(mine, ctx.now)
 
 
-def _write_views(views: list[PactView], changes: Callable[[PactView], list[Any]]) -> None:
-    """Apply the same change to every view of a pact in one transaction; a stale version means retry."""
+NUDGE_ATTRIBUTES = ("nudge_shard", "nudge_due", "nudge_stage", "lapse_at", "last_nudged_at", "snoozed_until")
+
+
+def iso_instant(value: datetime) -> str:
+    """Sortable fixed-width UTC text for the sparse due-indexes' range keys."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+PREFERENCE_ATTRIBUTES = ("party_time_zone", "party_nudge_hour", "party_quiet_days", "party_wants_email")
+
+
+def prefs_of(member: Member) -> dict[str, Any]:
+    """A member's nudge preferences as their pact views carry them."""
+    return {
+        "party_time_zone": member.time_zone,
+        "party_nudge_hour": int(member.nudge_hour),
+        "party_quiet_days": set(member.quiet_days or ()) or None,
+        "party_wants_email": member.wants_email_nudges,
+    }
+
+
+def reschedule(view: PactView, shards: int) -> None:
+    """Recompute this party's next nudge on the in-memory view (persist NUDGE_ATTRIBUTES after)."""
+    lapse = view.next_due_at + timedelta(days=int(view.grace_days))
+    prefs = nudges.Preferences(
+        time_zone=view.party_time_zone or view.time_zone,
+        nudge_hour=int(view.party_nudge_hour if view.party_nudge_hour is not None else 9),
+        quiet_days=frozenset(int(d) for d in view.party_quiet_days or ()),
+    )
+    if view.lapse_at != lapse:  # a new lapse: a snooze or a sent nudge belonged to the old one
+        view.snoozed_until = view.last_nudged_at = None
+    holds = [t for t in (view.paused_until, view.snoozed_until) if t is not None]
+    plan = nudges.plan(
+        lapse_at=lapse,
+        prefs=prefs,
+        stage=int(view.nudge_stage or nudges.FIRST),
+        previous_lapse=view.lapse_at,
+        paused_until=max(holds) if holds else None,
+        last_sent=view.last_nudged_at,
+        wants_email=view.state == "active" and bool(view.party_wants_email) and view.party_time_zone is not None,
+    )
+    view.nudge_stage, view.lapse_at = plan.stage, plan.lapse_at
+    if plan.due is None:
+        view.nudge_shard = view.nudge_due = None
+    else:
+        view.nudge_shard = nudges.shard(f"{view.pact_id}#{view.member_sub}", shards)
+        view.nudge_due = iso_instant(plan.due)
+
+
+def _actions(view: PactView, names: tuple[str, ...]) -> list[Action]:
+    """SET each named attribute to the view's in-memory value, or REMOVE it where that is None."""
+    out: list[Action] = []
+    for name in names:
+        attribute = getattr(PactView, name)
+        value = getattr(view, name)
+        out.append(attribute.set(value) if value is not None else attribute.remove())
+    return out
+
+
+def persist_views(ctx: Ctx, views: list[PactView], names: tuple[str, ...], tx: TransactWrite | None = None) -> None:
+    """Write the named attributes of every view, with each party's nudge recomputed, in one transaction.
+
+    Each update is conditioned on the version read; a stale one means somebody else
+    changed the pact meanwhile: read again and redo (`_Retry`).
+    """
+    for view in views:
+        view.updated_at = ctx.now
+        reschedule(view, ctx.due_shards)
+    if tx is not None:
+        for view in views:
+            tx.update(view, actions=_actions(view, (*names, "updated_at", *NUDGE_ATTRIBUTES)))
+        return
     try:
-        with TransactWrite(connection=connection()) as tx:
-            for view in views:
-                tx.update(view, actions=changes(view))
+        with TransactWrite(connection=connection()) as own:
+            persist_views(ctx, views, names, own)
     except TransactWriteError as err:
         if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
             raise _Retry from err
@@ -255,28 +327,19 @@ def _write_views(views: list[PactView], changes: Callable[[PactView], list[Any]]
 def update_pact(ctx: Ctx, pact_id: str, body: PactPatch) -> PactOut:
     def attempt() -> PactOut:
         mine, theirs = _my_views(ctx, pact_id)
-        rule = rule_for(body.rhythm) if body.rhythm else mine.rrule
-        values: dict[str, Any] = {
-            "rrule": rule,
-            "mode": body.mode or mine.mode,
-            "time_limit_minutes": body.time_limit_minutes or mine.time_limit_minutes,
-            "grace_days": mine.grace_days if body.grace_days is None else body.grace_days,
-            "next_due_at": rhythm.Rhythm(rule, mine.time_zone, mine.starts_at).next_due(mine.last_check_in_at),
-            "updated_at": ctx.now,
-        }
         views = [mine] if theirs is None else [mine, theirs]
-
-        def changes(view: PactView) -> list[Any]:
-            actions = [getattr(PactView, k).set(v) for k, v in values.items()]
-            if body.colleague_name and view is mine:
-                actions.append(PactView.colleague_name.set(body.colleague_name))
-            return actions
-
-        _write_views(views, changes)
-        for key, value in values.items():
-            setattr(mine, key, value)
+        rule = rule_for(body.rhythm) if body.rhythm else mine.rrule
+        for view in views:
+            view.rrule = rule
+            view.mode = body.mode or view.mode
+            view.time_limit_minutes = body.time_limit_minutes or view.time_limit_minutes
+            view.grace_days = view.grace_days if body.grace_days is None else body.grace_days
+            view.next_due_at = rhythm.Rhythm(rule, view.time_zone, view.starts_at).next_due(view.last_check_in_at)
         if body.colleague_name:
             mine.colleague_name = body.colleague_name
+        persist_views(ctx, views, ("rrule", "mode", "time_limit_minutes", "grace_days", "next_due_at"))
+        if body.colleague_name:
+            persist_views(ctx, [mine], ("colleague_name",))
         return pact_out(mine, ctx.now)
 
     result = _with_retries(attempt)
@@ -289,22 +352,31 @@ def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
         mine, theirs = _my_views(ctx, pact_id)
         if mine.role != "colleague" or mine.state != "invited":
             raise Conflict("There is no open invitation to accept on this pact.")
-        views = [mine] if theirs is None else [mine, theirs]
-        relabel = theirs is not None and theirs.colleague_name == theirs.colleague_email
-
-        def changes(view: PactView) -> list[Any]:
-            actions = [PactView.mutual.set(theirs is not None), PactView.updated_at.set(ctx.now)]
-            if view is mine:
-                return [*actions, PactView.state.set("active")]
-            if relabel:  # the owner only knew the address: now they know the name the member goes by
-                actions.append(PactView.colleague_name.set(Member.get(*Member.key(ctx.sub)).display_name))
-            return actions
-
-        _write_views(views, changes)
-        mine.state, mine.mutual, mine.updated_at = "active", theirs is not None, ctx.now
+        me = Member.get(*Member.key(ctx.sub))
+        mine.state, mine.mutual = "active", theirs is not None
+        for name, value in prefs_of(me).items():
+            setattr(mine, name, value)
+        names: tuple[str, ...] = ("state", "mutual", *PREFERENCE_ATTRIBUTES)
+        if theirs is not None:
+            theirs.mutual = True
+            if theirs.colleague_name == theirs.colleague_email:
+                theirs.colleague_name = me.display_name  # the owner only knew the address: now the name
+            with TransactWrite(connection=connection()) as tx:
+                persist_views(ctx, [mine], names, tx)
+                persist_views(ctx, [theirs], ("mutual", "colleague_name"), tx)
+        else:
+            persist_views(ctx, [mine], names)
         return pact_out(mine, ctx.now)
 
-    result = _with_retries(attempt)
+    def guarded() -> PactOut:
+        try:
+            return attempt()
+        except TransactWriteError as err:
+            if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+                raise _Retry from err
+            raise
+
+    result = _with_retries(guarded)
     ctx.events.publish([DomainEvent("PactAccepted", {"pact_id": pact_id, "member_id": ctx.sub})], ctx.now)
     return result
 
@@ -334,9 +406,9 @@ def _set_pause(ctx: Ctx, pact_id: str, until: datetime | None, event: str) -> Pa
     def attempt() -> PactOut:
         mine, theirs = _my_views(ctx, pact_id)
         views = [mine] if theirs is None else [mine, theirs]
-        action = PactView.paused_until.set(until) if until else PactView.paused_until.remove()
-        _write_views(views, lambda _: [action, PactView.updated_at.set(ctx.now)])
-        mine.paused_until, mine.updated_at = until, ctx.now
+        for view in views:
+            view.paused_until = until
+        persist_views(ctx, views, ("paused_until",))
         return pact_out(mine, ctx.now)
 
     result = _with_retries(attempt)
@@ -526,22 +598,15 @@ def record_check_in(ctx: Ctx, pact_id: str, body: CheckInIn, *, idempotency_key:
                 expires_at=ctx.now + IDEMPOTENCY_TTL,
             )
             puts.append(record)
+        for view in views:
+            view.last_check_in_at, view.next_due_at = last, next_due
         try:
             with TransactWrite(connection=connection()) as tx:
                 for item in puts:
                     tx.save(item, condition=Item.pk.does_not_exist(), return_values="ALL_OLD")
-                for view in views:
-                    tx.update(
-                        view,
-                        actions=[
-                            PactView.last_check_in_at.set(last),
-                            PactView.next_due_at.set(next_due),
-                            PactView.updated_at.set(ctx.now),
-                        ],
-                    )
+                persist_views(ctx, views, ("last_check_in_at", "next_due_at"), tx)
         except TransactWriteError as err:
             return _settle_conflict(err, ctx.sub, request_hash, has_record=record is not None, puts=len(puts), note=body.note)
-        mine.last_check_in_at, mine.next_due_at = last, next_due
         ctx.events.publish(
             [
                 DomainEvent(
