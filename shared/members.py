@@ -15,6 +15,7 @@ from shared.domain.errors import Conflict, InvalidField, NotFound
 from shared.events import DomainEvent
 from shared.models import EmailClaim, Item, LeftPact, Member, PactView, QuietHours, TimelineEntry, member_pk, pact_pk
 from shared.pacts import (
+    NUDGE_ATTRIBUTES,
     PREFERENCE_ATTRIBUTES,
     Ctx,
     check_in_out,
@@ -23,6 +24,8 @@ from shared.pacts import (
     pact_out,
     persist_views,
     prefs_of,
+    reschedule,
+    view_actions,
 )
 from shared.schemas import WEEKDAY_NAMES, AwayIn, ExportOut, MemberOut, Notifications, ProfileIn
 from shared.schemas import QuietHours as QuietHoursIn
@@ -175,15 +178,15 @@ def _pause_everywhere(ctx: Ctx, member: Member, views: list[PactView], away_unti
     ]
     for view in views:
         until = pause(view)
-        actions: list[Action] = [
-            PactView.paused_until.set(until) if until else PactView.paused_until.remove(),
-            PactView.updated_at.set(ctx.now),
-        ]
-        writes.append((view, actions, {}))
+        view.paused_until, view.updated_at = until, ctx.now
+        reschedule(view, ctx.due_shards)
+        writes.append((view, view_actions(view, ("paused_until", "updated_at", *NUDGE_ATTRIBUTES)), {}))
         if view.colleague_sub and view.mutual:
             # Their view's version is not known here: bump it blindly, so a concurrent writer retries.
+            # Their nudge is not recomputed here; the sender re-plans a nudge that meets a pause.
             theirs = PactView(*PactView.key(view.pact_id, view.colleague_sub), version=0)
-            writes.append((theirs, actions, {"condition": PactView.pk.exists(), "add_version_condition": False}))
+            blind = view_actions(view, ("paused_until", "updated_at"))
+            writes.append((theirs, blind, {"condition": PactView.pk.exists(), "add_version_condition": False}))
     try:
         for start in range(0, len(writes), MAX_TRANSACTION_ITEMS):
             with TransactWrite(connection=connection()) as tx:

@@ -292,7 +292,7 @@ def reschedule(view: PactView, shards: int) -> None:
         view.nudge_due = iso_instant(plan.due)
 
 
-def _actions(view: PactView, names: tuple[str, ...]) -> list[Action]:
+def view_actions(view: PactView, names: tuple[str, ...]) -> list[Action]:
     """SET each named attribute to the view's in-memory value, or REMOVE it where that is None."""
     out: list[Action] = []
     for name in names:
@@ -313,7 +313,7 @@ def persist_views(ctx: Ctx, views: list[PactView], names: tuple[str, ...], tx: T
         reschedule(view, ctx.due_shards)
     if tx is not None:
         for view in views:
-            tx.update(view, actions=_actions(view, (*names, "updated_at", *NUDGE_ATTRIBUTES)))
+            tx.update(view, actions=view_actions(view, (*names, "updated_at", *NUDGE_ATTRIBUTES)))
         return
     try:
         with TransactWrite(connection=connection()) as own:
