@@ -14,7 +14,15 @@ class Mailer:
         self.sender = sender
         self.sender_name = sender_name
 
-    def send(self, to: str, subject: str, text: str, html: str | None = None, headers: dict[str, str] | None = None) -> str:
+    def send(
+        self,
+        to: str,
+        subject: str,
+        text: str,
+        html: str | None = None,
+        headers: dict[str, str] | None = None,
+        configuration_set: str | None = None,
+    ) -> str:
         """Send one message to one recipient; returns SES's message id."""
         message = EmailMessage()
         message["From"] = formataddr((self.sender_name, self.sender))
@@ -26,9 +34,12 @@ class Mailer:
         message.set_content(text)
         if html is not None:
             message.add_alternative(html, subtype="html")
-        response = self._client().send_email(
-            FromEmailAddress=self.sender,
-            Destination={"ToAddresses": [to]},
-            Content={"Raw": {"Data": message.as_bytes()}},
-        )
+        request: dict[str, Any] = {
+            "FromEmailAddress": self.sender,
+            "Destination": {"ToAddresses": [to]},
+            "Content": {"Raw": {"Data": message.as_bytes()}},
+        }
+        if configuration_set:  # bounces and complaints are published through it
+            request["ConfigurationSetName"] = configuration_set
+        response = self._client().send_email(**request)
         return str(response["MessageId"])

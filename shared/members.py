@@ -58,6 +58,7 @@ def member_out(sub: str, m: Member) -> MemberOut:
             quiet_hours=[QuietHoursIn(weekday=WEEKDAY_NAMES[int(q.weekday)], start=q.start, end=q.end) for q in m.quiet_hours or []],
         ),
         away_until=m.away_until,
+        email_status=m.email_suppressed or ("unsubscribed" if m.nudges_unsubscribed else "ok"),
         created_at=m.created_at,
         updated_at=m.updated_at,
     )
@@ -94,21 +95,18 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
     member.updated_at = ctx.now
     claim = EmailClaim(*EmailClaim.key(email), sub=ctx.sub, display_name=body.display_name)
     releases = old_email is not None and old_email != email
-    # The member's pacts carry their nudge preferences: the same transaction brings them along.
-    views = _active_views(ctx.sub) if old_email is not None else []
-    for view in views:
-        for name, value in prefs_of(member).items():
-            setattr(view, name, value)
-    room = MAX_TRANSACTION_ITEMS - 3
+    if "email" in body.notifications.channels:
+        member.nudges_unsubscribed = False  # saving email as a channel is how nudges are turned back on
+    if releases:
+        member.email_suppressed = None  # a new address gets a fresh start
     try:
         with TransactWrite(connection=connection()) as tx:
             tx.save(member)
             tx.save(claim, condition=EmailClaim.pk.does_not_exist() | (EmailClaim.sub == ctx.sub))
             if releases:
                 tx.delete(EmailClaim(*EmailClaim.key(str(old_email))), condition=EmailClaim.sub == ctx.sub)
-            persist_views(ctx, views[:room], PREFERENCE_ATTRIBUTES, tx)
-        for start in range(room, len(views), MAX_TRANSACTION_ITEMS):
-            persist_views(ctx, views[start : start + MAX_TRANSACTION_ITEMS], PREFERENCE_ATTRIBUTES)
+            if old_email is not None:
+                carry_preferences(ctx, member, tx, room=MAX_TRANSACTION_ITEMS - 3)
     except TransactWriteError as err:
         codes = cancellation_codes(err)  # deletes come first, then the profile, then the claim
         if len(codes) > int(releases) + 1 and codes[int(releases) + 1] == "ConditionalCheckFailed":
@@ -118,6 +116,40 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
         raise
     ctx.events.publish([DomainEvent("MemberProfileUpdated", {"member_id": ctx.sub, "created": old_email is None})], ctx.now)
     return member_out(ctx.sub, member)
+
+
+def carry_preferences(ctx: Ctx, member: Member, tx: TransactWrite, room: int) -> None:
+    """The member's pacts carry their nudge preferences: bring them along (and re-plan each nudge).
+
+    The first `room` views ride in the caller's transaction; more follow in their own.
+    """
+    views = _active_views(ctx.sub)
+    for view in views:
+        for name, value in prefs_of(member).items():
+            setattr(view, name, value)
+    persist_views(ctx, views[:room], PREFERENCE_ATTRIBUTES, tx)
+    for start in range(room, len(views), MAX_TRANSACTION_ITEMS):
+        persist_views(ctx, views[start : start + MAX_TRANSACTION_ITEMS], PREFERENCE_ATTRIBUTES)
+
+
+def stop_nudge_emails(ctx: Ctx, reason: str) -> None:
+    """One-click unsubscribe ("unsubscribed") or a bounce/complaint: no nudge email goes to this member again."""
+    try:
+        member = Member.get(*Member.key(ctx.sub))
+    except DoesNotExist:
+        return  # erased meanwhile
+    if reason == "unsubscribed":
+        member.nudges_unsubscribed = True
+    else:
+        member.email_suppressed = reason
+    member.updated_at = ctx.now
+    with TransactWrite(connection=connection()) as tx:
+        actions: list[Action] = [Member.nudges_unsubscribed.set(member.nudges_unsubscribed), Member.updated_at.set(ctx.now)]
+        if member.email_suppressed:
+            actions.append(Member.email_suppressed.set(member.email_suppressed))
+        tx.update(member, actions=actions)
+        carry_preferences(ctx, member, tx, room=MAX_TRANSACTION_ITEMS - 1)
+    ctx.events.publish([DomainEvent("NudgeEmailsStopped", {"member_id": ctx.sub, "reason": reason})], ctx.now)
 
 
 # ------------------------------------------------------------------ away mode

@@ -261,3 +261,40 @@ class LeftPact(Item, discriminator="left_pact"):
     pact_id = UnicodeAttribute()
     colleague_sub = UnicodeAttribute()
     left_at = UTCDateTimeAttribute()
+
+
+class LinkToken(Item, discriminator="link"):
+    """A signed-in-by-possession link (email or SMS): only the SHA-256 of the secret is stored, with a TTL.
+
+    pk LINK#<sha256>. Scoped to one member, one pact (none for unsubscribe) and one action.
+    Single use for pact actions: consumed with a conditional update.
+    """
+
+    member_sub = UnicodeAttribute()
+    pact_id = UnicodeAttribute(null=True)
+    action = UnicodeAttribute()  # check_in | snooze | pause | unsubscribe
+    created_at = UTCDateTimeAttribute()
+    valid_until = UTCDateTimeAttribute()  # TTL deletes late; expiry is checked against this
+    used_at = UTCDateTimeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key(token_hash: str) -> tuple[str, str]:
+        return f"LINK#{token_hash}", "LINK"
+
+
+class NudgeClaim(Item, discriminator="nudge_claim"):
+    """One nudge (member, pact, lapse, stage), claimed before sending: the guard against sending twice."""
+
+    status = UnicodeAttribute()  # sending | sent | failed
+    claimed_at = UTCDateTimeAttribute()
+    message_id = UnicodeAttribute(null=True)
+
+
+class NudgeSent(Item, discriminator="nudge_sent"):
+    """A sent nudge email, for the member's own list (GET /members/me/nudges); kept 90 days."""
+
+    sent_at = UTCDateTimeAttribute()
+    message_id = UnicodeAttribute()
+    pact_ids = ListAttribute(of=UnicodeAttribute)
+    reminder = BooleanAttribute(default=False)

@@ -26,7 +26,20 @@ from shared.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, cancelled_it
 from shared.domain import nudges, rhythm
 from shared.domain.errors import Conflict, InvalidField, NotFound
 from shared.events import DomainEvent, EventPublisher
-from shared.models import CheckIn, EmailClaim, IdempotencyRecord, Item, LeftPact, Member, PactView, TimelineEntry, member_pk, pact_pk
+from shared.links import LinkProblem, use_link
+from shared.models import (
+    CheckIn,
+    EmailClaim,
+    IdempotencyRecord,
+    Item,
+    LeftPact,
+    LinkToken,
+    Member,
+    PactView,
+    TimelineEntry,
+    member_pk,
+    pact_pk,
+)
 from shared.schemas import (
     WEEKDAY_CODES,
     CheckInIn,
@@ -117,7 +130,7 @@ def _is_pact_id(pact_id: str) -> bool:
     return pact_id.startswith("p_") and len(pact_id) <= 40
 
 
-def _views(pact_id: str) -> dict[str, PactView]:
+def views_of(pact_id: str) -> dict[str, PactView]:
     """Both party views of a pact, by member: one query, strongly consistent."""
     if not _is_pact_id(pact_id):
         return {}
@@ -129,7 +142,7 @@ def _views(pact_id: str) -> dict[str, PactView]:
 
 
 def _my_views(ctx: Ctx, pact_id: str) -> tuple[PactView, PactView | None]:
-    views = _views(pact_id)
+    views = views_of(pact_id)
     mine = views.pop(ctx.sub, None)
     if mine is None:
         raise NotFound(f"You have no pact {pact_id}.")
@@ -545,12 +558,21 @@ def _request_hash(pact_id: str, body: CheckInIn) -> str:
     return hashlib.sha256(json.dumps([pact_id, body.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()
 
 
-def record_check_in(ctx: Ctx, pact_id: str, body: CheckInIn, *, idempotency_key: str | None = None, source: str = "api") -> Recorded:
+def record_check_in(
+    ctx: Ctx,
+    pact_id: str,
+    body: CheckInIn,
+    *,
+    idempotency_key: str | None = None,
+    source: str = "api",
+    link: LinkToken | None = None,
+) -> Recorded:
     """Write the check-in, both timelines and both views in one transaction.
 
     Once per pact and minute: a repeat (the same call recorded twice, by one party or
     both) finds the first and answers with it. With an Idempotency-Key the response
     itself is kept, in the same transaction, and given back to a repeat of the request.
+    From a one-tap link, the link is used up in the same transaction too.
     """
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 100):
         raise InvalidField("Idempotency-Key", "use 1 to 100 characters")
@@ -605,7 +627,11 @@ def record_check_in(ctx: Ctx, pact_id: str, body: CheckInIn, *, idempotency_key:
                 for item in puts:
                     tx.save(item, condition=Item.pk.does_not_exist(), return_values="ALL_OLD")
                 persist_views(ctx, views, ("last_check_in_at", "next_due_at"), tx)
+                if link is not None:
+                    use_link(tx, link, ctx.now, "check_in")
         except TransactWriteError as err:
+            if link is not None and cancellation_codes(err)[-1:] == ["ConditionalCheckFailed"]:
+                raise LinkProblem("used") from err
             return _settle_conflict(err, ctx.sub, request_hash, has_record=record is not None, puts=len(puts), note=body.note)
         ctx.events.publish(
             [

@@ -152,6 +152,7 @@ class MemberOut(BaseModel):
     in_directory: bool
     notifications: Notifications
     away_until: datetime | None
+    email_status: str = Field(description="ok, unsubscribed, or why nudges cannot be emailed (bounce, complaint, rejected).")
     created_at: datetime
     updated_at: datetime
 

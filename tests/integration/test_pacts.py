@@ -209,7 +209,7 @@ def test_concurrent_recording_loses_no_update(two_members, monkeypatch: pytest.M
 
     created = pact(ANN, BOB)
     url = f"/pacts/{created['id']}/check-ins"
-    real_views = pacts._views
+    real_views = pacts.views_of
     raced = {"done": False}
 
     def views_then_race(pact_id: str):  # type: ignore[no-untyped-def]
@@ -225,7 +225,7 @@ def test_concurrent_recording_loses_no_update(two_members, monkeypatch: pytest.M
             )
         return stale
 
-    monkeypatch.setattr(pacts, "_views", views_then_race)
+    monkeypatch.setattr(pacts, "views_of", views_then_race)
     ann = call("POST", url, body={"occurred_at": "2026-12-07T09:00:00Z"}, now=DEFAULT_NOW + timedelta(days=6, hours=2))
     assert ann.status == 201
     assert len(call("GET", url).json()["items"]) == 2

@@ -1,0 +1,136 @@
+"""What the one-tap links do: show a confirmation (a GET changes nothing), then act on the POST."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from shared.db import connection
+from shared.domain import rhythm
+from shared.links import LinkProblem, look_up, nonce, use_link
+from shared.members import stop_nudge_emails
+from shared.models import LinkToken, Member, PactView
+from shared.nudging import MODES
+from shared.pacts import Ctx, local_midnight, persist_views, record_check_in, views_of
+from shared.schemas import CheckInIn
+
+SNOOZE = timedelta(days=7)
+PAUSE = timedelta(days=28)
+
+
+@dataclass(frozen=True)
+class Page:
+    status: int
+    title: str
+    lines: list[str] = field(default_factory=list)
+    buttons: list[tuple[str, str]] = field(default_factory=list)  # (choice, label)
+    nonce: str | None = None
+
+
+PROBLEM_PAGES = {
+    "unknown": Page(404, "This link does not work", ["It may have been mistyped or shortened. Nothing has been recorded."]),
+    "expired": Page(410, "This link has expired", ["Links work for a week. You can record a check-in in the app any time."]),
+    "used": Page(410, "Already done", ["This link has been used already, so nothing more was recorded. Thank you!"]),
+}
+
+
+def _view(item: LinkToken) -> PactView:
+    try:
+        return PactView.get(*PactView.key(str(item.pact_id), item.member_sub))
+    except DoesNotExist:
+        raise LinkProblem("unknown") from None  # the pact is gone (left, erased)
+
+
+def show(token: str, now: datetime) -> Page:
+    try:
+        item = look_up(token, now)
+        if item.action == "unsubscribe":
+            return Page(
+                200,
+                "Stop nudge emails?",
+                ["You will get no more reminder emails about lapsed check-ins."],
+                [("unsubscribe", "Stop nudge emails")],
+                nonce(item),
+            )
+        view = _view(item)
+    except LinkProblem as problem:
+        return PROBLEM_PAGES[problem.kind]
+    terms = f"{rhythm.describe(view.rrule)}, {MODES.get(view.mode, view.mode)}, {int(view.time_limit_minutes)} min"
+    who = view.colleague_name
+    if item.action == "check_in":
+        return Page(
+            200,
+            f"Did you and {who} talk?",
+            [terms],
+            [("yes", "Yes, we talked"), ("no", "Not this time"), ("snooze", "Snooze a week")],
+            nonce(item),
+        )
+    if item.action == "snooze":
+        return Page(200, f"Snooze reminders about {who} for a week?", [terms], [("snooze", "Snooze a week")], nonce(item))
+    until = _pause_until(item, now)
+    return Page(
+        200, f"Pause your pact with {who}?", [terms, f"It resumes by itself on {until:%A %-d %B}."], [("pause", "Pause it")], nonce(item)
+    )
+
+
+def _pause_until(item: LinkToken, now: datetime) -> datetime:
+    zone = _zone(item.member_sub)
+    return local_midnight((now + PAUSE).astimezone(ZoneInfo(zone)).date(), zone)
+
+
+def _zone(sub: str) -> str:
+    try:
+        return Member.get(*Member.key(sub)).time_zone
+    except DoesNotExist:
+        return "UTC"
+
+
+def perform(token: str, form: dict[str, str], now: datetime, ctx: Ctx) -> Page:
+    """Do what the confirmed form asks. `ctx.sub` is filled in from the link, never from the request."""
+    try:
+        item = look_up(token, now)
+        one_click = form.get("List-Unsubscribe") == "One-Click"
+        if not one_click and form.get("nonce") != nonce(item):
+            return Page(400, "Please use the buttons on the page", ["Open the link again and choose there. Nothing has been recorded."])
+        ctx = Ctx(sub=item.member_sub, now=now, events=ctx.events, due_shards=ctx.due_shards)
+        choice = form.get("choice", "unsubscribe" if one_click else "")
+        if item.action == "unsubscribe" and choice == "unsubscribe":
+            stop_nudge_emails(ctx, "unsubscribed")
+            return Page(200, "Done: no more nudge emails", ["You can turn them back on in your profile whenever you like."])
+        allowed = {"check_in": {"yes", "no", "snooze"}, "snooze": {"snooze"}, "pause": {"pause"}}.get(item.action, set())
+        if choice not in allowed:
+            return Page(400, "Please use the buttons on the page", ["Open the link again and choose there. Nothing has been recorded."])
+        view = _view(item)
+        if choice == "yes":
+            record_check_in(ctx, view.pact_id, CheckInIn(), source="link", link=item)
+            return Page(200, "Thank you, it is recorded", [f"Your check-in with {view.colleague_name} is in. Until next time!"])
+        if choice == "no":
+            _settle(item, ctx, [], (), "not_this_time")
+            return Page(200, "Noted", ["Nothing was recorded. A little nudge may follow later."])
+        if choice == "snooze":
+            view.snoozed_until = now + SNOOZE
+            _settle(item, ctx, [view], ("snoozed_until",), "snooze")
+            return Page(200, "Snoozed for a week", [f"No reminders about {view.colleague_name} until {view.snoozed_until:%A %-d %B}."])
+        until = _pause_until(item, now)
+        views = list(views_of(view.pact_id).values())
+        for each in views:
+            each.paused_until = until
+        _settle(item, ctx, views, ("paused_until",), "pause")
+        return Page(200, "Paused", [f"Your pact with {view.colleague_name} resumes by itself on {until:%A %-d %B}."])
+    except LinkProblem as problem:
+        return PROBLEM_PAGES[problem.kind]
+
+
+def _settle(item: LinkToken, ctx: Ctx, views: list[PactView], names: tuple[str, ...], outcome: str) -> None:
+    """The change and the link's use in one transaction: a second tap changes nothing."""
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            if views:
+                persist_views(ctx, views, names, tx)
+            use_link(tx, item, ctx.now, outcome)
+    except TransactWriteError as err:
+        raise LinkProblem("used") from err

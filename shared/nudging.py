@@ -1,0 +1,273 @@
+"""Nudges: the sweep finds what is due without scanning; the sender emails each member one digest, once.
+
+Sweep: for each write shard DUE#0..N-1, one range query `nudge_due <= now` on the sparse
+`nudge_due` index, so the items read grow with the nudges due, never with the pacts. A
+run that was missed is caught up by the next (everything up to now is due), and the
+sweep itself never recomputes anything: it groups by member and enqueues one message each.
+
+Sender: for each message, re-reads the views (the truth may have moved on), claims each
+(member, pact, lapse, stage) with a conditional write, sends one email for what it
+claimed, then in one transaction marks the claims sent, records the nudge and moves
+each view on (the reminder a week later, or silence). A redelivered message, or a
+second sweep's copy, finds the claims taken and sends nothing.
+
+The residual window: SES accepted the email but the function died before marking the
+claims sent. The claims then stay `sending`; after CLAIM_LEASE a redelivery may send
+again. Marking happens right after SES answers, so the window is that one round trip.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.transactions import TransactWrite
+
+from shared.db import connection
+from shared.domain import nudges, rhythm
+from shared.events import DomainEvent, EventPublisher
+from shared.links import new_link
+from shared.mail import Mailer
+from shared.models import LinkToken, Member, NudgeClaim, NudgeSent, PactView, member_pk
+from shared.observability import logger
+from shared.pacts import NUDGE_ATTRIBUTES, iso_instant, reschedule, view_actions
+
+CLAIM_LEASE = timedelta(minutes=15)
+CLAIM_TTL = timedelta(days=60)
+SENT_TTL = timedelta(days=90)
+MODES = {"phone": "by phone", "video": "by video", "in_person": "in person"}
+
+
+# ------------------------------------------------------------------ the sweep
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    items_read: int
+    members: int
+    nudges: int
+
+
+def sweep(now: datetime, shards: int, enqueue: Callable[[list[dict[str, Any]]], None]) -> SweepResult:
+    """Find every nudge due at or before `now` (missed runs included) and enqueue one message per member."""
+    due: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    read = 0
+    for number in range(shards):
+        for view in PactView.nudge_due_index.query(f"DUE#{number}", PactView.nudge_due <= iso_instant(now)):
+            read += 1
+            if isinstance(view, PactView) and view.lapse_at is not None:
+                due[view.member_sub].append(
+                    {"pact_id": view.pact_id, "lapse_at": iso_instant(view.lapse_at), "stage": int(view.nudge_stage or 1)}
+                )
+    messages = [{"member_id": member, "as_of": iso_instant(now), "pacts": items} for member, items in due.items()]
+    if messages:
+        enqueue(messages)
+    logger.info("sweep done", extra={"items_read": read, "members": len(messages)})
+    return SweepResult(items_read=read, members=len(messages), nudges=sum(len(m["pacts"]) for m in messages))
+
+
+def sqs_enqueue(client: Any, queue_url: str) -> Callable[[list[dict[str, Any]]], None]:
+    """Send messages to the nudge queue, ten to a call; a refused entry fails the sweep (it is retried)."""
+
+    def enqueue(messages: list[dict[str, Any]]) -> None:
+        for start in range(0, len(messages), 10):
+            batch = messages[start : start + 10]
+            entries = [{"Id": str(i), "MessageBody": json.dumps(m)} for i, m in enumerate(batch)]
+            response = client.send_message_batch(QueueUrl=queue_url, Entries=entries)
+            if response.get("Failed"):
+                raise RuntimeError(f"{len(response['Failed'])} nudge messages were not queued")
+
+    return enqueue
+
+
+# ------------------------------------------------------------------ the sender
+
+
+@dataclass(frozen=True)
+class SenderDeps:
+    mailer: Mailer
+    events: EventPublisher
+    base_url: str
+    shards: int
+    configuration_set: str | None = None
+
+
+class TransientSendError(Exception):
+    """SES could not take it now (throttled, unavailable): the message goes back to the queue for a retry."""
+
+
+PERMANENT = {"MessageRejected", "MailFromDomainNotVerifiedException", "BadRequestException", "NotFoundException"}
+
+
+@cache
+def _templates() -> Any:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(["html", "html.j2"]),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def send_digest(message: dict[str, Any], now: datetime, deps: SenderDeps) -> str:
+    """Handle one queued message; returns what happened (for logs and tests)."""
+    member_id = str(message["member_id"])
+    try:
+        member = Member.get(*Member.key(member_id))
+    except DoesNotExist:
+        return "no-member"
+    wanted = {(p["pact_id"], p["lapse_at"], int(p["stage"])) for p in message["pacts"]}
+    views = [v for v in PactView.batch_get([PactView.key(pid, member_id) for pid, _, _ in wanted]) if isinstance(v, PactView)]
+    sendable, replan = [], []
+    for view in views:
+        key = (view.pact_id, iso_instant(view.lapse_at) if view.lapse_at else "", int(view.nudge_stage or 0))
+        if key not in wanted or view.nudge_due is None or view.nudge_due > iso_instant(now):
+            continue  # the pact moved on since the sweep (a check-in, a pause, an earlier send)
+        state = rhythm.status(
+            now=now, next_due=view.next_due_at, grace=timedelta(days=int(view.grace_days)), paused_until=view.paused_until
+        )
+        if state is not rhythm.Status.LAPSED or not member.wants_email_nudges or view.state != "active":
+            replan.append(view)  # e.g. a colleague's away mode paused it without re-planning our nudge
+            continue
+        sendable.append(view)
+    for view in replan:
+        _move_on(view, deps.shards, sent_at=None)
+    claimed = [view for view in sendable if _claim(member_id, view, now)]
+    if not claimed:
+        return "nothing-to-send"
+    try:
+        message_id = _send(member_id, member, claimed, now, deps)
+    except TransientSendError:
+        for view in claimed:
+            NudgeClaim(*_claim_key(member_id, view)).delete()
+        raise
+    except _Permanent as failure:
+        member.update(actions=[Member.email_suppressed.set(failure.reason)])
+        for view in claimed:
+            NudgeClaim(*_claim_key(member_id, view)).update(actions=[NudgeClaim.status.set("failed")])
+        logger.warning("nudge not deliverable; address marked", extra={"reason": failure.reason})
+        return "permanent-failure"
+    _record(member_id, claimed, now, message_id, deps)
+    return "sent"
+
+
+def _claim_key(member_id: str, view: PactView) -> tuple[str, str]:
+    assert view.lapse_at is not None
+    return member_pk(member_id), f"NUDGED#{view.pact_id}#{iso_instant(view.lapse_at)}#{int(view.nudge_stage or 1)}"
+
+
+def _claim(member_id: str, view: PactView, now: datetime) -> bool:
+    """Take the right to send this nudge; a claim left `sending` longer than the lease can be retaken."""
+    claim = NudgeClaim(*_claim_key(member_id, view), status="sending", claimed_at=now, expires_at=now + CLAIM_TTL)
+    stale = (NudgeClaim.status == "sending") & (NudgeClaim.claimed_at < now - CLAIM_LEASE)
+    try:
+        claim.save(condition=NudgeClaim.pk.does_not_exist() | stale)
+    except PutError:
+        return False
+    return True
+
+
+class _Permanent(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _send(member_id: str, member: Member, views: list[PactView], now: datetime, deps: SenderDeps) -> str:
+    links: list[LinkToken] = []
+
+    def link(action: str, pact_id: str | None) -> str:
+        token, item = new_link(member_id, action, now, pact_id)
+        links.append(item)
+        return f"{deps.base_url}/{'u' if action == 'unsubscribe' else 'c'}/{token}"
+
+    zone = ZoneInfo(member.time_zone)
+    pacts = [
+        {
+            "colleague": view.colleague_name,
+            "rhythm": rhythm.describe(view.rrule),
+            "mode": MODES.get(view.mode, view.mode),
+            "time_limit": int(view.time_limit_minutes),
+            "since": (
+                f"Last talked {view.last_check_in_at.astimezone(zone):%A %-d %B}." if view.last_check_in_at else "No check-in recorded yet."
+            ),
+            "check_in_url": link("check_in", view.pact_id),
+            "snooze_url": link("snooze", view.pact_id),
+            "pause_url": link("pause", view.pact_id),
+        }
+        for view in views
+    ]
+    unsubscribe_url = link("unsubscribe", None)
+    reminder = all(int(v.nudge_stage or 1) >= nudges.REMINDER for v in views)
+    names = ", ".join(str(p["colleague"]) for p in pacts)
+    subject = f"A gentle reminder: time to catch up with {names}" if reminder else f"Time to catch up with {names}?"
+    context = {"name": member.display_name, "pacts": pacts, "unsubscribe_url": unsubscribe_url, "reminder": reminder, "subject": subject}
+    text = _templates().get_template("nudge.txt.j2").render(**context)
+    html = _templates().get_template("nudge.html.j2").render(**context)
+    with LinkToken.batch_write() as batch:
+        for item in links:
+            batch.save(item)
+    headers = {
+        # RFC 8058 one-click unsubscribe (and RFC 2369's mailto alternative)
+        "List-Unsubscribe": f"<{unsubscribe_url}>, <mailto:{deps.mailer.sender}?subject=unsubscribe>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    try:
+        return deps.mailer.send(member.email, subject, text, html, headers=headers, configuration_set=deps.configuration_set)
+    except Exception as exc:
+        code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__))
+        if code in PERMANENT:
+            raise _Permanent(code.lower()) from None
+        raise TransientSendError(code) from None
+
+
+def _record(member_id: str, views: list[PactView], now: datetime, message_id: str, deps: SenderDeps) -> None:
+    """In one transaction: the claims are sent, the nudge is on record, each view moves on."""
+    sent = NudgeSent(
+        member_pk(member_id),
+        f"NUDGE#{iso_instant(now)}#{message_id[:16]}",
+        sent_at=now,
+        message_id=message_id,
+        pact_ids=[v.pact_id for v in views],
+        reminder=all(int(v.nudge_stage or 1) >= nudges.REMINDER for v in views),
+        expires_at=now + SENT_TTL,
+    )
+    first_lapses = [v.pact_id for v in views if int(v.nudge_stage or 1) == nudges.FIRST]
+    with TransactWrite(connection=connection()) as tx:
+        tx.save(sent)
+        for view in views:
+            tx.update(
+                NudgeClaim(*_claim_key(member_id, view)), actions=[NudgeClaim.status.set("sent"), NudgeClaim.message_id.set(message_id)]
+            )
+        for view in views:
+            view.nudge_stage = int(view.nudge_stage or 1) + 1
+            view.last_nudged_at = now
+            reschedule(view, deps.shards)
+            tx.update(view, actions=view_actions(view, NUDGE_ATTRIBUTES), add_version_condition=False)
+    deps.events.publish([DomainEvent("PactLapsed", {"pact_id": pid, "member_id": member_id}) for pid in first_lapses], now)
+
+
+def _move_on(view: PactView, shards: int, sent_at: datetime | None) -> None:
+    """Re-plan a view whose nudge met a changed pact (paused, back on track, unsubscribed)."""
+    if sent_at is not None:
+        view.last_nudged_at = sent_at
+    reschedule(view, shards)
+    view.update(actions=view_actions(view, NUDGE_ATTRIBUTES), add_version_condition=False)
+
+
+def recent_nudges(member_id: str, limit: int) -> Iterable[NudgeSent]:
+    return NudgeSent.query(member_pk(member_id), NudgeSent.sk.startswith("NUDGE#"), scan_index_forward=False, limit=limit)
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
