@@ -193,6 +193,27 @@ def event_rules(tpl: dict[str, Any] | None = None) -> list[EventRule]:
     return out
 
 
+@dataclass(frozen=True)
+class QueueSource:
+    function: str
+    queue: Any  # {"Fn::GetAtt": [logical id, "Arn"]}
+    batch_size: int
+    reports_failures: bool
+
+
+def queue_sources(tpl: dict[str, Any] | None = None) -> list[QueueSource]:
+    """SQS event sources of every function."""
+    tpl = tpl or template()
+    out = []
+    for logical_id, res in resources_of_type("AWS::Serverless::Function", tpl).items():
+        for event in (res["Properties"].get("Events") or {}).values():
+            if event["Type"] == "SQS":
+                props = event["Properties"]
+                reports = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
+                out.append(QueueSource(logical_id, props["Queue"], int(props.get("BatchSize", 10)), reports))
+    return out
+
+
 def _globals_function(tpl: dict[str, Any]) -> dict[str, Any]:
     return (tpl.get("Globals") or {}).get("Function") or {}
 
@@ -287,9 +308,16 @@ class Resolver:
     `names` maps a logical id (resource or parameter) to the value `Ref` gives locally.
     """
 
-    def __init__(self, names: dict[str, str], tpl: dict[str, Any] | None = None, pseudo: dict[str, str] | None = None):
+    def __init__(
+        self,
+        names: dict[str, str],
+        tpl: dict[str, Any] | None = None,
+        pseudo: dict[str, str] | None = None,
+        attributes: dict[tuple[str, str], str] | None = None,
+    ):
         self.tpl = tpl or template()
         self.names = names
+        self.attributes = attributes or {}
         self.pseudo = {
             "AWS::Region": "eu-west-1",
             "AWS::AccountId": "123456789012",
@@ -324,6 +352,8 @@ class Resolver:
             return self.ref(arg)
         if key == "Fn::GetAtt":
             logical_id, attribute = arg
+            if (logical_id, attribute) in self.attributes:
+                return self.attributes[(logical_id, attribute)]
             return f"arn:aws:local:{self.pseudo['AWS::Region']}:{self.pseudo['AWS::AccountId']}:{self.ref(logical_id)}/{attribute}"
         if key == "Fn::Sub":
             text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))

@@ -18,6 +18,8 @@ class Settings(BaseModel):
     public_base_url: str = ""
     # How many shards the sparse due-indexes are written over (DUE#0..N-1).
     due_shards: int = Field(default=8, ge=1, le=64)
+    nudge_queue_url: str = ""
+    ses_configuration_set: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -30,6 +32,8 @@ class Settings(BaseModel):
             sender_email=env.get("SENDER_EMAIL", "nudges@example.org"),
             public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
             due_shards=int(env.get("DUE_SHARDS", "8")),
+            nudge_queue_url=env.get("NUDGE_QUEUE_URL", ""),
+            ses_configuration_set=env.get("SES_CONFIGURATION_SET", ""),
         )
 
 

@@ -1,0 +1,100 @@
+"""The public one-tap link pages, /c/<token> and /u/<token>: a GET shows, a POST acts. No sign-in: the link is the key."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, datetime
+from functools import cache
+from html import escape
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.aws import client
+from shared.events import EventPublisher
+from shared.link_actions import Page, perform, show
+from shared.observability import logger
+from shared.pacts import Ctx
+from shared.settings import get_settings
+
+app = APIGatewayHttpResolver()
+
+# The page's only stylesheet, inline and allowed by its hash: nothing else may load or run.
+STYLE = (
+    "body{margin:0;font:18px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#222;background:#faf8f5}"
+    "main{max-width:28rem;margin:0 auto;padding:1.5rem}h1{font-size:1.5rem;line-height:1.25}"
+    "form{display:grid;gap:.75rem;margin-top:1.5rem}"
+    "button{font:inherit;min-height:3rem;padding:.75rem 1rem;border-radius:.5rem;border:2px solid #2f6f5e;background:#fff;color:#2f6f5e}"
+    "button:first-of-type{background:#2f6f5e;color:#fff}button:focus{outline:3px solid #f2b705;outline-offset:2px}"
+)
+STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+HEADERS = {
+    "Content-Security-Policy": (
+        f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex, nofollow",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+@cache
+def _events() -> EventPublisher:
+    return EventPublisher(lambda: client("events"), get_settings().event_bus_name)
+
+
+def render(page: Page, action: str) -> Response[str]:
+    lines = "".join(f"<p>{escape(line)}</p>" for line in page.lines)
+    form = ""
+    if page.buttons:
+        buttons = "".join(f'<button type="submit" name="choice" value="{escape(v)}">{escape(label)}</button>' for v, label in page.buttons)
+        nonce = f'<input type="hidden" name="nonce" value="{escape(page.nonce or "")}">'
+        form = f'<form method="post" action="{escape(action)}">{nonce}{buttons}</form>'
+    body = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">'
+        f"<title>{escape(page.title)}</title><style>{STYLE}</style></head>"
+        f"<body><main><h1>{escape(page.title)}</h1>{lines}{form}</main></body></html>"
+    )
+    return Response(status_code=page.status, content_type="text/html; charset=utf-8", body=body, headers=dict(HEADERS))
+
+
+def _now() -> datetime:
+    return datetime.fromtimestamp(app.current_event.request_context.time_epoch / 1000, tz=UTC)
+
+
+@app.get("/c/<token>")
+@app.get("/u/<token>")
+def confirm(token: str) -> Response[str]:
+    return render(show(token, _now()), app.current_event.path)
+
+
+@app.post("/c/<token>")
+@app.post("/u/<token>")
+def act(token: str) -> Response[str]:
+    form = dict(parse_qsl(app.current_event.decoded_body or "", keep_blank_values=True))
+    ctx = Ctx(sub="", now=_now(), events=_events(), due_shards=get_settings().due_shards)
+    page = perform(token, form, _now(), ctx)
+    logger.info("link used", extra={"status": page.status})
+    return render(page, app.current_event.path)
+
+
+@app.not_found
+def not_found(_: Exception) -> Response[str]:
+    return render(Page(404, "This link does not work", ["Nothing has been recorded."]), "/")
+
+
+@app.exception_handler(Exception)
+def failed(exc: Exception) -> Response[str]:
+    logger.error("link page failed", extra={"error_type": type(exc).__name__})
+    return render(Page(500, "Something went wrong", ["Nothing was lost; please try the link again in a moment."]), "/")
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,48 @@
+"""Consumes the nudge queue: one digest email per member, with partial batch failure reporting."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.aws import client
+from shared.events import EventPublisher
+from shared.mail import Mailer
+from shared.nudging import SenderDeps, send_digest, utc
+from shared.observability import logger
+from shared.settings import get_settings
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@cache
+def _deps() -> SenderDeps:
+    settings = get_settings()
+    return SenderDeps(
+        mailer=Mailer(lambda: client("sesv2"), settings.sender_email),
+        events=EventPublisher(lambda: client("events"), settings.event_bus_name),
+        base_url=settings.public_base_url,
+        shards=settings.due_shards,
+        configuration_set=settings.ses_configuration_set or None,
+    )
+
+
+def record_handler(record: SQSRecord) -> str:
+    message = json.loads(record.body)
+    sent_at = datetime.fromtimestamp(int(record.attributes.sent_timestamp) / 1000, tz=UTC)
+    # "now" is when the sweep saw it due, or later: a retry an hour on still acts as of its own time.
+    now = max(utc(message["as_of"]), sent_at)
+    outcome = send_digest(message, now, _deps())
+    logger.info("nudge message handled", extra={"outcome": outcome, "pacts": len(message["pacts"])})
+    return outcome
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context))

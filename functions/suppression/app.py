@@ -1,0 +1,31 @@
+"""SES bounce and complaint notifications (through SNS): the address is never emailed again."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.aws import client
+from shared.events import EventPublisher
+from shared.observability import logger
+from shared.settings import get_settings
+from shared.suppression import suppress_from_notification
+
+
+@cache
+def _events() -> EventPublisher:
+    return EventPublisher(lambda: client("events"), get_settings().event_bus_name)
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    handled = 0
+    for record in event.get("Records", []):
+        sns = record["Sns"]
+        now = datetime.fromisoformat(sns["Timestamp"].replace("Z", "+00:00"))
+        handled += suppress_from_notification(json.loads(sns["Message"]), now, _events(), get_settings().due_shards)
+    return {"suppressed": handled}

@@ -1,0 +1,38 @@
+"""From an SES event (bounce or complaint) to a member whose address is no longer emailed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from shared.events import EventPublisher
+from shared.members import stop_nudge_emails
+from shared.models import EmailClaim
+from shared.observability import logger
+from shared.pacts import Ctx
+
+
+def suppress_from_notification(notification: dict[str, Any], now: datetime, events: EventPublisher, shards: int) -> int:
+    """Mark each affected member; returns how many were marked. Transient bounces change nothing."""
+    kind = str(notification.get("eventType") or notification.get("notificationType") or "").lower()
+    if kind == "bounce":
+        bounce = notification.get("bounce", {})
+        if bounce.get("bounceType") != "Permanent":
+            return 0
+        addresses = [r.get("emailAddress", "") for r in bounce.get("bouncedRecipients", [])]
+    elif kind == "complaint":
+        addresses = [r.get("emailAddress", "") for r in notification.get("complaint", {}).get("complainedRecipients", [])]
+    else:
+        return 0
+    marked = 0
+    for address in addresses:
+        try:
+            claim = EmailClaim.get(*EmailClaim.key(address.strip().lower()))
+        except DoesNotExist:
+            continue
+        stop_nudge_emails(Ctx(sub=claim.sub, now=now, events=events, due_shards=shards), kind)
+        marked += 1
+    logger.info("email events handled", extra={"kind": kind, "marked": marked})
+    return marked
