@@ -121,6 +121,8 @@ class LocalStack:
         self._outbox_lock = threading.Lock()
         self._moto: Any = None
         self._rule_queues: list[tuple[str, str]] = []
+        self._queue_sources: list[tuple[cfn.QueueSource, str]] = []
+        self.attributes: dict[tuple[str, str], str] = {}
         self._http: ThreadingHTTPServer | None = None
         self.moto_url = ""
 
@@ -151,7 +153,7 @@ class LocalStack:
         self._http.daemon_threads = True
         threading.Thread(target=self._http.serve_forever, name="local-http", daemon=True).start()
         threading.Thread(target=self._scheduler, name="local-scheduler", daemon=True).start()
-        if self._rule_queues:
+        if self._rule_queues or self._queue_sources:
             threading.Thread(target=self._deliver_events, name="local-events", daemon=True).start()
 
     def stop(self) -> None:
@@ -173,14 +175,39 @@ class LocalStack:
         for lid in cfn.resources_of_type("AWS::Events::EventBus"):
             events.create_event_bus(Name=self.names[lid])
         sender = cfn.Resolver(self.names).ref("SenderEmail")
-        self._client("ses").verify_email_identity(EmailAddress=sender)
+        ses = self._client("ses")
+        ses.verify_email_identity(EmailAddress=sender)
+        for lid in cfn.resources_of_type("AWS::SES::ConfigurationSet"):
+            self.names[lid] = f"{STACK_NAME}-{lid}"
+            ses.create_configuration_set(ConfigurationSet={"Name": self.names[lid]})
+        self._create_queues()
         self._create_event_routes()
+
+    def _create_queues(self) -> None:
+        """The template's SQS queues (dead-letter queues first, so redrive policies can name them)."""
+        sqs = self._client("sqs")
+        queues = cfn.resources_of_type("AWS::SQS::Queue")
+        for lid, res in sorted(queues.items(), key=lambda item: "RedrivePolicy" in (item[1].get("Properties") or {})):
+            props = res.get("Properties") or {}
+            attributes = {"VisibilityTimeout": str(props.get("VisibilityTimeout", 30))}
+            if "RedrivePolicy" in props:
+                attributes["RedrivePolicy"] = json.dumps(self.resolver().resolve(props["RedrivePolicy"]))
+            url = sqs.create_queue(QueueName=f"{STACK_NAME}-{lid}", Attributes=attributes)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            self.names[lid] = url
+            self.attributes[(lid, "Arn")] = arn
+            self.attributes[(lid, "QueueName")] = f"{STACK_NAME}-{lid}"
+        arns = {arn: url for (lid, attr), arn in self.attributes.items() if attr == "Arn" for url in [self.names[lid]]}
+        self._queue_sources = [(source, arns[str(self.resolver().resolve(source.queue))]) for source in cfn.queue_sources()]
+
+    def resolver(self) -> cfn.Resolver:
+        return cfn.Resolver(self.names, pseudo={"AWS::StackName": STACK_NAME, "AWS::Region": REGION}, attributes=self.attributes)
 
     def _create_event_routes(self) -> None:
         """Each EventBridgeRule of the template becomes a rule on the local bus with an SQS target;
         a thread hands what arrives to the function, as EventBridge invokes Lambda."""
         sqs, events = self._client("sqs"), self._client("events")
-        resolver = cfn.Resolver(self.names)
+        resolver = self.resolver()
         self._rule_queues = []
         for rule in cfn.event_rules():
             name = f"{STACK_NAME}-{rule.function}-{rule.name}"
@@ -194,6 +221,8 @@ class LocalStack:
     def _deliver_events(self) -> None:
         sqs = self._client("sqs")
         while not self._stop.is_set():
+            for source, url in self._queue_sources:
+                self._poll_queue(sqs, source, url)
             for function, url in self._rule_queues:
                 for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []):
                     event = json.loads(message["Body"])
@@ -205,8 +234,41 @@ class LocalStack:
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             self._stop.wait(0.2)
 
+    def _poll_queue(self, sqs: Any, source: cfn.QueueSource, url: str) -> None:
+        """Lambda's SQS event source: a batch in, failed items (reported or raised) left for redelivery."""
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=min(source.batch_size, 10), WaitTimeSeconds=0, AttributeNames=["All"]
+        ).get("Messages", [])
+        if not messages:
+            return
+        arn = next(a for (lid, attr), a in self.attributes.items() if attr == "Arn" and self.names[lid] == url)
+        records = [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": REGION,
+            }
+            for m in messages
+        ]
+        try:
+            result = self.invoke(source.function, {"Records": records}) or {}
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])} if source.reports_failures else set()
+        except Exception:
+            traceback.print_exc()
+            return  # the whole batch comes back after the visibility timeout
+        for record in records:
+            if record["messageId"] not in failed:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=record["receiptHandle"])
+        self.say(f"queue {url.rsplit('/', 1)[-1]} -> {source.function}: {len(records) - len(failed)} done, {len(failed)} to retry")
+
     def function_environment(self) -> dict[str, str]:
-        resolver = cfn.Resolver(self.names, pseudo={"AWS::StackName": STACK_NAME, "AWS::Region": REGION})
+        resolver = self.resolver()
         env: dict[str, str] = {}
         for fn in self.functions.values():
             for key, value in fn.environment.items():
