@@ -10,10 +10,10 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from shared.db import cancellation_codes, connection
+from shared.db import cancellation_codes, connection, newest_first
 from shared.domain.errors import Conflict, InvalidField, NotFound
 from shared.events import DomainEvent
-from shared.models import EmailClaim, Item, LeftPact, Member, PactView, QuietHours, TimelineEntry, member_pk, pact_pk
+from shared.models import EmailClaim, Item, LeftPact, Member, NudgeSent, PactView, QuietHours, TimelineEntry, member_pk, pact_pk
 from shared.pacts import (
     NUDGE_ATTRIBUTES,
     PREFERENCE_ATTRIBUTES,
@@ -27,7 +27,7 @@ from shared.pacts import (
     reschedule,
     view_actions,
 )
-from shared.schemas import WEEKDAY_NAMES, AwayIn, ExportOut, MemberOut, Notifications, ProfileIn
+from shared.schemas import WEEKDAY_NAMES, AwayIn, ExportOut, MemberOut, Notifications, NudgeOut, Page, ProfileIn
 from shared.schemas import QuietHours as QuietHoursIn
 
 MAX_TRANSACTION_ITEMS = 100
@@ -299,3 +299,17 @@ def _exists(pact_id: str, sub: str) -> bool:
     except DoesNotExist:
         return False
     return True
+
+
+def recent_nudges(ctx: Ctx, limit: int, cursor: str | None) -> Page[NudgeOut]:
+    """The nudge emails sent to the member lately (kept 90 days), newest first."""
+    sent, after = newest_first(
+        NudgeSent.query,
+        member_pk(ctx.sub),
+        NudgeSent.sk.startswith("NUDGE#"),
+        limit=limit,
+        cursor=cursor,
+        cursor_keys={"pk": "MEMBER#", "sk": "NUDGE#"},
+    )
+    items = [NudgeOut(sent_at=n.sent_at, pact_ids=list(n.pact_ids), reminder=n.reminder) for n in sent if isinstance(n, NudgeSent)]
+    return Page[NudgeOut](items=items, next=after)

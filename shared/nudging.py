@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -263,10 +263,6 @@ def _move_on(view: PactView, shards: int, sent_at: datetime | None) -> None:
         view.last_nudged_at = sent_at
     reschedule(view, shards)
     view.update(actions=view_actions(view, NUDGE_ATTRIBUTES), add_version_condition=False)
-
-
-def recent_nudges(member_id: str, limit: int) -> Iterable[NudgeSent]:
-    return NudgeSent.query(member_pk(member_id), NudgeSent.sk.startswith("NUDGE#"), scan_index_forward=False, limit=limit)
 
 
 def utc(text: str) -> datetime:

@@ -271,6 +271,12 @@ class CheckInOut(BaseModel):
     recorded_at: datetime
 
 
+class NudgeOut(BaseModel):
+    sent_at: datetime
+    pact_ids: list[str]
+    reminder: bool
+
+
 T = TypeVar("T")
 
 

@@ -15,7 +15,20 @@ from shared.aws import client
 from shared.events import EventPublisher
 from shared.http import caller, create_resolver, request_time
 from shared.observability import logger
-from shared.schemas import AwayIn, CheckInIn, CheckInOut, ExportOut, MemberOut, PactIn, PactOut, PactPatch, Page, PauseIn, ProfileIn
+from shared.schemas import (
+    AwayIn,
+    CheckInIn,
+    CheckInOut,
+    ExportOut,
+    MemberOut,
+    NudgeOut,
+    PactIn,
+    PactOut,
+    PactPatch,
+    Page,
+    PauseIn,
+    ProfileIn,
+)
 from shared.settings import get_settings
 
 app = create_resolver(
@@ -36,7 +49,7 @@ def _publisher() -> EventPublisher:
 
 
 def ctx() -> pacts.Ctx:
-    return pacts.Ctx(sub=caller(app).sub, now=request_time(app), events=_publisher())
+    return pacts.Ctx(sub=caller(app).sub, now=request_time(app), events=_publisher(), due_shards=get_settings().due_shards)
 
 
 def created(body: Any, location: str) -> Response[Any]:
@@ -76,6 +89,11 @@ def away(body: AwayIn) -> MemberOut:
 @app.delete("/members/me/away", summary="Back early: resume what away mode paused", tags=["members"])
 def back() -> MemberOut:
     return members.clear_away(ctx())
+
+
+@app.get("/members/me/nudges", summary="The nudge emails you were sent lately (90 days)", tags=["members"])
+def my_nudges(limit: Limit = 20, next: Cursor = None) -> Page[NudgeOut]:  # noqa: A002
+    return members.recent_nudges(ctx(), limit, next)
 
 
 # ------------------------------------------------------------------ pacts

@@ -33,6 +33,7 @@ SELF_ROUTES = [
     ("GET", "/pacts", None),
     ("POST", "/pacts", {"colleague": {"name": "Dee", "phone": "+353851111111"}}),
     ("GET", "/check-ins", None),
+    ("GET", "/members/me/nudges", None),
 ]
 
 
