@@ -60,3 +60,23 @@ def load_handler(logical_id: str, functions: dict[str, cfn.Function] | None = No
 
 def invoke(logical_id: str, event: dict[str, Any]) -> Any:
     return load_handler(logical_id)(event, LambdaContext(function_name=logical_id))
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str = "eu-west-1") -> dict[str, Any]:
+    """The event Lambda's SQS event source delivers for messages from ReceiveMessage."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for m in messages
+        ]
+    }

@@ -52,7 +52,7 @@ def member_out(sub: str, m: Member) -> MemberOut:
         region=m.region_name,
         in_directory=m.in_directory,
         notifications=Notifications(
-            channels=sorted(m.channels or ["email"]),
+            channels=sorted(m.channels) if m.channels is not None else ["email"],
             nudge_hour=int(m.nudge_hour),
             quiet_days=[WEEKDAY_NAMES[int(d)] for d in sorted(m.quiet_days or [])],
             quiet_hours=[QuietHoursIn(weekday=WEEKDAY_NAMES[int(q.weekday)], start=q.start, end=q.end) for q in m.quiet_hours or []],
@@ -86,7 +86,7 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
     member.modalities = set(body.modalities) or None
     member.region_name = body.region
     member.in_directory = body.in_directory
-    member.channels = set(body.notifications.channels) or None
+    member.channels = list(body.notifications.channels)  # type: ignore[arg-type]  # PynamoDB types list items as attributes
     member.nudge_hour = body.notifications.nudge_hour
     member.quiet_days = {WEEKDAY_NAMES.index(d) for d in body.notifications.quiet_days} or None
     member.quiet_hours = [

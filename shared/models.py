@@ -135,7 +135,7 @@ class Member(Item, discriminator="member"):
     modalities = UnicodeSetAttribute(null=True)
     region_name = UnicodeAttribute(null=True)
     in_directory = BooleanAttribute(default=False)
-    channels = UnicodeSetAttribute(null=True)
+    channels = ListAttribute(of=UnicodeAttribute, null=True)  # a list: "no channel at all" must be storable
     nudge_hour = NumberAttribute(default=9)
     quiet_days = NumberSetAttribute(null=True)  # 0 = Monday
     quiet_hours = ListAttribute(of=QuietHours, null=True)
@@ -152,7 +152,8 @@ class Member(Item, discriminator="member"):
 
     @property
     def wants_email_nudges(self) -> bool:
-        return "email" in (self.channels or {"email"}) and not self.nudges_unsubscribed and not self.email_suppressed
+        channels = ["email"] if self.channels is None else list(self.channels)
+        return "email" in channels and not self.nudges_unsubscribed and not self.email_suppressed
 
 
 class EmailClaim(Item, discriminator="email_claim"):

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from infra import cfn
-from infra.lambdas import LambdaContext, load_handler
+from infra.lambdas import LambdaContext, load_handler, sqs_event
 from infra.local import apigw
 from infra.local.auth import LOCAL_NAMES, AuthError, Authorizer
 
@@ -242,20 +242,7 @@ class LocalStack:
         if not messages:
             return
         arn = next(a for (lid, attr), a in self.attributes.items() if attr == "Arn" and self.names[lid] == url)
-        records = [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": m.get("Attributes", {}),
-                "messageAttributes": {},
-                "md5OfBody": m.get("MD5OfBody", ""),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": arn,
-                "awsRegion": REGION,
-            }
-            for m in messages
-        ]
+        records = sqs_event(messages, arn, REGION)["Records"]
         try:
             result = self.invoke(source.function, {"Records": records}) or {}
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])} if source.reports_failures else set()

@@ -77,7 +77,10 @@ def plan(
         last_sent = None
     if not wants_email or stage >= DONE:
         return Plan(None, stage, lapse_at)
-    earliest = lapse_at if stage == FIRST else (last_sent or lapse_at) + REMINDER_AFTER
+    # A reminder a week after the first nudge on the member's wall clock (a DST change moves nothing).
+    earliest = (
+        lapse_at if stage == FIRST else ((last_sent or lapse_at).astimezone(ZoneInfo(prefs.time_zone)) + REMINDER_AFTER).astimezone(UTC)
+    )
     if paused_until is not None and paused_until > earliest:
         earliest = paused_until
     return Plan(nudge_at(earliest, prefs), stage, lapse_at)
