@@ -5,7 +5,9 @@ Rows:
   the AWS clients its first call needs (median of several runs), next to the floor,
   `import boto3` plus one client, measured interleaved in the same run, and the ratio;
 - the zipped deployment size of each function and of the shared layer (from `make package`);
-- DynamoDB calls per API request, counted on moto (the budget is 3; no Scan).
+- DynamoDB calls per API request, counted on moto (the budget is 3; no Scan);
+- the nudge sweep at 100,000 pacts with 1,000 due: items read and calls per nudge, SES
+  calls per 1,000 nudges, and its wall time next to a plain query loop over the same items.
 """
 
 from __future__ import annotations
@@ -133,6 +135,34 @@ def calls_per_route() -> list[tuple[str, str, str]]:
     return rows
 
 
+def sweep_at_scale() -> list[tuple[str, str, str]]:
+    """The nudge sweep over 100,000 pacts with 1,000 due, on moto (see infra/bench_sweep.py)."""
+    out = subprocess.run([sys.executable, "-m", "infra.bench_sweep"], cwd=cfn.ROOT, capture_output=True, text=True, check=True)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    due = r["due"]
+    return [
+        ("sweep: pacts in the table / nudges due", f"{r['pacts']} / {due}", "1,000 due over 800 members"),
+        ("sweep: items read per nudge due", f"{r['items_read'] / due:.2f}", "goal <= 1.1; a full Scan would read 100"),
+        (
+            "sweep: DynamoDB calls per nudge",
+            f"{r['sweep_dynamodb_calls'] / due:.3f}",
+            f"{r['sweep_dynamodb_calls']} queries, one per shard and page",
+        ),
+        (
+            "sender: DynamoDB calls per nudge",
+            f"{r['sender_dynamodb_calls'] / r['sender_nudges']:.2f}",
+            f"measured on {r['sender_nudges']} nudges",
+        ),
+        ("sender: SES calls per 1,000 nudges", f"{r['emails'] / r['sender_nudges'] * 1000:.0f}", "one digest per member, not one per pact"),
+        ("sweep wall time over the due nudges (moto)", f"{r['sweep_seconds'] * 1000:.0f} ms", "includes queueing the messages"),
+        (
+            "plain query loop over the same items (moto)",
+            f"{r['plain_seconds'] * 1000:.0f} ms",
+            f"sweep / plain = {r['sweep_seconds'] / r['plain_seconds']:.2f}x (our code's overhead)",
+        ),
+    ]
+
+
 def print_table(rows: list[tuple[str, str, str]]) -> None:
     width = max(len(r[0]) for r in rows)
     print(f"{'measure'.ljust(width)}  {'value':>10}  note")
@@ -145,7 +175,7 @@ def main() -> None:
     if "--sizes" in sys.argv:
         print_table(package_sizes())
         return
-    print_table(cold_starts() + package_sizes() + calls_per_route())
+    print_table(cold_starts() + package_sizes() + calls_per_route() + sweep_at_scale())
 
 
 if __name__ == "__main__":

@@ -1,0 +1,218 @@
+"""The nudge sweep at scale, on moto, in one run (a row group of `make bench`).
+
+100,000 active pacts, each planned in the sparse `nudge_due` index; 1,000 of them due now,
+spread over 800 members (some members have two lapsed pacts: one digest each). Prints
+JSON: items read per nudge, DynamoDB calls per nudge, SES calls per 1,000 nudges, and the
+sweep's wall time next to one plain query loop over the same items.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_REGION": "eu-west-1",
+        "TABLE_NAME": "bench-table",
+        "EVENT_BUS_NAME": "bench-bus",
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+        "PUBLIC_BASE_URL": "https://peer.bench",
+        "SENDER_EMAIL": "nudges@example.org",
+        "DUE_SHARDS": "8",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+PACTS = int(os.environ.get("BENCH_PACTS", "100000"))
+DUE = int(os.environ.get("BENCH_DUE", "1000"))
+# moto copies the whole table for each transaction, so the sender runs on a sample of the due nudges
+SENDER_SAMPLE = int(os.environ.get("BENCH_SENDER_SAMPLE", "250"))
+NOW = datetime(2026, 12, 10, 9, tzinfo=UTC)
+
+
+def main() -> None:
+    import boto3
+    from botocore.client import BaseClient
+    from moto import mock_aws
+
+    from infra import cfn
+
+    calls: Counter[str] = Counter()
+    original = BaseClient._make_api_call  # noqa: SLF001 - counting every AWS call is the point
+
+    def counting(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        calls[f"{self.meta.service_model.service_name}.{operation}"] += 1
+        return original(self, operation, params)
+
+    with mock_aws():
+        ddb = boto3.client("dynamodb")
+        cfn.create_table(ddb, os.environ["TABLE_NAME"])
+        boto3.client("events").create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
+        boto3.client("ses").verify_email_identity(EmailAddress=os.environ["SENDER_EMAIL"])
+        queue_url = boto3.client("sqs").create_queue(QueueName="bench-nudges")["QueueUrl"]
+        started = time.perf_counter()
+        _seed(ddb)
+        seed_seconds = time.perf_counter() - started
+
+        from shared.aws import client
+        from shared.events import EventPublisher
+        from shared.mail import Mailer
+        from shared.nudging import SenderDeps, send_digest, sqs_enqueue, sweep
+
+        BaseClient._make_api_call = counting  # type: ignore[method-assign]  # noqa: SLF001
+        started = time.perf_counter()
+        result = sweep(NOW, 8, sqs_enqueue(client("sqs"), queue_url))
+        sweep_seconds = time.perf_counter() - started
+        sweep_ddb = sum(n for op, n in calls.items() if op.startswith("dynamodb."))
+
+        started = time.perf_counter()
+        plain = 0
+        for shard in range(8):
+            paginator = ddb.get_paginator("query")
+            for page in paginator.paginate(
+                TableName=os.environ["TABLE_NAME"],
+                IndexName="nudge_due",
+                KeyConditionExpression="nudge_shard = :s AND nudge_due <= :now",
+                ExpressionAttributeValues={":s": {"S": f"DUE#{shard}"}, ":now": {"S": NOW.strftime("%Y-%m-%dT%H:%M:%SZ")}},
+            ):
+                plain += len(page["Items"])
+        plain_seconds = time.perf_counter() - started
+
+    # The sender reads by key: its cost does not depend on the table's size, while moto copies
+    # the whole table for every transaction. So it runs on a table holding just the due pacts.
+    with mock_aws():
+        ddb = boto3.client("dynamodb")
+        cfn.create_table(ddb, os.environ["TABLE_NAME"])
+        boto3.client("events").create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
+        boto3.client("ses").verify_email_identity(EmailAddress=os.environ["SENDER_EMAIL"])
+        queue_url = boto3.client("sqs").create_queue(QueueName="bench-nudges")["QueueUrl"]
+        _seed(ddb, only_due=True, due=SENDER_SAMPLE)
+        sweep(NOW, 8, sqs_enqueue(client("sqs"), queue_url))
+        calls.clear()
+        deps = SenderDeps(
+            mailer=Mailer(lambda: client("sesv2"), os.environ["SENDER_EMAIL"]),
+            events=EventPublisher(lambda: client("events"), os.environ["EVENT_BUS_NAME"]),
+            base_url=os.environ["PUBLIC_BASE_URL"],
+            shards=8,
+        )
+        sqs = boto3.client("sqs")
+        while True:
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                break
+            for message in messages:
+                send_digest(json.loads(message["Body"]), NOW, deps)
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        sender_ddb = sum(n for op, n in calls.items() if op.startswith("dynamodb."))
+        emails = calls["sesv2.SendEmail"]
+        print(
+            json.dumps(
+                {
+                    "pacts": PACTS,
+                    "due": result.nudges,
+                    "plain_items": plain,
+                    "items_read": result.items_read,
+                    "sweep_dynamodb_calls": sweep_ddb,
+                    "sender_dynamodb_calls": sender_ddb,
+                    "emails": emails,
+                    "sender_nudges": SENDER_SAMPLE,
+                    "seed_seconds": seed_seconds,
+                    "sweep_seconds": sweep_seconds,
+                    "plain_seconds": plain_seconds,
+                }
+            )
+        )
+
+
+def _seed(ddb: Any, only_due: bool = False, due: int = DUE) -> None:
+    """Write the pact views (and the due members' profiles) straight into the table."""
+    from shared.domain.nudges import shard
+
+    table = os.environ["TABLE_NAME"]
+    requests: list[dict[str, Any]] = []
+
+    def put(item: dict[str, Any]) -> None:
+        requests.append({"PutRequest": {"Item": {k: v for k, v in item.items() if v is not None}}})
+        if len(requests) == 25:
+            flush()
+
+    def flush() -> None:
+        if requests:
+            ddb.batch_write_item(RequestItems={table: list(requests)})
+            requests.clear()
+
+    def s(value: str) -> dict[str, str]:
+        return {"S": value}
+
+    lapse = NOW - timedelta(hours=2)
+    members_due = int(due * 0.8)
+    for number in range(due if only_due else PACTS):
+        is_due = number < due
+        member = f"m{number % members_due if is_due else number}"
+        pact = f"p_bench{number:07d}"
+        next_due = lapse - timedelta(days=2) if is_due else NOW + timedelta(days=1 + number % 7)
+        nudge = lapse if is_due else next_due + timedelta(days=2, hours=1)
+        put(
+            {
+                "pk": s(f"PACT#{pact}"),
+                "sk": s(f"MEMBER#{member}"),
+                "kind": s("pact_view"),
+                "gsi1pk": s(f"MEMBER#{member}"),
+                "gsi1sk": s(f"PACT#2026-11-01T00:00:00+00:00#{pact}"),
+                "pact_id": s(pact),
+                "member_sub": s(member),
+                "role": s("owner"),
+                "state": s("active"),
+                "mutual": {"BOOL": False},
+                "colleague_left": {"BOOL": False},
+                "colleague_name": s(f"Colleague {number}"),
+                "colleague_email": s(f"c{number}@example.org"),
+                "rrule": s("FREQ=DAILY;INTERVAL=7"),
+                "time_zone": s("Europe/Dublin"),
+                "starts_at": s("2026-11-01T00:00:00.000000+0000"),
+                "mode": s("phone"),
+                "time_limit_minutes": {"N": "30"},
+                "grace_days": {"N": "2"},
+                "next_due_at": s(next_due.strftime("%Y-%m-%dT%H:%M:%S.000000+0000")),
+                "created_at": s("2026-11-01T00:00:00.000000+0000"),
+                "updated_at": s("2026-11-01T00:00:00.000000+0000"),
+                "version": {"N": "1"},
+                "party_time_zone": s("Europe/Dublin"),
+                "party_nudge_hour": {"N": "9"},
+                "party_wants_email": {"BOOL": True},
+                "nudge_stage": {"N": "1"},
+                "lapse_at": s((next_due + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S.000000+0000")),
+                "nudge_shard": s(shard(f"{pact}#{member}", 8)),
+                "nudge_due": s(nudge.strftime("%Y-%m-%dT%H:%M:%SZ")),
+            }
+        )
+    for number in range(members_due):
+        put(
+            {
+                "pk": s(f"MEMBER#m{number}"),
+                "sk": s("PROFILE"),
+                "kind": s("member"),
+                "display_name": s(f"Member {number}"),
+                "email": s(f"m{number}@example.org"),
+                "time_zone": s("Europe/Dublin"),
+                "in_directory": {"BOOL": False},
+                "nudge_hour": {"N": "9"},
+                "nudges_unsubscribed": {"BOOL": False},
+                "created_at": s("2026-11-01T00:00:00.000000+0000"),
+                "updated_at": s("2026-11-01T00:00:00.000000+0000"),
+                "version": {"N": "1"},
+            }
+        )
+    flush()
+
+
+if __name__ == "__main__":
+    main()
