@@ -139,7 +139,8 @@ def sweep_at_scale() -> list[tuple[str, str, str]]:
     """The nudge sweep over 100,000 pacts with 1,000 due, on moto (see infra/bench_sweep.py)."""
     out = subprocess.run([sys.executable, "-m", "infra.bench_sweep"], cwd=cfn.ROOT, capture_output=True, text=True, check=True)
     r = json.loads(out.stdout.strip().splitlines()[-1])
-    due = r["due"]
+    due, sample = r["due"], r["sender_nudges"]
+    sweep_calls = r["sweep_dynamodb_calls"]
     return [
         ("sweep: pacts in the table / nudges due", f"{r['pacts']} / {due}", "1,000 due over 800 members"),
         ("sweep: items read per nudge due", f"{r['items_read'] / due:.2f}", "goal <= 1.1; a full Scan would read 100"),
