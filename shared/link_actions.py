@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from shared.db import connection
+from shared.db import cancellation_codes, connection
 from shared.domain import rhythm
 from shared.links import LinkProblem, look_up, nonce, use_link
 from shared.members import stop_nudge_emails
@@ -133,4 +133,6 @@ def _settle(item: LinkToken, ctx: Ctx, views: list[PactView], names: tuple[str, 
                 persist_views(ctx, views, names, tx)
             use_link(tx, item, ctx.now, outcome)
     except TransactWriteError as err:
-        raise LinkProblem("used") from err
+        if cancellation_codes(err)[-1:] == ["ConditionalCheckFailed"]:  # the link went last: used meanwhile
+            raise LinkProblem("used") from err
+        raise

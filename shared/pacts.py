@@ -326,7 +326,7 @@ def persist_views(ctx: Ctx, views: list[PactView], names: tuple[str, ...], tx: T
         reschedule(view, ctx.due_shards)
     if tx is not None:
         for view in views:
-            tx.update(view, actions=view_actions(view, (*names, "updated_at", *NUDGE_ATTRIBUTES)))
+            tx.update(view, actions=view_actions(view, tuple(dict.fromkeys((*names, "updated_at", *NUDGE_ATTRIBUTES)))))
         return
     try:
         with TransactWrite(connection=connection()) as own:

@@ -278,3 +278,70 @@ def test_a_post_without_the_pages_nonce_records_nothing(nudges) -> None:
     )
     assert reply.status == 400
     assert call("GET", f"/pacts/{created['id']}/check-ins").json()["items"] == []
+
+
+def _press(url: str, page_body: bytes, choice: str, moment: datetime):  # type: ignore[no-untyped-def]
+    token_nonce = re.search(rb'name="nonce" value="(\w+)"', page_body).group(1).decode()  # type: ignore[union-attr]
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    return call("POST", url, email=None, now=moment, headers=form, body=f"nonce={token_nonce}&choice={choice}".encode())
+
+
+def test_snooze_a_week_from_the_email(nudges) -> None:
+    member(ANN)
+    pact(ANN, JEN, now=START, **WEEKLY)
+    mail = nudges.run(at("2026-12-10T09:00:00"))[0]
+    url = path(links(mail)["snooze"])
+    moment = at("2026-12-10T10:00:00")
+    page = call("GET", url, email=None, now=moment)
+    assert b"Snooze reminders about Jennifer for a week?" in page.body
+    done = _press(url, page.body, "snooze", moment)
+    assert done.status == 200
+    assert b"Snoozed for a week" in done.body
+    # The reminder would have come on the 17th at 09:00; the snooze holds it until the 17th at 10:00
+    assert nudges.run(at("2026-12-17T09:00:00")) == []
+    assert [m.subject for m in nudges.run(at("2026-12-17T10:00:00"))] == ["A gentle reminder: time to catch up with Jennifer"]
+
+
+def test_pause_from_the_email_pauses_the_pact(nudges) -> None:
+    member(ANN)
+    created = pact(ANN, JEN, now=START, **WEEKLY)
+    mail = nudges.run(at("2026-12-10T09:00:00"))[0]
+    url = path(links(mail)["pause"])
+    moment = at("2026-12-10T10:00:00")
+    page = call("GET", url, email=None, now=moment)
+    assert b"Pause your pact with Jennifer?" in page.body
+    assert b"resumes by itself on Thursday 7 January" in page.body
+    assert _press(url, page.body, "pause", moment).status == 200
+    view = call("GET", f"/pacts/{created['id']}", now=moment).json()
+    assert view["status"] == "paused"
+    assert view["paused_until"] == "2027-01-07T00:00:00Z"
+    assert nudges.run(at("2026-12-17T09:00:00")) == []
+
+
+def test_not_this_time_records_nothing_and_uses_the_link(nudges) -> None:
+    member(ANN)
+    created = pact(ANN, JEN, now=START, **WEEKLY)
+    mail = nudges.run(at("2026-12-10T09:00:00"))[0]
+    url = path(links(mail)["check_in"])
+    moment = at("2026-12-10T10:00:00")
+    page = call("GET", url, email=None, now=moment)
+    assert _press(url, page.body, "no", moment).status == 200
+    assert call("GET", f"/pacts/{created['id']}/check-ins").json()["items"] == []
+    assert call("GET", url, email=None, now=moment).status == 410
+    assert _press(url, page.body, "maybe", moment).status == 410  # used up: nothing more, whatever is sent
+
+
+def test_a_complaint_suppresses_and_a_transient_bounce_does_not(nudges) -> None:
+    member(ANN)
+    notification = json.loads((Path(__file__).parent.parent / "events" / "ses_bounce_sns.json").read_text())
+    message = json.loads(notification["Records"][0]["Sns"]["Message"])
+    message["bounce"]["bounceType"] = "Transient"
+    notification["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    assert invoke("SuppressionFunction", notification) == {"suppressed": 0}
+    complaint = {"eventType": "Complaint", "complaint": {"complainedRecipients": [{"emailAddress": "ANN@example.org"}]}}
+    notification["Records"][0]["Sns"]["Message"] = json.dumps(complaint)
+    assert invoke("SuppressionFunction", notification) == {"suppressed": 1}
+    assert call("GET", "/members/me").json()["email_status"] == "complaint"
+    # A new address is a fresh start; saving email as a channel does not undo a complaint on the same address
+    call("PUT", "/members/me", body={"display_name": "Ann", "time_zone": "Europe/Dublin"})
+    assert call("GET", "/members/me").json()["email_status"] == "complaint"
