@@ -78,6 +78,7 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
     except DoesNotExist:
         member = Member(*Member.key(ctx.sub), created_at=ctx.now)
         old_email = None
+    old_phone = member.phone if old_email is not None else None
     member.display_name = body.display_name
     member.email = email
     member.phone = body.phone
@@ -97,6 +98,8 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
     releases = old_email is not None and old_email != email
     if "email" in body.notifications.channels:
         member.nudges_unsubscribed = False  # saving email as a channel is how nudges are turned back on
+    if body.phone != old_phone:
+        member.sms_opted_out = False  # a new number has not said STOP
     if releases:
         member.email_suppressed = None  # a new address gets a fresh start
     try:
@@ -313,3 +316,16 @@ def recent_nudges(ctx: Ctx, limit: int, cursor: str | None) -> Page[NudgeOut]:
     )
     items = [NudgeOut(sent_at=n.sent_at, pact_ids=list(n.pact_ids), reminder=n.reminder) for n in sent if isinstance(n, NudgeSent)]
     return Page[NudgeOut](items=items, next=after)
+
+
+def stop_texts(ctx: Ctx) -> None:
+    """The number replied STOP: no text goes to it again (until the member saves SMS as a channel anew)."""
+    try:
+        member = Member.get(*Member.key(ctx.sub))
+    except DoesNotExist:
+        return
+    member.sms_opted_out = True
+    with TransactWrite(connection=connection()) as tx:
+        tx.update(member, actions=[Member.sms_opted_out.set(True), Member.updated_at.set(ctx.now)])
+        carry_preferences(ctx, member, tx, room=MAX_TRANSACTION_ITEMS - 1)
+    ctx.events.publish([DomainEvent("TextsStopped", {"member_id": ctx.sub})], ctx.now)

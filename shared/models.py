@@ -141,6 +141,7 @@ class Member(Item, discriminator="member"):
     quiet_hours = ListAttribute(of=QuietHours, null=True)
     away_until = UTCDateTimeAttribute(null=True)
     nudges_unsubscribed = BooleanAttribute(default=False)  # the one-click unsubscribe
+    sms_opted_out = BooleanAttribute(default=False)  # the number replied STOP (the SMS service says so)
     email_suppressed = UnicodeAttribute(null=True)  # "bounce" / "complaint" / "rejected": never email again
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -154,6 +155,10 @@ class Member(Item, discriminator="member"):
     def wants_email_nudges(self) -> bool:
         channels = ["email"] if self.channels is None else list(self.channels)
         return "email" in channels and not self.nudges_unsubscribed and not self.email_suppressed
+
+    @property
+    def wants_sms(self) -> bool:
+        return "sms" in list(self.channels or []) and bool(self.phone) and not self.sms_opted_out
 
 
 class EmailClaim(Item, discriminator="email_claim"):
@@ -203,10 +208,13 @@ class PactView(Item, discriminator="pact_view"):
     party_nudge_hour = NumberAttribute(null=True)
     party_quiet_days = NumberSetAttribute(null=True)
     party_wants_email = BooleanAttribute(default=False)
+    party_wants_sms = BooleanAttribute(default=False)
+    party_quiet_hours = UnicodeAttribute(null=True)  # JSON: [{"weekday": 0, "start": "09:00", "end": "17:00"}]
     nudge_stage = NumberAttribute(null=True)  # 1: first nudge next, 2: the reminder, 3: silence
     lapse_at = UTCDateTimeAttribute(null=True)  # the lapse the stage belongs to (next due + grace)
     last_nudged_at = UTCDateTimeAttribute(null=True)
     snoozed_until = UTCDateTimeAttribute(null=True)
+    sms_slot = UTCDateTimeAttribute(null=True)  # the slot the next check-in text is about
 
     @staticmethod
     def key(pact_id: str, sub: str) -> tuple[str, str]:
@@ -299,3 +307,11 @@ class NudgeSent(Item, discriminator="nudge_sent"):
     message_id = UnicodeAttribute()
     pact_ids = ListAttribute(of=UnicodeAttribute)
     reminder = BooleanAttribute(default=False)
+
+
+class SmsClaim(Item, discriminator="sms_claim"):
+    """One text per pact per slot: claimed before sending, so a repeated schedule sends nothing twice."""
+
+    status = UnicodeAttribute()
+    claimed_at = UTCDateTimeAttribute()
+    message_id = UnicodeAttribute(null=True)

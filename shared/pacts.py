@@ -23,7 +23,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from shared.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, cancelled_item, connection, newest_first
-from shared.domain import nudges, rhythm
+from shared.domain import nudges, rhythm, sms
 from shared.domain.errors import Conflict, InvalidField, NotFound
 from shared.events import DomainEvent, EventPublisher
 from shared.links import LinkProblem, use_link
@@ -256,7 +256,17 @@ def create_pact(ctx: Ctx, body: PactIn) -> PactOut:
     return pact_out(mine, ctx.now)
 
 
-NUDGE_ATTRIBUTES = ("nudge_shard", "nudge_due", "nudge_stage", "lapse_at", "last_nudged_at", "snoozed_until")
+NUDGE_ATTRIBUTES = (
+    "nudge_shard",
+    "nudge_due",
+    "nudge_stage",
+    "lapse_at",
+    "last_nudged_at",
+    "snoozed_until",
+    "sms_shard",
+    "sms_due",
+    "sms_slot",
+)
 
 
 def iso_instant(value: datetime) -> str:
@@ -264,7 +274,14 @@ def iso_instant(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-PREFERENCE_ATTRIBUTES = ("party_time_zone", "party_nudge_hour", "party_quiet_days", "party_wants_email")
+PREFERENCE_ATTRIBUTES = (
+    "party_time_zone",
+    "party_nudge_hour",
+    "party_quiet_days",
+    "party_wants_email",
+    "party_wants_sms",
+    "party_quiet_hours",
+)
 
 
 def prefs_of(member: Member) -> dict[str, Any]:
@@ -274,6 +291,8 @@ def prefs_of(member: Member) -> dict[str, Any]:
         "party_nudge_hour": int(member.nudge_hour),
         "party_quiet_days": set(member.quiet_days or ()) or None,
         "party_wants_email": member.wants_email_nudges,
+        "party_wants_sms": member.wants_sms,
+        "party_quiet_hours": json.dumps([{"weekday": int(q.weekday), "start": q.start, "end": q.end} for q in member.quiet_hours or []]),
     }
 
 
@@ -303,6 +322,31 @@ def reschedule(view: PactView, shards: int) -> None:
     else:
         view.nudge_shard = nudges.shard(f"{view.pact_id}#{view.member_sub}", shards)
         view.nudge_due = iso_instant(plan.due)
+    _plan_text(view, prefs, shards)
+
+
+def _plan_text(view: PactView, prefs: nudges.Preferences, shards: int) -> None:
+    """The next check-in text: after the next agreed slot (or the one after, if that one gets no text)."""
+    rule = rhythm_of(view)
+    wants = view.state == "active" and bool(view.party_wants_sms) and rule.is_slot and view.party_time_zone is not None
+    slot = rule.slot_after(max(t for t in (view.sms_slot, view.starts_at) if t is not None)) if wants else None
+    quiet = sms.quiet_hours_from_json(view.party_quiet_hours)
+    for _ in range(8):  # a slot that falls on a quiet day gets no text: the next one may
+        if slot is None:
+            break
+        if view.paused_until is not None and slot < view.paused_until:
+            slot = rule.slot_after(view.paused_until)
+            continue
+        at = sms.send_at(slot, int(view.time_limit_minutes), prefs.time_zone, prefs.quiet_days, quiet)
+        if at is not None:
+            view.sms_slot, view.sms_shard, view.sms_due = (
+                slot,
+                nudges.shard(f"{view.pact_id}#{view.member_sub}#sms", shards),
+                iso_instant(at),
+            )
+            return
+        slot = rule.slot_after(slot + timedelta(minutes=1))
+    view.sms_slot = view.sms_shard = view.sms_due = None
 
 
 def view_actions(view: PactView, names: tuple[str, ...]) -> list[Action]:

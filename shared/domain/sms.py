@@ -1,0 +1,88 @@
+"""The one-tap check-in text: when to send it, and a message that fits one GSM-7 segment. Pure.
+
+After a pact's agreed slot ("Tuesdays 08:30, 30 minutes") the member gets, shortly after
+the time limit, "Did you talk with Jennifer today? Tap to record it: <link>". Quiet days
+get no text; quiet hours push it to their end, unless that is too late in the evening to
+be about "today", and then that slot gets no text.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+AFTER_THE_CALL = timedelta(minutes=5)
+LATEST = time(21, 0)  # no "did you talk today?" after nine in the evening
+SEGMENT = 160
+
+# GSM 03.38 basic character set: anything else (or an escape-table character) costs more.
+GSM7 = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+TEMPLATE = "Did you talk with {name} today? Tap to record it: {url}"
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    weekday: int  # 0 = Monday
+    start: time
+    end: time
+
+
+def quiet_hours_from_json(text: str | None) -> list[QuietHours]:
+    return [QuietHours(int(q["weekday"]), time.fromisoformat(q["start"]), time.fromisoformat(q["end"])) for q in json.loads(text or "[]")]
+
+
+def send_at(slot_start: datetime, minutes: int, zone: str, quiet_days: frozenset[int], quiet: list[QuietHours]) -> datetime | None:
+    """When to text about one slot: just after it ends, out of quiet hours; None when that slot gets no text."""
+    tz = ZoneInfo(zone)
+    at = (slot_start + timedelta(minutes=minutes) + AFTER_THE_CALL).astimezone(tz)
+    day: date = at.date()
+    if at.weekday() in quiet_days:
+        return None
+    for _ in range(len(quiet) + 1):  # quiet ranges may follow one another
+        moved = False
+        for q in quiet:
+            if q.weekday == at.weekday() and q.start <= at.time() < q.end:
+                at = datetime.combine(day, q.end, tz)
+                moved = True
+        if not moved:
+            break
+    if at.date() != day or at.time() > LATEST:
+        return None
+    return at.astimezone(UTC)
+
+
+def transliterate(name: str) -> str:
+    """A name in GSM-7: accents that GSM-7 lacks folded away, anything else dropped."""
+    out = []
+    for char in name:
+        if char in GSM7 and char not in "\r\n":
+            out.append(char)
+            continue
+        folded = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
+        out.append("".join(c for c in folded if c in GSM7))
+    return " ".join("".join(out).split())
+
+
+def is_gsm7(text: str) -> bool:
+    return all(c in GSM7 for c in text)
+
+
+def message(colleague_name: str, url: str) -> str:
+    """The whole text, one segment (<= 160 GSM-7 characters), the link intact; the name shortened if need be."""
+    room = SEGMENT - len(TEMPLATE.format(name="", url=url))
+    if room < 5:
+        raise ValueError("the link alone leaves no room for a name in one SMS segment")
+    name = transliterate(colleague_name) or "your colleague"
+    if len(name) > room:
+        name = name.split(" ")[0]
+    if len(name) > room:
+        name = name[:room].rstrip()
+    text = TEMPLATE.format(name=name, url=url)
+    if len(text) > SEGMENT or not is_gsm7(text):
+        raise ValueError("the link is not plain GSM-7 text")
+    return text

@@ -1,0 +1,104 @@
+"""The check-in text after an agreed slot: found through the sparse `sms_due` index, sent once per pact and slot.
+
+The sweep queries each write shard for texts due at or before now (no Scan), claims
+each (pact, member, slot) with a conditional write, and sends "Did you talk with
+<name> today? Tap to record it: <link>" through SNS as a transactional SMS. Then the
+view moves on to the next slot. A repeated or overlapping run finds the claim and sends
+nothing; a number that replied STOP is never texted (the SMS service keeps the list;
+the member is marked so their pacts stop planning texts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from shared.domain import sms
+from shared.events import EventPublisher
+from shared.links import new_link
+from shared.members import stop_texts
+from shared.models import Member, PactView, SmsClaim, member_pk
+from shared.observability import logger
+from shared.pacts import NUDGE_ATTRIBUTES, Ctx, iso_instant, reschedule, view_actions
+
+TOO_LATE = timedelta(hours=2)  # a run that comes this late sends no "today?" text for that slot
+CLAIM_TTL = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class TextResult:
+    items_read: int
+    sent: int
+    skipped: int
+
+
+def text_sweep(now: datetime, shards: int, sns: Any, base_url: str, events: EventPublisher) -> TextResult:
+    read = sent = skipped = 0
+    for number in range(shards):
+        for found in PactView.sms_due_index.query(f"DUE#{number}", PactView.sms_due <= iso_instant(now)):
+            read += 1
+            if not isinstance(found, PactView):
+                continue
+            if _text_one(found, now, shards, sns, base_url, events):
+                sent += 1
+            else:
+                skipped += 1
+    logger.info("text sweep done", extra={"items_read": read, "sent": sent, "skipped": skipped})
+    return TextResult(read, sent, skipped)
+
+
+def _text_one(found: PactView, now: datetime, shards: int, sns: Any, base_url: str, events: EventPublisher) -> bool:
+    try:  # the index is eventually consistent: act on the item as it is now
+        view = PactView.get(found.pk, found.sk, consistent_read=True)
+    except DoesNotExist:
+        return False
+    if view.sms_due is None or view.sms_due > iso_instant(now) or view.sms_slot is None:
+        return False
+    slot = view.sms_slot
+    sent = False
+    claim = SmsClaim(member_pk(view.member_sub), f"SMS#{view.pact_id}#{iso_instant(slot)}", status="sending", claimed_at=now)
+    claim.expires_at = now + CLAIM_TTL
+    try:
+        claim.save(condition=SmsClaim.pk.does_not_exist())
+    except PutError:
+        _next_slot(view, slot, shards)  # a repeated run: this slot's text is someone else's job (or done)
+        return False
+    talked = view.last_check_in_at is not None and view.last_check_in_at >= slot - timedelta(hours=12)
+    late = now - datetime.fromisoformat(view.sms_due.replace("Z", "+00:00")) > TOO_LATE
+    if not talked and not late:
+        sent = _send(view, now, sns, base_url, claim, shards, events)
+    _next_slot(view, slot, shards)
+    return sent
+
+
+def _send(view: PactView, now: datetime, sns: Any, base_url: str, claim: SmsClaim, shards: int, events: EventPublisher) -> bool:
+    try:
+        member = Member.get(*Member.key(view.member_sub))
+    except DoesNotExist:
+        return False
+    if not member.wants_sms or not member.phone:
+        return False
+    if sns.check_if_phone_number_is_opted_out(phoneNumber=member.phone).get("isOptedOut"):
+        stop_texts(Ctx(sub=view.member_sub, now=now, events=events, due_shards=shards))
+        return False
+    token, link = new_link(view.member_sub, "check_in", now, view.pact_id)
+    link.save()
+    response = sns.publish(
+        PhoneNumber=member.phone,
+        Message=sms.message(view.colleague_name, f"{base_url}/c/{token}"),
+        MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+    )
+    claim.update(actions=[SmsClaim.status.set("sent"), SmsClaim.message_id.set(str(response.get("MessageId", "")))])
+    return True
+
+
+def _next_slot(view: PactView, slot: datetime, shards: int) -> None:
+    view.sms_slot = slot + timedelta(minutes=1)  # re-planning from just after this slot finds the next one
+    reschedule(view, shards)
+    try:
+        view.update(actions=view_actions(view, NUDGE_ATTRIBUTES))
+    except UpdateError:
+        pass  # the pact changed meanwhile; that change re-planned the text already
