@@ -10,6 +10,7 @@ the member is marked so their pacts stop planning texts).
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -98,7 +99,5 @@ def _send(view: PactView, now: datetime, sns: Any, base_url: str, claim: SmsClai
 def _next_slot(view: PactView, slot: datetime, shards: int) -> None:
     view.sms_slot = slot + timedelta(minutes=1)  # re-planning from just after this slot finds the next one
     reschedule(view, shards)
-    try:
+    with suppress(UpdateError):  # the pact changed meanwhile; that change re-planned the text already
         view.update(actions=view_actions(view, NUDGE_ATTRIBUTES))
-    except UpdateError:
-        pass  # the pact changed meanwhile; that change re-planned the text already
