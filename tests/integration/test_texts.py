@@ -96,7 +96,11 @@ def test_no_text_when_they_already_recorded_the_call(ann) -> None:
 
 
 def test_quiet_hours_hold_the_text_until_they_end(aws) -> None:
-    member(ANN, phone="+353851234567", notifications={"channels": ["sms"], "quiet_hours": [{"weekday": "tuesday", "start": "09:00", "end": "13:00"}]})
+    member(
+        ANN,
+        phone="+353851234567",
+        notifications={"channels": ["sms"], "quiet_hours": [{"weekday": "tuesday", "start": "09:00", "end": "13:00"}]},
+    )
     pact(ANN, JEN, now=START, **SLOT)
     assert sweep(at("2026-12-08T12:55:00"))["sent"] == 0
     assert sweep(at("2026-12-08T13:00:00"))["sent"] == 1

@@ -1,0 +1,106 @@
+"""The one-tap check-in page in a real headless Chromium, from the text the local stack sent."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.e2e.conftest import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed: `apt-get install chromium` (Debian) runs the browser tests; .ci/run installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def wait_for_text(stack: Stack, phone: str) -> str:
+    for _ in range(100):
+        texts = [m["text"] for m in stack.request("GET", "/_local/outbox").json()["messages"] if m["channel"] == "sms" and m["to"] == phone]
+        if texts:
+            return str(texts[-1])
+        time.sleep(0.1)
+    raise AssertionError(f"no text to {phone}")
+
+
+def test_yes_we_talked_in_a_real_browser(stack: Stack, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    phone = "+353857770001"
+    ann = stack.token("ann.browser@example.org")
+    stack.request("PUT", "/_local/clock", body={"now": "2026-12-01T09:00:00Z"})
+    try:
+        profile = {"display_name": "Ann", "time_zone": "Europe/Dublin", "phone": phone, "notifications": {"channels": ["sms"]}}
+        assert stack.request("PUT", "/members/me", token=ann, body=profile).status == 200
+        body = {
+            "colleague": {"name": "Jennifer", "phone": "+353857770002"},
+            "rhythm": {"weekday": "tuesday", "time": "08:30"},
+            "mode": "phone",
+            "time_limit_minutes": 30,
+        }
+        pact_id = stack.request("POST", "/pacts", token=ann, body=body).json()["id"]
+        # Tuesday 8 December, just after the 08:30 call's 30 minutes
+        stack.request("PUT", "/_local/clock", body={"now": "2026-12-08T09:06:00Z"})
+        assert stack.request("POST", "/_local/invoke/SmsSweep", body={}).status == 200
+        text = wait_for_text(stack, phone)
+        assert len(text) <= 160
+        url = re.search(r"(http://\S+/c/[\w-]{22})$", text).group(1)  # type: ignore[union-attr]
+        assert urlsplit(url).netloc == urlsplit(stack.url).netloc
+
+        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        response = page.goto(url)
+        assert response is not None
+        assert response.status == 200
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["x-robots-tag"].startswith("noindex")
+        assert page.locator("h1").inner_text() == "Did you and Jennifer talk?"
+        assert "Tuesdays 08:30, by phone, 30 min" in page.locator("main").inner_text()
+        yes = page.get_by_role("button", name="Yes, we talked")
+        assert yes.is_visible()
+        box = yes.bounding_box()
+        assert box is not None
+        assert box["height"] >= 44  # a large tap target
+        assert page.get_by_role("button", name="Not this time").is_visible()
+        assert page.get_by_role("button", name="Snooze a week").is_visible()
+        page.screenshot(path=str(tmp_path / "check-in-page.png"), full_page=True)
+
+        yes.click()
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == "Thank you, it is recorded"
+        page.screenshot(path=str(tmp_path / "thank-you-page.png"), full_page=True)
+        assert stack.request("GET", f"/pacts/{pact_id}", token=ann).json()["status"] == "on_track"
+
+        page.goto(url)
+        assert page.locator("h1").inner_text() == "Already done"
+        assert "nothing more was recorded" in page.locator("main").inner_text()
+        # No CDN, font or tracker: everything the page asked for came from the stack itself
+        assert requested
+        assert all(urlsplit(r).netloc == urlsplit(stack.url).netloc for r in requested)
+        assert (tmp_path / "check-in-page.png").stat().st_size > 0
+        page.close()
+    finally:
+        stack.request("DELETE", "/_local/clock")
