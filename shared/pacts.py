@@ -329,7 +329,9 @@ def _plan_text(view: PactView, prefs: nudges.Preferences, shards: int) -> None:
     """The next check-in text: after the next agreed slot (or the one after, if that one gets no text)."""
     rule = rhythm_of(view)
     wants = view.state == "active" and bool(view.party_wants_sms) and rule.is_slot and view.party_time_zone is not None
-    slot = rule.slot_after(max(t for t in (view.sms_slot, view.starts_at) if t is not None)) if wants else None
+    # Never a slot that ended before this change was made (the view's updated_at is the change's "now").
+    ended = view.updated_at - timedelta(minutes=int(view.time_limit_minutes)) - sms.AFTER_THE_CALL
+    slot = rule.slot_after(max(t for t in (view.sms_slot, view.starts_at, ended) if t is not None)) if wants else None
     quiet = sms.quiet_hours_from_json(view.party_quiet_hours)
     for _ in range(8):  # a slot that falls on a quiet day gets no text: the next one may
         if slot is None:

@@ -65,13 +65,13 @@ def _text_one(found: PactView, now: datetime, shards: int, sns: Any, base_url: s
     try:
         claim.save(condition=SmsClaim.pk.does_not_exist())
     except PutError:
-        _next_slot(view, slot, shards)  # a repeated run: this slot's text is someone else's job (or done)
+        _next_slot(view, slot, now, shards)  # a repeated run: this slot's text is someone else's job (or done)
         return False
     talked = view.last_check_in_at is not None and view.last_check_in_at >= slot - timedelta(hours=12)
     late = now - datetime.fromisoformat(view.sms_due.replace("Z", "+00:00")) > TOO_LATE
     if not talked and not late:
         sent = _send(view, now, sns, base_url, claim, shards, events)
-    _next_slot(view, slot, shards)
+    _next_slot(view, slot, now, shards)
     return sent
 
 
@@ -96,8 +96,9 @@ def _send(view: PactView, now: datetime, sns: Any, base_url: str, claim: SmsClai
     return True
 
 
-def _next_slot(view: PactView, slot: datetime, shards: int) -> None:
+def _next_slot(view: PactView, slot: datetime, now: datetime, shards: int) -> None:
     view.sms_slot = slot + timedelta(minutes=1)  # re-planning from just after this slot finds the next one
+    view.updated_at = now  # and never one that has already ended
     reschedule(view, shards)
     with suppress(UpdateError):  # the pact changed meanwhile; that change re-planned the text already
-        view.update(actions=view_actions(view, NUDGE_ATTRIBUTES))
+        view.update(actions=view_actions(view, (*NUDGE_ATTRIBUTES, "updated_at")))

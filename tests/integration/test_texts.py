@@ -144,3 +144,20 @@ def test_a_paused_pact_gets_no_text(ann) -> None:
 def test_every_n_days_pacts_have_no_slot_to_text_about(ann) -> None:
     pact(ANN, JEN, now=START, rhythm={"every_days": 7})
     assert sweep(at("2026-12-20T09:05:00"))["items_read"] == 0
+
+
+def test_choosing_sms_later_plans_from_now_not_from_old_slots(aws) -> None:
+    member(ANN)
+    pact(ANN, JEN, now=START, **SLOT)
+    # Ann adds SMS on Thursday 17 December: the next text is after Tuesday 22nd's slot, not a stale one
+    call("PUT", "/members/me", body={"display_name": "Ann", "time_zone": "Europe/Dublin", **SMS_PROFILE}, now=at("2026-12-17T12:00:00"))
+    assert sweep(at("2026-12-17T12:05:00"))["items_read"] == 0
+    assert sweep(at("2026-12-22T09:05:00"))["sent"] == 1
+
+
+def test_a_sweep_that_comes_days_late_sends_no_stale_text(ann) -> None:
+    pact(ANN, JEN, now=START, **SLOT)
+    result = sweep(at("2026-12-10T12:00:00"))  # the runs of the 8th never happened
+    assert result["sent"] == 0
+    assert texts() == []
+    assert sweep(at("2026-12-15T09:05:00"))["sent"] == 1
