@@ -39,9 +39,9 @@ def quiet_hours_from_json(text: str | None) -> list[QuietHours]:
 def send_at(slot_start: datetime, minutes: int, zone: str, quiet_days: frozenset[int], quiet: list[QuietHours]) -> datetime | None:
     """When to text about one slot: just after it ends, out of quiet hours; None when that slot gets no text."""
     tz = ZoneInfo(zone)
+    day: date = slot_start.astimezone(tz).date()  # the day the call was on: "today" in the text
     at = (slot_start + timedelta(minutes=minutes) + AFTER_THE_CALL).astimezone(tz)
-    day: date = at.date()
-    if at.weekday() in quiet_days:
+    if day.weekday() in quiet_days or at.date() != day:
         return None
     for _ in range(len(quiet) + 1):  # quiet ranges may follow one another
         moved = False
@@ -56,16 +56,30 @@ def send_at(slot_start: datetime, minutes: int, zone: str, quiet_days: frozenset
     return at.astimezone(UTC)
 
 
+# Letters that no Unicode decomposition turns into ASCII.
+SPELLED = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Œ": "OE", "œ": "oe", "Þ": "Th", "þ": "th", "ð": "d"})
+
+
 def transliterate(name: str) -> str:
-    """A name in GSM-7: accents that GSM-7 lacks folded away, anything else dropped."""
+    """A name in GSM-7: accents that GSM-7 lacks folded away, a few letters spelled out, anything else dropped.
+
+    When less than half of the name's letters survive (a Greek or Cyrillic name, say), the
+    result is empty and the message says "your colleague" rather than a stump of the name.
+    """
     out = []
-    for char in name:
-        if char in GSM7 and char not in "\r\n":
+    for char in name.translate(SPELLED):
+        if char.isspace():
+            out.append(" ")
+        elif char in GSM7:
             out.append(char)
-            continue
-        folded = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
-        out.append("".join(c for c in folded if c in GSM7))
-    return " ".join("".join(out).split())
+        else:
+            folded = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
+            out.append("".join(c for c in folded if c in GSM7))
+    result = " ".join("".join(out).split())
+    letters = sum(c.isalpha() for c in name)
+    if letters and sum(c.isalpha() for c in result) * 2 < letters:
+        return ""
+    return result
 
 
 def is_gsm7(text: str) -> bool:

@@ -75,9 +75,7 @@ def test_outbox_shows_what_was_sent_through_ses_and_sms(stack: Stack) -> None:
     messages = stack.request("GET", "/_local/outbox").json()["messages"]
     email = next(m for m in messages if m["channel"] == "email" and m["subject"] == "Time to catch up")
     assert email["to"] == ["ann@example.org"]
-    assert {"channel": "sms", "to": "+353851234567", "text": "Did you talk with Jennifer today?"}.items() <= next(
-        m for m in messages if m["channel"] == "sms"
-    ).items()
+    assert any(m == {**m, "channel": "sms", "to": "+353851234567", "text": "Did you talk with Jennifer today?"} for m in messages)
 
 
 def test_invoking_a_function_without_a_schedule_says_so(stack: Stack) -> None:
