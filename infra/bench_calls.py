@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from datetime import timedelta
 from typing import Any
 
@@ -28,23 +27,15 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 def main() -> None:
     import boto3
-    from botocore.client import BaseClient
     from moto import mock_aws
 
     from infra import cfn
+    from infra.callcount import counting_calls
     from tests.helpers import DEFAULT_NOW, call, member, pact
 
-    calls: Counter[str] = Counter()
-    original = BaseClient._make_api_call  # noqa: SLF001 - counting every AWS call is the point
-
-    def counting(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        calls[f"{self.meta.service_model.service_name}.{operation}"] += 1
-        return original(self, operation, params)
-
-    BaseClient._make_api_call = counting  # type: ignore[method-assign]  # noqa: SLF001
     ann, bob = "ann@example.org", "bob@example.org"
     rows = []
-    with mock_aws():
+    with mock_aws(), counting_calls() as calls:
         cfn.create_table(boto3.client("dynamodb"), os.environ["TABLE_NAME"])
         boto3.client("events").create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
         member(ann)

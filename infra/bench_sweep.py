@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,24 +39,12 @@ NOW = datetime(2026, 12, 10, 9, tzinfo=UTC)
 
 def main() -> None:
     import boto3
-    from botocore.client import BaseClient
     from moto import mock_aws
 
-    from infra import cfn
+    from infra.callcount import counting_calls
 
-    calls: Counter[str] = Counter()
-    original = BaseClient._make_api_call  # noqa: SLF001 - counting every AWS call is the point
-
-    def counting(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        calls[f"{self.meta.service_model.service_name}.{operation}"] += 1
-        return original(self, operation, params)
-
-    with mock_aws():
-        ddb = boto3.client("dynamodb")
-        cfn.create_table(ddb, os.environ["TABLE_NAME"])
-        boto3.client("events").create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
-        boto3.client("ses").verify_email_identity(EmailAddress=os.environ["SENDER_EMAIL"])
-        queue_url = boto3.client("sqs").create_queue(QueueName="bench-nudges")["QueueUrl"]
+    with mock_aws(), counting_calls() as calls:
+        ddb, queue_url = _fresh_account()
         started = time.perf_counter()
         _seed(ddb)
         seed_seconds = time.perf_counter() - started
@@ -67,7 +54,7 @@ def main() -> None:
         from shared.mail import Mailer
         from shared.nudging import SenderDeps, send_digest, sqs_enqueue, sweep
 
-        BaseClient._make_api_call = counting  # type: ignore[method-assign]  # noqa: SLF001
+        calls.clear()
         started = time.perf_counter()
         result = sweep(NOW, 8, sqs_enqueue(client("sqs"), queue_url))
         sweep_seconds = time.perf_counter() - started
@@ -88,12 +75,8 @@ def main() -> None:
 
     # The sender reads by key: its cost does not depend on the table's size, while moto copies
     # the whole table for every transaction. So it runs on a table holding just the due pacts.
-    with mock_aws():
-        ddb = boto3.client("dynamodb")
-        cfn.create_table(ddb, os.environ["TABLE_NAME"])
-        boto3.client("events").create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
-        boto3.client("ses").verify_email_identity(EmailAddress=os.environ["SENDER_EMAIL"])
-        queue_url = boto3.client("sqs").create_queue(QueueName="bench-nudges")["QueueUrl"]
+    with mock_aws(), counting_calls() as calls:
+        ddb, queue_url = _fresh_account()
         _seed(ddb, only_due=True, due=SENDER_SAMPLE)
         sweep(NOW, 8, sqs_enqueue(client("sqs"), queue_url))
         calls.clear()
@@ -130,6 +113,19 @@ def main() -> None:
                 }
             )
         )
+
+
+def _fresh_account() -> tuple[Any, str]:
+    """A moto account with the template's table, the bus, the sender identity and a nudge queue."""
+    import boto3
+
+    from infra import cfn
+
+    ddb = boto3.client("dynamodb")
+    cfn.create_table(ddb, os.environ["TABLE_NAME"])
+    boto3.client("events").create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
+    boto3.client("ses").verify_email_identity(EmailAddress=os.environ["SENDER_EMAIL"])
+    return ddb, boto3.client("sqs").create_queue(QueueName="bench-nudges")["QueueUrl"]
 
 
 def _seed(ddb: Any, only_due: bool = False, due: int = DUE) -> None:

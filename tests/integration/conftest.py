@@ -9,10 +9,10 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.client import BaseClient
 from moto import mock_aws
 
 from infra import cfn
+from infra.callcount import counting_calls
 
 
 @pytest.fixture
@@ -26,17 +26,10 @@ def aws() -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture
-def aws_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+def aws_calls() -> Iterator[Counter[str]]:
     """Counts every AWS API call by 'service.Operation' (for 'at most 3 DynamoDB calls, no Scan')."""
-    calls: Counter[str] = Counter()
-    original = BaseClient._make_api_call
-
-    def counting(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
-        calls[f"{self.meta.service_model.service_name}.{operation_name}"] += 1
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", counting)
-    return calls
+    with counting_calls() as calls:
+        yield calls
 
 
 @pytest.fixture
