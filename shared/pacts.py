@@ -415,27 +415,17 @@ def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
         mine.state, mine.mutual = "active", theirs is not None
         for name, value in prefs_of(me).items():
             setattr(mine, name, value)
-        names: tuple[str, ...] = ("state", "mutual", *PREFERENCE_ATTRIBUTES)
+        views = [mine]
         if theirs is not None:
             theirs.mutual = True
             if theirs.colleague_name == theirs.colleague_email:
                 theirs.colleague_name = me.display_name  # the owner only knew the address: now the name
-            with TransactWrite(connection=connection()) as tx:
-                persist_views(ctx, [mine], names, tx)
-                persist_views(ctx, [theirs], ("mutual", "colleague_name"), tx)
-        else:
-            persist_views(ctx, [mine], names)
+            views.append(theirs)
+        # Each view keeps its own values for what did not change on it; one transaction writes both.
+        persist_views(ctx, views, ("state", "mutual", "colleague_name", *PREFERENCE_ATTRIBUTES))
         return pact_out(mine, ctx.now)
 
-    def guarded() -> PactOut:
-        try:
-            return attempt()
-        except TransactWriteError as err:
-            if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
-                raise _Retry from err
-            raise
-
-    result = _with_retries(guarded)
+    result = _with_retries(attempt)
     ctx.events.publish([DomainEvent("PactAccepted", {"pact_id": pact_id, "member_id": ctx.sub})], ctx.now)
     return result
 
