@@ -35,10 +35,15 @@ print(time.perf_counter() - t0)
 """
 
 # What each function's first call needs, beyond importing its module.
+_TABLE = "from shared.models import Item; Item._get_connection().connection.client"
 FIRST_CALL = {
-    "ApiFunction": "from shared.models import Item; Item._get_connection().connection.client",
-    "NotifyFunction": "from shared.models import Item; Item._get_connection().connection.client; "
-    "from shared.aws import client; client('sesv2')",
+    "ApiFunction": _TABLE,
+    "LinksFunction": _TABLE,
+    "NotifyFunction": _TABLE + "; from shared.aws import client; client('sesv2')",
+    "NudgeSenderFunction": _TABLE + "; from shared.aws import client; client('sesv2')",
+    "NudgeSweepFunction": _TABLE + "; from shared.aws import client; client('sqs')",
+    "SmsSweepFunction": _TABLE + "; from shared.aws import client; client('sns')",
+    "SuppressionFunction": _TABLE,
 }
 
 # As Lambda does it: the function's folder on sys.path, its module imported by file, nothing else.

@@ -58,6 +58,7 @@ def main() -> None:
             ("POST", f"/pacts/{shared}/check-ins", ann, {}),
             ("GET", f"/pacts/{shared}/check-ins", ann, None),
             ("GET", "/check-ins", bob, None),
+            ("GET", "/members/me/nudges", ann, None),
             ("PUT", "/members/me/away", ann, {"until": "2026-12-24"}),
             ("DELETE", "/members/me/away", ann, None),
             ("GET", "/members/me/export", ann, None),
