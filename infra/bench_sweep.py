@@ -85,6 +85,7 @@ def main() -> None:
             events=EventPublisher(lambda: client("events"), os.environ["EVENT_BUS_NAME"]),
             base_url=os.environ["PUBLIC_BASE_URL"],
             shards=8,
+            clock=lambda: datetime.now(UTC),
         )
         sqs = boto3.client("sqs")
         while True:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from shared.db import connection
@@ -36,9 +37,10 @@ from shared.domain import nudges, rhythm
 from shared.events import DomainEvent, EventPublisher
 from shared.links import new_link
 from shared.mail import Mailer
+from shared.members import stop_nudge_emails
 from shared.models import LinkToken, Member, NudgeClaim, NudgeSent, PactView, member_pk
 from shared.observability import logger
-from shared.pacts import NUDGE_ATTRIBUTES, iso_instant, reschedule, view_actions
+from shared.pacts import NUDGE_ATTRIBUTES, Ctx, iso_instant, reschedule, view_actions
 
 CLAIM_LEASE = timedelta(minutes=15)
 CLAIM_TTL = timedelta(days=60)
@@ -97,6 +99,7 @@ class SenderDeps:
     events: EventPublisher
     base_url: str
     shards: int
+    clock: Callable[[], datetime]  # real time, for claim leases (redeliveries happen in real time)
     configuration_set: str | None = None
 
 
@@ -104,7 +107,9 @@ class TransientSendError(Exception):
     """SES could not take it now (throttled, unavailable): the message goes back to the queue for a retry."""
 
 
-PERMANENT = {"MessageRejected", "MailFromDomainNotVerifiedException", "BadRequestException", "NotFoundException"}
+# Only this one is about the member's address. Anything else (our configuration, a paused
+# account, a timeout) is raised: the message is retried and then waits in the DLQ with an alarm.
+PERMANENT = {"MessageRejected"}
 
 
 @cache
@@ -127,7 +132,8 @@ def send_digest(message: dict[str, Any], now: datetime, deps: SenderDeps) -> str
     except DoesNotExist:
         return "no-member"
     wanted = {(p["pact_id"], p["lapse_at"], int(p["stage"])) for p in message["pacts"]}
-    views = [v for v in PactView.batch_get([PactView.key(pid, member_id) for pid, _, _ in wanted]) if isinstance(v, PactView)]
+    keys = [PactView.key(pid, member_id) for pid, _, _ in wanted]
+    views = [v for v in PactView.batch_get(keys, consistent_read=True) if isinstance(v, PactView)]
     sendable, replan = [], []
     for view in views:
         key = (view.pact_id, iso_instant(view.lapse_at) if view.lapse_at else "", int(view.nudge_stage or 0))
@@ -141,8 +147,8 @@ def send_digest(message: dict[str, Any], now: datetime, deps: SenderDeps) -> str
             continue
         sendable.append(view)
     for view in replan:
-        _move_on(view, deps.shards, sent_at=None)
-    claimed = [view for view in sendable if _claim(member_id, view, now)]
+        _move_on(view, deps.shards)
+    claimed = [view for view in sendable if _claim(member_id, view, deps.clock())]
     if not claimed:
         return "nothing-to-send"
     try:
@@ -152,9 +158,10 @@ def send_digest(message: dict[str, Any], now: datetime, deps: SenderDeps) -> str
             NudgeClaim(*_claim_key(member_id, view)).delete()
         raise
     except _Permanent as failure:
-        member.update(actions=[Member.email_suppressed.set(failure.reason)])
         for view in claimed:
             NudgeClaim(*_claim_key(member_id, view)).update(actions=[NudgeClaim.status.set("failed")])
+        # The address itself is refused: no nudge email goes there again, and its pacts stop planning them.
+        stop_nudge_emails(Ctx(sub=member_id, now=now, events=deps.events, due_shards=deps.shards), failure.reason)
         logger.warning("nudge not deliverable; address marked", extra={"reason": failure.reason})
         return "permanent-failure"
     _record(member_id, claimed, now, message_id, deps)
@@ -225,14 +232,20 @@ def _send(member_id: str, member: Member, views: list[PactView], now: datetime, 
     try:
         return deps.mailer.send(member.email, subject, text, html, headers=headers, configuration_set=deps.configuration_set)
     except Exception as exc:
-        code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__))
+        response = getattr(exc, "response", None) or {}
+        code = str(response.get("Error", {}).get("Code") or type(exc).__name__)
         if code in PERMANENT:
-            raise _Permanent(code.lower()) from None
+            raise _Permanent("rejected") from None
         raise TransientSendError(code) from None
 
 
 def _record(member_id: str, views: list[PactView], now: datetime, message_id: str, deps: SenderDeps) -> None:
-    """In one transaction: the claims are sent, the nudge is on record, each view moves on."""
+    """In one transaction: the claims are sent, the nudge is on record, each view moves on.
+
+    The views are written on the versions just read. If one changed meanwhile (a check-in
+    while the email was on its way), the record is kept and that view is re-read and moved
+    on from what it is now, never overwritten with what it was.
+    """
     sent = NudgeSent(
         member_pk(member_id),
         f"NUDGE#{iso_instant(now)}#{message_id[:16]}",
@@ -243,26 +256,43 @@ def _record(member_id: str, views: list[PactView], now: datetime, message_id: st
         expires_at=now + SENT_TTL,
     )
     first_lapses = [v.pact_id for v in views if int(v.nudge_stage or 1) == nudges.FIRST]
-    with TransactWrite(connection=connection()) as tx:
-        tx.save(sent)
+    done = [NudgeClaim.status.set("sent"), NudgeClaim.message_id.set(message_id)]
+    claims = [NudgeClaim(*_claim_key(member_id, view)) for view in views]
+    sent_about = {view.pact_id: (view.lapse_at, int(view.nudge_stage or 1)) for view in views}
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(sent)
+            for claim in claims:
+                tx.update(claim, actions=list(done))
+            for view in views:
+                _advance(view, now, deps.shards)
+                tx.update(view, actions=view_actions(view, NUDGE_ATTRIBUTES))
+    except TransactWriteError:
+        sent.save()
+        for claim in claims:
+            claim.update(actions=list(done))
         for view in views:
-            tx.update(
-                NudgeClaim(*_claim_key(member_id, view)), actions=[NudgeClaim.status.set("sent"), NudgeClaim.message_id.set(message_id)]
-            )
-        for view in views:
-            view.nudge_stage = int(view.nudge_stage or 1) + 1
-            view.last_nudged_at = now
-            reschedule(view, deps.shards)
-            tx.update(view, actions=view_actions(view, NUDGE_ATTRIBUTES), add_version_condition=False)
+            fresh = PactView.get(view.pk, view.sk, consistent_read=True)
+            if (fresh.lapse_at, int(fresh.nudge_stage or 1)) == sent_about[view.pact_id]:
+                _advance(fresh, now, deps.shards)
+            else:
+                reschedule(fresh, deps.shards)
+            with suppress(UpdateError):  # changed yet again: that change planned the nudge itself
+                fresh.update(actions=view_actions(fresh, NUDGE_ATTRIBUTES))
     deps.events.publish([DomainEvent("PactLapsed", {"pact_id": pid, "member_id": member_id}) for pid in first_lapses], now)
 
 
-def _move_on(view: PactView, shards: int, sent_at: datetime | None) -> None:
-    """Re-plan a view whose nudge met a changed pact (paused, back on track, unsubscribed)."""
-    if sent_at is not None:
-        view.last_nudged_at = sent_at
+def _advance(view: PactView, now: datetime, shards: int) -> None:
+    view.nudge_stage = int(view.nudge_stage or 1) + 1
+    view.last_nudged_at = now
     reschedule(view, shards)
-    view.update(actions=view_actions(view, NUDGE_ATTRIBUTES), add_version_condition=False)
+
+
+def _move_on(view: PactView, shards: int) -> None:
+    """Re-plan a view whose nudge met a changed pact (paused, back on track, unsubscribed)."""
+    reschedule(view, shards)
+    with suppress(UpdateError):  # changed meanwhile: that change planned the nudge itself
+        view.update(actions=view_actions(view, NUDGE_ATTRIBUTES))
 
 
 def utc(text: str) -> datetime:

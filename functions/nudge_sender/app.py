@@ -30,13 +30,15 @@ def _deps() -> SenderDeps:
         base_url=settings.public_base_url,
         shards=settings.due_shards,
         configuration_set=settings.ses_configuration_set or None,
+        clock=lambda: datetime.now(UTC),
     )
 
 
 def record_handler(record: SQSRecord) -> str:
     message = json.loads(record.body)
     sent_at = datetime.fromtimestamp(int(record.attributes.sent_timestamp) / 1000, tz=UTC)
-    # "now" is when the sweep saw it due, or later: a retry an hour on still acts as of its own time.
+    # "now" for the pact's state: when the sweep saw it due (the local stack's clock may run ahead of
+    # the wall clock). Claim leases are measured on the wall clock (deps.clock), as redeliveries happen.
     now = max(utc(message["as_of"]), sent_at)
     outcome = send_digest(message, now, _deps())
     logger.info("nudge message handled", extra={"outcome": outcome, "pacts": len(message["pacts"])})

@@ -219,8 +219,50 @@ def test_a_permanent_failure_is_recorded_and_not_retried(nudges, monkeypatch: py
     monkeypatch.setattr(Mailer, "send", rejected)
     nudges.sweep(at("2026-12-10T09:00:00"))
     assert nudges.deliver()["batchItemFailures"] == []
-    assert call("GET", "/members/me").json()["email_status"] == "messagerejected"
+    assert call("GET", "/members/me").json()["email_status"] == "rejected"
     assert nudges.dead_letters() == []
+    # The views moved out of the due index: later sweeps find nothing to send, ever
+    assert nudges.sweep(at("2026-12-10T09:15:00"))["items_read"] == 0
+    assert nudges.sweep(at("2026-12-17T09:00:00"))["items_read"] == 0
+
+
+def test_our_own_configuration_errors_go_to_the_dlq_not_onto_the_member(nudges, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.mail import Mailer
+
+    member(ANN)
+    pact(ANN, JEN, now=START, **WEEKLY)
+
+    def missing_configuration_set(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ClientError({"Error": {"Code": "NotFoundException", "Message": "Configuration set does not exist"}}, "SendEmail")
+
+    monkeypatch.setattr(Mailer, "send", missing_configuration_set)
+    nudges.sweep(at("2026-12-10T09:00:00"))
+    for _ in range(4):
+        nudges.deliver()
+    assert len(nudges.dead_letters()) == 1
+    assert call("GET", "/members/me").json()["email_status"] == "ok"
+
+
+def test_a_check_in_while_the_email_is_on_its_way_is_not_overwritten(nudges, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.mail import Mailer
+
+    member(ANN)
+    created = pact(ANN, JEN, now=START, **WEEKLY)
+    real = Mailer.send
+
+    def check_in_meanwhile(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        call("POST", f"/pacts/{created['id']}/check-ins", body={}, now=at("2026-12-10T09:00:00"))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Mailer, "send", check_in_meanwhile)
+    assert len(nudges.run(at("2026-12-10T09:00:00"))) == 1
+    monkeypatch.setattr(Mailer, "send", real)
+    view = call("GET", f"/pacts/{created['id']}", now=at("2026-12-10T09:05:00")).json()
+    assert view["last_check_in_at"] == "2026-12-10T09:00:00Z"
+    # The next lapse (no call at the 15th's slot) gets exactly one first nudge, no stray reminder
+    assert nudges.run(at("2026-12-16T09:00:00")) == []
+    assert [m.subject for m in nudges.run(at("2026-12-17T09:00:00"))] == ["Time to catch up with Jennifer?"]
+    assert nudges.run(at("2026-12-17T09:15:00")) == []
 
 
 def test_names_are_escaped_in_the_html(nudges) -> None:
