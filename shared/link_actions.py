@@ -15,7 +15,7 @@ from shared.links import LinkProblem, look_up, nonce, use_link
 from shared.members import stop_nudge_emails
 from shared.models import LinkToken, Member, PactView
 from shared.nudging import MODES
-from shared.pacts import Ctx, local_midnight, persist_views, record_check_in, views_of
+from shared.pacts import Ctx, Retry, local_midnight, persist_views, record_check_in, views_of, with_retries
 from shared.schemas import CheckInIn
 
 SNOOZE = timedelta(days=7)
@@ -93,7 +93,8 @@ def perform(token: str, form: dict[str, str], now: datetime, ctx: Ctx) -> Page:
     """Do what the confirmed form asks. `ctx.sub` is filled in from the link, never from the request."""
     try:
         item = look_up(token, now)
-        one_click = form.get("List-Unsubscribe") == "One-Click"
+        # RFC 8058: a mail client's one-click POST has no page and no nonce; only an unsubscribe link takes it.
+        one_click = item.action == "unsubscribe" and form.get("List-Unsubscribe") == "One-Click"
         if not one_click and form.get("nonce") != nonce(item):
             return Page(400, "Please use the buttons on the page", ["Open the link again and choose there. Nothing has been recorded."])
         ctx = Ctx(sub=item.member_sub, now=now, events=ctx.events, due_shards=ctx.due_shards)
@@ -104,25 +105,30 @@ def perform(token: str, form: dict[str, str], now: datetime, ctx: Ctx) -> Page:
         allowed = {"check_in": {"yes", "no", "snooze"}, "snooze": {"snooze"}, "pause": {"pause"}}.get(item.action, set())
         if choice not in allowed:
             return Page(400, "Please use the buttons on the page", ["Open the link again and choose there. Nothing has been recorded."])
-        view = _view(item)
-        if choice == "yes":
-            record_check_in(ctx, view.pact_id, CheckInIn(), source="link", link=item)
-            return Page(200, "Thank you, it is recorded", [f"Your check-in with {view.colleague_name} is in. Until next time!"])
-        if choice == "no":
-            _settle(item, ctx, [], (), "not_this_time")
-            return Page(200, "Noted", ["Nothing was recorded. A little nudge may follow later."])
-        if choice == "snooze":
-            view.snoozed_until = now + SNOOZE
-            _settle(item, ctx, [view], ("snoozed_until",), "snooze")
-            return Page(200, "Snoozed for a week", [f"No reminders about {view.colleague_name} until {view.snoozed_until:%A %-d %B}."])
-        until = _pause_until(item, now)
-        views = list(views_of(view.pact_id).values())
-        for each in views:
-            each.paused_until = until
-        _settle(item, ctx, views, ("paused_until",), "pause")
-        return Page(200, "Paused", [f"Your pact with {view.colleague_name} resumes by itself on {until:%A %-d %B}."])
+        return with_retries(lambda: _act(item, choice, ctx))
     except LinkProblem as problem:
         return PROBLEM_PAGES[problem.kind]
+
+
+def _act(item: LinkToken, choice: str, ctx: Ctx) -> Page:
+    """One attempt, on freshly read views (a concurrent change to the pact means: read again, redo)."""
+    view = _view(item)
+    if choice == "yes":
+        record_check_in(ctx, view.pact_id, CheckInIn(), source="link", link=item)
+        return Page(200, "Thank you, it is recorded", [f"Your check-in with {view.colleague_name} is in. Until next time!"])
+    if choice == "no":
+        _settle(item, ctx, [], (), "not_this_time")
+        return Page(200, "Noted", ["Nothing was recorded. A little nudge may follow later."])
+    if choice == "snooze":
+        view.snoozed_until = ctx.now + SNOOZE
+        _settle(item, ctx, [view], ("snoozed_until",), "snooze")
+        return Page(200, "Snoozed for a week", [f"No reminders about {view.colleague_name} until {view.snoozed_until:%A %-d %B}."])
+    until = _pause_until(item, ctx.now)
+    views = list(views_of(view.pact_id).values())
+    for each in views:
+        each.paused_until = until
+    _settle(item, ctx, views, ("paused_until",), "pause")
+    return Page(200, "Paused", [f"Your pact with {view.colleague_name} resumes by itself on {until:%A %-d %B}."])
 
 
 def _settle(item: LinkToken, ctx: Ctx, views: list[PactView], names: tuple[str, ...], outcome: str) -> None:
@@ -133,6 +139,9 @@ def _settle(item: LinkToken, ctx: Ctx, views: list[PactView], names: tuple[str, 
                 persist_views(ctx, views, names, tx)
             use_link(tx, item, ctx.now, outcome)
     except TransactWriteError as err:
-        if cancellation_codes(err)[-1:] == ["ConditionalCheckFailed"]:  # the link went last: used meanwhile
+        codes = cancellation_codes(err)
+        if codes[-1:] == ["ConditionalCheckFailed"]:  # the link went last: used meanwhile
             raise LinkProblem("used") from err
+        if set(codes) & {"ConditionalCheckFailed", "TransactionConflict"}:
+            raise Retry from err  # a view changed between read and write
         raise

@@ -214,7 +214,8 @@ class PactView(Item, discriminator="pact_view"):
     lapse_at = UTCDateTimeAttribute(null=True)  # the lapse the stage belongs to (next due + grace)
     last_nudged_at = UTCDateTimeAttribute(null=True)
     snoozed_until = UTCDateTimeAttribute(null=True)
-    sms_slot = UTCDateTimeAttribute(null=True)  # the slot the next check-in text is about
+    sms_slot = UTCDateTimeAttribute(null=True)  # the slot the next check-in text is about (planned)
+    sms_through = UTCDateTimeAttribute(null=True)  # slots up to here have had their text (or were let go)
 
     @staticmethod
     def key(pact_id: str, sub: str) -> tuple[str, str]:

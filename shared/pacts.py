@@ -69,15 +69,15 @@ class Ctx:
     due_shards: int = 8  # how many write shards the sparse due-index has (a setting)
 
 
-class _Retry(Exception):
+class Retry(Exception):
     """A view changed between read and write: read again and redo."""
 
 
-def _with_retries(operation: Callable[[], T]) -> T:
+def with_retries(operation: Callable[[], T]) -> T:
     for attempt in range(MAX_TRANSACTION_ATTEMPTS):
         try:
             return operation()
-        except _Retry:
+        except Retry:
             if attempt == MAX_TRANSACTION_ATTEMPTS - 1:
                 raise Conflict("The pact was changed by someone else at the same moment; please try again.") from None
     raise AssertionError("unreachable")
@@ -266,6 +266,7 @@ NUDGE_ATTRIBUTES = (
     "sms_shard",
     "sms_due",
     "sms_slot",
+    "sms_through",
 )
 
 
@@ -331,7 +332,7 @@ def _plan_text(view: PactView, prefs: nudges.Preferences, shards: int) -> None:
     wants = view.state == "active" and bool(view.party_wants_sms) and rule.is_slot and view.party_time_zone is not None
     # Never a slot that ended before this change was made (the view's updated_at is the change's "now").
     ended = view.updated_at - timedelta(minutes=int(view.time_limit_minutes)) - sms.AFTER_THE_CALL
-    slot = rule.slot_after(max(t for t in (view.sms_slot, view.starts_at, ended) if t is not None)) if wants else None
+    slot = rule.slot_after(max(t for t in (view.sms_through, view.starts_at, ended) if t is not None)) if wants else None
     quiet = sms.quiet_hours_from_json(view.party_quiet_hours)
     for _ in range(8):  # a slot that falls on a quiet day gets no text: the next one may
         if slot is None:
@@ -365,7 +366,7 @@ def persist_views(ctx: Ctx, views: list[PactView], names: tuple[str, ...], tx: T
     """Write the named attributes of every view, with each party's nudge recomputed, in one transaction.
 
     Each update is conditioned on the version read; a stale one means somebody else
-    changed the pact meanwhile: read again and redo (`_Retry`).
+    changed the pact meanwhile: read again and redo (`Retry`).
     """
     for view in views:
         view.updated_at = ctx.now
@@ -379,7 +380,7 @@ def persist_views(ctx: Ctx, views: list[PactView], names: tuple[str, ...], tx: T
             persist_views(ctx, views, names, own)
     except TransactWriteError as err:
         if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
-            raise _Retry from err
+            raise Retry from err
         raise
 
 
@@ -401,7 +402,7 @@ def update_pact(ctx: Ctx, pact_id: str, body: PactPatch) -> PactOut:
             persist_views(ctx, [mine], ("colleague_name",))
         return pact_out(mine, ctx.now)
 
-    result = _with_retries(attempt)
+    result = with_retries(attempt)
     ctx.events.publish([DomainEvent("PactUpdated", {"pact_id": pact_id, "member_id": ctx.sub})], ctx.now)
     return result
 
@@ -425,7 +426,7 @@ def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
         persist_views(ctx, views, ("state", "mutual", "colleague_name", *PREFERENCE_ATTRIBUTES))
         return pact_out(mine, ctx.now)
 
-    result = _with_retries(attempt)
+    result = with_retries(attempt)
     ctx.events.publish([DomainEvent("PactAccepted", {"pact_id": pact_id, "member_id": ctx.sub})], ctx.now)
     return result
 
@@ -460,7 +461,7 @@ def _set_pause(ctx: Ctx, pact_id: str, until: datetime | None, event: str) -> Pa
         persist_views(ctx, views, ("paused_until",))
         return pact_out(mine, ctx.now)
 
-    result = _with_retries(attempt)
+    result = with_retries(attempt)
     detail: dict[str, Any] = {"pact_id": pact_id, "member_id": ctx.sub}
     if until:
         detail["until"] = until.isoformat()
@@ -505,10 +506,10 @@ def delete_pact(ctx: Ctx, pact_id: str) -> None:
                     )
         except TransactWriteError as err:
             if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
-                raise _Retry from err
+                raise Retry from err
             raise
 
-    _with_retries(attempt)
+    with_retries(attempt)
     ctx.events.publish([DomainEvent("PactDeleted", {"pact_id": pact_id, "member_id": ctx.sub})], ctx.now)
 
 
@@ -690,7 +691,7 @@ def record_check_in(
         )
         return Recorded(response, replayed=False)
 
-    return _with_retries(attempt)
+    return with_retries(attempt)
 
 
 def _settle_conflict(err: TransactWriteError, sub: str, request_hash: str, *, has_record: bool, puts: int, note: str | None) -> Recorded:
@@ -712,7 +713,7 @@ def _settle_conflict(err: TransactWriteError, sub: str, request_hash: str, *, ha
             ) from err
         return Recorded(check_in_out(first, sub), replayed=True)
     if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
-        raise _Retry from err
+        raise Retry from err
     raise err
 
 

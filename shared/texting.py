@@ -59,6 +59,10 @@ def _text_one(found: PactView, now: datetime, shards: int, sns: Any, base_url: s
     if view.sms_due is None or view.sms_due > iso_instant(now) or view.sms_slot is None:
         return False
     slot = view.sms_slot
+    if view.state != "active" or (view.paused_until is not None and now < view.paused_until):
+        # e.g. the colleague's away mode paused it without re-planning this text: let the slot go
+        _next_slot(view, slot, now, shards)
+        return False
     sent = False
     claim = SmsClaim(member_pk(view.member_sub), f"SMS#{view.pact_id}#{iso_instant(slot)}", status="sending", claimed_at=now)
     claim.expires_at = now + CLAIM_TTL
@@ -70,7 +74,13 @@ def _text_one(found: PactView, now: datetime, shards: int, sns: Any, base_url: s
     talked = view.last_check_in_at is not None and view.last_check_in_at >= slot - timedelta(hours=12)
     late = now - datetime.fromisoformat(view.sms_due.replace("Z", "+00:00")) > TOO_LATE
     if not talked and not late:
-        sent = _send(view, now, sns, base_url, claim, shards, events)
+        try:
+            sent = _send(view, now, sns, base_url, claim, shards, events)
+        except Exception as exc:
+            # Not sent: give the claim back so the next run (every 5 minutes, until it is too late) tries again.
+            claim.delete()
+            logger.error("check-in text not sent", extra={"error_type": type(exc).__name__})
+            return False
     _next_slot(view, slot, now, shards)
     return sent
 
@@ -97,7 +107,7 @@ def _send(view: PactView, now: datetime, sns: Any, base_url: str, claim: SmsClai
 
 
 def _next_slot(view: PactView, slot: datetime, now: datetime, shards: int) -> None:
-    view.sms_slot = slot + timedelta(minutes=1)  # re-planning from just after this slot finds the next one
+    view.sms_through = slot + timedelta(minutes=1)  # re-planning from just after this slot finds the next one
     view.updated_at = now  # and never one that has already ended
     reschedule(view, shards)
     with suppress(UpdateError):  # the pact changed meanwhile; that change re-planned the text already

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import email.policy
 import hashlib
 from datetime import UTC, datetime
+from email.parser import BytesParser
 from functools import cache
 from html import escape
 from typing import Any
@@ -74,10 +76,32 @@ def confirm(token: str) -> Response[str]:
     return render(show(token, _now()), app.current_event.path)
 
 
+def _form() -> dict[str, str] | None:
+    """The posted fields: url-encoded (our page) or multipart (RFC 8058 mail clients); None if unreadable."""
+    event = app.current_event
+    raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    content_type = event.headers.get("content-type") or ""
+    try:
+        if content_type.lower().startswith("multipart/form-data"):
+            message = BytesParser(policy=email.policy.HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+            return {
+                str(part.get_param("name", header="content-disposition")): str(part.get_content()).strip()
+                for part in message.iter_parts()
+                if part.get_param("name", header="content-disposition")
+            }
+        return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    except (UnicodeDecodeError, ValueError, LookupError):
+        return None
+
+
 @app.post("/c/<token>")
 @app.post("/u/<token>")
 def act(token: str) -> Response[str]:
-    form = dict(parse_qsl(app.current_event.decoded_body or "", keep_blank_values=True))
+    form = _form()
+    if form is None:
+        return render(
+            Page(400, "This form could not be read", ["Open the link again and use its buttons. Nothing has been recorded."]), "/"
+        )
     ctx = Ctx(sub="", now=_now(), events=_events(), due_shards=get_settings().due_shards)
     page = perform(token, form, _now(), ctx)
     logger.info("link used", extra={"status": page.status})

@@ -387,3 +387,43 @@ def test_a_complaint_suppresses_and_a_transient_bounce_does_not(nudges) -> None:
     # A new address is a fresh start; saving email as a channel does not undo a complaint on the same address
     call("PUT", "/members/me", body={"display_name": "Ann", "time_zone": "Europe/Dublin"})
     assert call("GET", "/members/me").json()["email_status"] == "complaint"
+
+
+def test_one_click_from_a_multipart_mail_client_and_not_on_pact_links(nudges) -> None:
+    member(ANN)
+    created = pact(ANN, JEN, now=START, **WEEKLY)
+    mail = nudges.run(at("2026-12-10T09:00:00"))[0]
+    # A pact link ignores the one-click field: without the page's nonce nothing is recorded
+    sneaky = call(
+        "POST",
+        path(links(mail)["check_in"]),
+        email=None,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        body=b"List-Unsubscribe=One-Click&choice=yes",
+        now=at("2026-12-10T10:00:00"),
+    )
+    assert sneaky.status == 400
+    assert call("GET", f"/pacts/{created['id']}/check-ins").json()["items"] == []
+    # RFC 8058 clients may post multipart/form-data
+    boundary = "----peer"
+    body = f'--{boundary}\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--{boundary}--\r\n'.encode()
+    reply = call(
+        "POST",
+        path(links(mail)["unsubscribe"]),
+        email=None,
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+        body=body,
+    )
+    assert reply.status == 200
+    assert call("GET", "/members/me").json()["email_status"] == "unsubscribed"
+
+
+def test_an_unreadable_form_is_a_400_not_a_500(nudges) -> None:
+    member(ANN)
+    pact(ANN, JEN, now=START, **WEEKLY)
+    mail = nudges.run(at("2026-12-10T09:00:00"))[0]
+    reply = call(
+        "POST", path(links(mail)["check_in"]), email=None, headers={"content-type": "application/x-www-form-urlencoded"}, body=b"\xff\xfe=1"
+    )
+    assert reply.status == 400
+    assert b"could not be read" in reply.body

@@ -161,3 +161,40 @@ def test_a_sweep_that_comes_days_late_sends_no_stale_text(ann) -> None:
     assert result["sent"] == 0
     assert texts() == []
     assert sweep(at("2026-12-15T09:05:00"))["sent"] == 1
+
+
+def test_no_text_while_the_colleagues_away_mode_pauses_the_pact(aws) -> None:
+    member("bob@example.org", **SMS_PROFILE)
+    member(ANN)
+    pact(ANN, "bob@example.org", now=START, **SLOT)
+    call("PUT", "/members/me/away", body={"until": "2026-12-31"}, now=START)  # Ann goes away: Bob's view is paused
+    assert sweep(at("2026-12-08T09:05:00"))["sent"] == 0
+    assert texts() == []
+
+
+def test_a_failed_send_is_tried_again_by_the_next_run(ann, monkeypatch: pytest.MonkeyPatch) -> None:
+    pact(ANN, JEN, now=START, **SLOT)
+    from shared import texting
+
+    real = texting._send
+    failures = {"left": 1}
+
+    def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("SNS unavailable")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(texting, "_send", flaky)
+    assert sweep(at("2026-12-08T09:05:00"))["sent"] == 0
+    assert sweep(at("2026-12-08T09:10:00"))["sent"] == 1
+    assert len(texts()) == 1
+
+
+def test_resuming_early_or_a_new_rhythm_plans_the_next_real_slot(ann) -> None:
+    created = pact(ANN, JEN, now=START, **SLOT)
+    call("POST", f"/pacts/{created['id']}/pause", body={"until": "2027-01-20"}, now=START)
+    call("POST", f"/pacts/{created['id']}/resume", now=at("2026-12-02T10:00:00"))
+    assert sweep(at("2026-12-08T09:05:00"))["sent"] == 1
+    call("PATCH", f"/pacts/{created['id']}", body={"rhythm": {"weekday": "wednesday", "time": "08:30"}}, now=at("2026-12-08T10:00:00"))
+    assert sweep(at("2026-12-09T09:05:00"))["sent"] == 1
