@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import string
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist
@@ -18,6 +19,7 @@ from pynamodb.transactions import TransactWrite
 from shared.models import LinkToken
 
 PACT_ACTIONS = ("check_in", "snooze", "pause")
+TOKEN_ALPHABET = frozenset(string.ascii_letters + string.digits + "-_")  # what token_urlsafe gives
 LINK_LIFETIME = timedelta(days=7)
 UNSUBSCRIBE_LIFETIME = timedelta(days=90)
 
@@ -54,7 +56,7 @@ class LinkProblem(Exception):
 
 def look_up(token: str, now: datetime) -> LinkToken:
     """The link a token stands for, if it can still be used. Reading changes nothing."""
-    if not 16 <= len(token) <= 64 or not all(c.isalnum() or c in "-_" for c in token):
+    if not 16 <= len(token) <= 64 or not set(token) <= TOKEN_ALPHABET:
         raise LinkProblem("unknown")
     try:
         item = LinkToken.get(*LinkToken.key(token_hash(token)), consistent_read=True)
