@@ -12,10 +12,10 @@ from pynamodb.transactions import TransactWrite
 from shared.db import cancellation_codes, connection
 from shared.domain import rhythm
 from shared.links import LinkProblem, look_up, nonce, use_link
-from shared.members import stop_nudge_emails
 from shared.models import LinkToken, Member, PactView
 from shared.nudging import MODES
-from shared.pacts import Ctx, Retry, local_midnight, persist_views, record_check_in, views_of, with_retries
+from shared.pacts import local_midnight, record_check_in, views_of
+from shared.planning import Ctx, Retry, persist_views, stop_nudge_emails, with_retries
 from shared.schemas import CheckInIn
 
 SNOOZE = timedelta(days=7)

@@ -14,23 +14,18 @@ from shared.db import cancellation_codes, connection, newest_first
 from shared.domain.errors import Conflict, InvalidField, NotFound
 from shared.events import DomainEvent
 from shared.models import EmailClaim, Item, LeftPact, Member, NudgeSent, PactView, QuietHours, TimelineEntry, member_pk, pact_pk
-from shared.pacts import (
+from shared.pacts import check_in_out, forget_member_in_pact, local_midnight, pact_out
+from shared.planning import (
+    MAX_TRANSACTION_ITEMS,
     NUDGE_ATTRIBUTES,
-    PREFERENCE_ATTRIBUTES,
     Ctx,
-    check_in_out,
-    forget_member_in_pact,
-    local_midnight,
-    pact_out,
-    persist_views,
-    prefs_of,
+    active_views,
+    carry_preferences,
     reschedule,
     view_actions,
 )
 from shared.schemas import WEEKDAY_NAMES, AwayIn, ExportOut, MemberOut, Notifications, NudgeOut, Page, ProfileIn
 from shared.schemas import QuietHours as QuietHoursIn
-
-MAX_TRANSACTION_ITEMS = 100
 
 
 def _load(sub: str) -> Member:
@@ -121,47 +116,7 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
     return member_out(ctx.sub, member)
 
 
-def carry_preferences(ctx: Ctx, member: Member, tx: TransactWrite, room: int) -> None:
-    """The member's pacts carry their nudge preferences: bring them along (and re-plan each nudge).
-
-    The first `room` views ride in the caller's transaction; more follow in their own.
-    """
-    views = _active_views(ctx.sub)
-    for view in views:
-        for name, value in prefs_of(member).items():
-            setattr(view, name, value)
-    persist_views(ctx, views[:room], PREFERENCE_ATTRIBUTES, tx)
-    for start in range(room, len(views), MAX_TRANSACTION_ITEMS):
-        persist_views(ctx, views[start : start + MAX_TRANSACTION_ITEMS], PREFERENCE_ATTRIBUTES)
-
-
-def stop_nudge_emails(ctx: Ctx, reason: str) -> None:
-    """One-click unsubscribe ("unsubscribed") or a bounce/complaint: no nudge email goes to this member again."""
-    try:
-        member = Member.get(*Member.key(ctx.sub))
-    except DoesNotExist:
-        return  # erased meanwhile
-    if reason == "unsubscribed":
-        member.nudges_unsubscribed = True
-    else:
-        member.email_suppressed = reason
-    member.updated_at = ctx.now
-    with TransactWrite(connection=connection()) as tx:
-        actions: list[Action] = [Member.nudges_unsubscribed.set(member.nudges_unsubscribed), Member.updated_at.set(ctx.now)]
-        if member.email_suppressed:
-            actions.append(Member.email_suppressed.set(member.email_suppressed))
-        tx.update(member, actions=actions)
-        carry_preferences(ctx, member, tx, room=MAX_TRANSACTION_ITEMS - 1)
-    ctx.events.publish([DomainEvent("NudgeEmailsStopped", {"member_id": ctx.sub, "reason": reason})], ctx.now)
-
-
 # ------------------------------------------------------------------ away mode
-
-
-def _active_views(sub: str) -> list[PactView]:
-    """The member's pacts that are under way (not invitations waiting for them)."""
-    views = PactView.gsi1.query(member_pk(sub), PactView.gsi1sk.startswith("PACT#"))
-    return [v for v in views if isinstance(v, PactView) and v.state == "active"]
 
 
 def set_away(ctx: Ctx, body: AwayIn) -> MemberOut:
@@ -173,7 +128,7 @@ def set_away(ctx: Ctx, body: AwayIn) -> MemberOut:
     if until > ctx.now + timedelta(days=366):
         raise InvalidField("until", "can be at most a year ahead")
     previous = member.away_until
-    views = _active_views(ctx.sub)
+    views = active_views(ctx.sub)
 
     def pause(view: PactView) -> datetime:
         # A pause of the pact's own stands if it is longer; one that only earlier away mode set is replaced.
@@ -195,7 +150,7 @@ def clear_away(ctx: Ctx) -> MemberOut:
     if member.away_until is None:
         return member_out(ctx.sub, member)
     away = member.away_until
-    views = [v for v in _active_views(ctx.sub) if v.paused_until == away]
+    views = [v for v in active_views(ctx.sub) if v.paused_until == away]
     _pause_everywhere(ctx, member, views, None, lambda _: None)
     member.away_until = None
     ctx.events.publish([DomainEvent("MemberBack", {"member_id": ctx.sub})], ctx.now)
@@ -316,16 +271,3 @@ def recent_nudges(ctx: Ctx, limit: int, cursor: str | None) -> Page[NudgeOut]:
     )
     items = [NudgeOut(sent_at=n.sent_at, pact_ids=list(n.pact_ids), reminder=n.reminder) for n in sent if isinstance(n, NudgeSent)]
     return Page[NudgeOut](items=items, next=after)
-
-
-def stop_texts(ctx: Ctx) -> None:
-    """The number replied STOP: no text goes to it again (until the member saves SMS as a channel anew)."""
-    try:
-        member = Member.get(*Member.key(ctx.sub))
-    except DoesNotExist:
-        return
-    member.sms_opted_out = True
-    with TransactWrite(connection=connection()) as tx:
-        tx.update(member, actions=[Member.sms_opted_out.set(True), Member.updated_at.set(ctx.now)])
-        carry_preferences(ctx, member, tx, room=MAX_TRANSACTION_ITEMS - 1)
-    ctx.events.publish([DomainEvent("TextsStopped", {"member_id": ctx.sub})], ctx.now)

@@ -37,10 +37,9 @@ from shared.domain import nudges, rhythm
 from shared.events import DomainEvent, EventPublisher
 from shared.links import new_link
 from shared.mail import Mailer
-from shared.members import stop_nudge_emails
 from shared.models import LinkToken, Member, NudgeClaim, NudgeSent, PactView, member_pk
 from shared.observability import logger
-from shared.pacts import NUDGE_ATTRIBUTES, Ctx, iso_instant, reschedule, view_actions
+from shared.planning import NUDGE_ATTRIBUTES, Ctx, iso_instant, reschedule, stop_nudge_emails, view_actions
 
 CLAIM_LEASE = timedelta(minutes=15)
 CLAIM_TTL = timedelta(days=60)

@@ -11,21 +11,20 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from shared.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, cancelled_item, connection, newest_first
-from shared.domain import nudges, rhythm, sms
+from shared.db import cancellation_codes, cancelled_item, connection, newest_first
+from shared.domain import rhythm
 from shared.domain.errors import Conflict, InvalidField, NotFound
-from shared.events import DomainEvent, EventPublisher
+from shared.events import DomainEvent
 from shared.links import LinkProblem, use_link
 from shared.models import (
     CheckIn,
@@ -39,6 +38,16 @@ from shared.models import (
     TimelineEntry,
     member_pk,
     pact_pk,
+)
+from shared.planning import (
+    PREFERENCE_ATTRIBUTES,
+    Ctx,
+    Retry,
+    persist_views,
+    prefs_of,
+    reschedule,
+    rhythm_of,
+    with_retries,
 )
 from shared.schemas import (
     WEEKDAY_CODES,
@@ -56,34 +65,6 @@ from shared.schemas import (
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 FORMER_MEMBER = "A former member"
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Ctx:
-    """Who is asking, when, and where events go: everything a use-case needs from outside."""
-
-    sub: str
-    now: datetime
-    events: EventPublisher
-    due_shards: int = 8  # how many write shards the sparse due-index has (a setting)
-
-
-class Retry(Exception):
-    """A view changed between read and write: read again and redo."""
-
-
-def with_retries(operation: Callable[[], T]) -> T:
-    for attempt in range(MAX_TRANSACTION_ATTEMPTS):
-        try:
-            return operation()
-        except Retry:
-            if attempt == MAX_TRANSACTION_ATTEMPTS - 1:
-                raise Conflict("The pact was changed by someone else at the same moment; please try again.") from None
-    raise AssertionError("unreachable")
-
-
-# ------------------------------------------------------------------ reading
 
 
 def rule_for(body: RhythmIn) -> str:
@@ -93,10 +74,6 @@ def rule_for(body: RhythmIn) -> str:
     assert body.time is not None
     hour, minute = (int(x) for x in body.time.split(":"))
     return rhythm.weekly(rhythm.Slot(WEEKDAY_CODES[body.weekday], hour, minute, body.every_weeks))
-
-
-def rhythm_of(view: PactView) -> rhythm.Rhythm:
-    return rhythm.Rhythm(view.rrule, view.time_zone, view.starts_at)
 
 
 def pact_out(view: PactView, now: datetime) -> PactOut:
@@ -254,134 +231,6 @@ def create_pact(ctx: Ctx, body: PactIn) -> PactOut:
         events.append(DomainEvent("PactInvitationSent", {"pact_id": pact_id, "owner_id": ctx.sub, "colleague_id": colleague_sub}))
     ctx.events.publish(events, ctx.now)
     return pact_out(mine, ctx.now)
-
-
-NUDGE_ATTRIBUTES = (
-    "nudge_shard",
-    "nudge_due",
-    "nudge_stage",
-    "lapse_at",
-    "last_nudged_at",
-    "snoozed_until",
-    "sms_shard",
-    "sms_due",
-    "sms_slot",
-    "sms_through",
-)
-
-
-def iso_instant(value: datetime) -> str:
-    """Sortable fixed-width UTC text for the sparse due-indexes' range keys."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-PREFERENCE_ATTRIBUTES = (
-    "party_time_zone",
-    "party_nudge_hour",
-    "party_quiet_days",
-    "party_wants_email",
-    "party_wants_sms",
-    "party_quiet_hours",
-)
-
-
-def prefs_of(member: Member) -> dict[str, Any]:
-    """A member's nudge preferences as their pact views carry them."""
-    return {
-        "party_time_zone": member.time_zone,
-        "party_nudge_hour": int(member.nudge_hour),
-        "party_quiet_days": set(member.quiet_days or ()) or None,
-        "party_wants_email": member.wants_email_nudges,
-        "party_wants_sms": member.wants_sms,
-        "party_quiet_hours": json.dumps([{"weekday": int(q.weekday), "start": q.start, "end": q.end} for q in member.quiet_hours or []]),
-    }
-
-
-def reschedule(view: PactView, shards: int) -> None:
-    """Recompute this party's next nudge on the in-memory view (persist NUDGE_ATTRIBUTES after)."""
-    lapse = view.next_due_at + timedelta(days=int(view.grace_days))
-    prefs = nudges.Preferences(
-        time_zone=view.party_time_zone or view.time_zone,
-        nudge_hour=int(view.party_nudge_hour if view.party_nudge_hour is not None else 9),
-        quiet_days=frozenset(int(d) for d in view.party_quiet_days or ()),
-    )
-    if view.lapse_at != lapse:  # a new lapse: a snooze or a sent nudge belonged to the old one
-        view.snoozed_until = view.last_nudged_at = None
-    holds = [t for t in (view.paused_until, view.snoozed_until) if t is not None]
-    plan = nudges.plan(
-        lapse_at=lapse,
-        prefs=prefs,
-        stage=int(view.nudge_stage or nudges.FIRST),
-        previous_lapse=view.lapse_at,
-        paused_until=max(holds) if holds else None,
-        last_sent=view.last_nudged_at,
-        wants_email=view.state == "active" and bool(view.party_wants_email) and view.party_time_zone is not None,
-    )
-    view.nudge_stage, view.lapse_at = plan.stage, plan.lapse_at
-    if plan.due is None:
-        view.nudge_shard = view.nudge_due = None
-    else:
-        view.nudge_shard = nudges.shard(f"{view.pact_id}#{view.member_sub}", shards)
-        view.nudge_due = iso_instant(plan.due)
-    _plan_text(view, prefs, shards)
-
-
-def _plan_text(view: PactView, prefs: nudges.Preferences, shards: int) -> None:
-    """The next check-in text: after the next agreed slot (or the one after, if that one gets no text)."""
-    rule = rhythm_of(view)
-    wants = view.state == "active" and bool(view.party_wants_sms) and rule.is_slot and view.party_time_zone is not None
-    # Never a slot that ended before this change was made (the view's updated_at is the change's "now").
-    ended = view.updated_at - timedelta(minutes=int(view.time_limit_minutes)) - sms.AFTER_THE_CALL
-    slot = rule.slot_after(max(t for t in (view.sms_through, view.starts_at, ended) if t is not None)) if wants else None
-    quiet = sms.quiet_hours_from_json(view.party_quiet_hours)
-    for _ in range(8):  # a slot that falls on a quiet day gets no text: the next one may
-        if slot is None:
-            break
-        if view.paused_until is not None and slot < view.paused_until:
-            slot = rule.slot_after(view.paused_until)
-            continue
-        at = sms.send_at(slot, int(view.time_limit_minutes), prefs.time_zone, prefs.quiet_days, quiet)
-        if at is not None:
-            view.sms_slot, view.sms_shard, view.sms_due = (
-                slot,
-                nudges.shard(f"{view.pact_id}#{view.member_sub}#sms", shards),
-                iso_instant(at),
-            )
-            return
-        slot = rule.slot_after(slot + timedelta(minutes=1))
-    view.sms_slot = view.sms_shard = view.sms_due = None
-
-
-def view_actions(view: PactView, names: tuple[str, ...]) -> list[Action]:
-    """SET each named attribute to the view's in-memory value, or REMOVE it where that is None."""
-    out: list[Action] = []
-    for name in names:
-        attribute = getattr(PactView, name)
-        value = getattr(view, name)
-        out.append(attribute.set(value) if value is not None else attribute.remove())
-    return out
-
-
-def persist_views(ctx: Ctx, views: list[PactView], names: tuple[str, ...], tx: TransactWrite | None = None) -> None:
-    """Write the named attributes of every view, with each party's nudge recomputed, in one transaction.
-
-    Each update is conditioned on the version read; a stale one means somebody else
-    changed the pact meanwhile: read again and redo (`Retry`).
-    """
-    for view in views:
-        view.updated_at = ctx.now
-        reschedule(view, ctx.due_shards)
-    if tx is not None:
-        for view in views:
-            tx.update(view, actions=view_actions(view, tuple(dict.fromkeys((*names, "updated_at", *NUDGE_ATTRIBUTES)))))
-        return
-    try:
-        with TransactWrite(connection=connection()) as own:
-            persist_views(ctx, views, names, own)
-    except TransactWriteError as err:
-        if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
-            raise Retry from err
-        raise
 
 
 def update_pact(ctx: Ctx, pact_id: str, body: PactPatch) -> PactOut:

@@ -1,29 +1,52 @@
-"""Settings: one validated model, read from the environment once per cold start."""
+"""Settings: one validated object, read from the environment once per cold start.
+
+A plain dataclass checked in `__post_init__` rather than a pydantic model: every function
+reads settings, and the scheduled ones would otherwise import pydantic for this alone.
+A bad deploy fails at cold start, loudly, naming the variable.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import cache
 
-from pydantic import BaseModel, Field
+
+class SettingsError(ValueError):
+    pass
 
 
-class Settings(BaseModel):
-    table_name: str = Field(min_length=3)
-    event_bus_name: str = Field(min_length=1)
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    event_bus_name: str
     stage: str = "dev"
     region: str = "eu-west-1"
     sender_email: str = "nudges@example.org"
     # Base of links sent by email and SMS; empty: the domain a request came in on.
     public_base_url: str = ""
     # How many shards the sparse due-indexes are written over (DUE#0..N-1).
-    due_shards: int = Field(default=8, ge=1, le=64)
+    due_shards: int = 8
     nudge_queue_url: str = ""
     ses_configuration_set: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.table_name) < 3:
+            raise SettingsError("TABLE_NAME: give the DynamoDB table's name")
+        if not self.event_bus_name:
+            raise SettingsError("EVENT_BUS_NAME: give the event bus's name")
+        if not 1 <= self.due_shards <= 64:
+            raise SettingsError("DUE_SHARDS: between 1 and 64")
+        if self.public_base_url.endswith("/"):
+            raise SettingsError("PUBLIC_BASE_URL: without a trailing slash")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
+        try:
+            shards = int(env.get("DUE_SHARDS", "8"))
+        except ValueError:
+            raise SettingsError("DUE_SHARDS: a whole number") from None
         return cls(
             table_name=env.get("TABLE_NAME", ""),
             event_bus_name=env.get("EVENT_BUS_NAME", ""),
@@ -31,7 +54,7 @@ class Settings(BaseModel):
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-west-1",
             sender_email=env.get("SENDER_EMAIL", "nudges@example.org"),
             public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
-            due_shards=int(env.get("DUE_SHARDS", "8")),
+            due_shards=shards,
             nudge_queue_url=env.get("NUDGE_QUEUE_URL", ""),
             ses_configuration_set=env.get("SES_CONFIGURATION_SET", ""),
         )
@@ -39,5 +62,5 @@ class Settings(BaseModel):
 
 @cache
 def get_settings() -> Settings:
-    """The process's settings, validated on first use (a bad deploy fails at cold start, loudly)."""
+    """The process's settings, validated on first use."""
     return Settings.from_env()

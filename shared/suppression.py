@@ -8,10 +8,9 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from shared.events import EventPublisher
-from shared.members import stop_nudge_emails
 from shared.models import EmailClaim
 from shared.observability import logger
-from shared.pacts import Ctx
+from shared.planning import Ctx, stop_nudge_emails
 
 
 def suppress_from_notification(notification: dict[str, Any], now: datetime, events: EventPublisher, shards: int) -> int:

@@ -20,10 +20,9 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from shared.domain import sms
 from shared.events import EventPublisher
 from shared.links import new_link
-from shared.members import stop_texts
 from shared.models import Member, PactView, SmsClaim, member_pk
 from shared.observability import logger
-from shared.pacts import NUDGE_ATTRIBUTES, Ctx, iso_instant, reschedule, view_actions
+from shared.planning import NUDGE_ATTRIBUTES, Ctx, iso_instant, reschedule, stop_texts, view_actions
 
 TOO_LATE = timedelta(hours=2)  # a run that comes this late sends no "today?" text for that slot
 CLAIM_TTL = timedelta(days=30)

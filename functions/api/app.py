@@ -15,6 +15,7 @@ from shared.aws import client
 from shared.events import EventPublisher
 from shared.http import caller, create_resolver, request_time
 from shared.observability import logger
+from shared.planning import Ctx
 from shared.schemas import (
     AwayIn,
     CheckInIn,
@@ -48,8 +49,8 @@ def _publisher() -> EventPublisher:
     return EventPublisher(lambda: client("events"), get_settings().event_bus_name)
 
 
-def ctx() -> pacts.Ctx:
-    return pacts.Ctx(sub=caller(app).sub, now=request_time(app), events=_publisher(), due_shards=get_settings().due_shards)
+def ctx() -> Ctx:
+    return Ctx(sub=caller(app).sub, now=request_time(app), events=_publisher(), due_shards=get_settings().due_shards)
 
 
 def created(body: Any, location: str) -> Response[Any]:

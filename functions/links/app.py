@@ -19,7 +19,7 @@ from shared.aws import client
 from shared.events import EventPublisher
 from shared.link_actions import Page, perform, show
 from shared.observability import logger
-from shared.pacts import Ctx
+from shared.planning import Ctx
 from shared.settings import get_settings
 
 app = APIGatewayHttpResolver()
