@@ -18,7 +18,6 @@ from pynamodb.transactions import TransactWrite
 
 from shared.models import LinkToken
 
-PACT_ACTIONS = ("check_in", "snooze", "pause")
 TOKEN_ALPHABET = frozenset(string.ascii_letters + string.digits + "-_")  # what token_urlsafe gives
 LINK_LIFETIME = timedelta(days=7)
 UNSUBSCRIBE_LIFETIME = timedelta(days=90)
