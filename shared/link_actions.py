@@ -9,14 +9,13 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from shared.checkins import CheckInRequest, record_check_in
 from shared.db import cancellation_codes, connection
 from shared.domain import rhythm
 from shared.links import LinkProblem, look_up, nonce, use_link
 from shared.models import LinkToken, Member, PactView
 from shared.nudging import MODES
-from shared.pacts import local_midnight, record_check_in, views_of
-from shared.planning import Ctx, Retry, persist_views, stop_nudge_emails, with_retries
-from shared.schemas import CheckInIn
+from shared.planning import Ctx, Retry, local_midnight, persist_views, stop_nudge_emails, views_of, with_retries
 
 SNOOZE = timedelta(days=7)
 PAUSE = timedelta(days=28)
@@ -114,7 +113,7 @@ def _act(item: LinkToken, choice: str, ctx: Ctx) -> Page:
     """One attempt, on freshly read views (a concurrent change to the pact means: read again, redo)."""
     view = _view(item)
     if choice == "yes":
-        record_check_in(ctx, view.pact_id, CheckInIn(), source="link", link=item)
+        record_check_in(ctx, view.pact_id, CheckInRequest(), source="link", link=item)
         return Page(200, "Thank you, it is recorded", [f"Your check-in with {view.colleague_name} is in. Until next time!"])
     if choice == "no":
         _settle(item, ctx, [], (), "not_this_time")

@@ -14,13 +14,14 @@ from shared.db import cancellation_codes, connection, newest_first
 from shared.domain.errors import Conflict, InvalidField, NotFound
 from shared.events import DomainEvent
 from shared.models import EmailClaim, Item, LeftPact, Member, NudgeSent, PactView, QuietHours, TimelineEntry, member_pk, pact_pk
-from shared.pacts import check_in_out, forget_member_in_pact, local_midnight, pact_out
+from shared.pacts import check_in_out, forget_member_in_pact, pact_out
 from shared.planning import (
     MAX_TRANSACTION_ITEMS,
     NUDGE_ATTRIBUTES,
     Ctx,
     active_views,
     carry_preferences,
+    local_midnight,
     reschedule,
     view_actions,
 )

@@ -8,31 +8,26 @@ writes every view, conditioned on the versions just read.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 from contextlib import suppress
-from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from shared.db import cancellation_codes, cancelled_item, connection, newest_first
+from shared.checkins import check_in_record
+from shared.db import cancellation_codes, connection, newest_first
 from shared.domain import rhythm
 from shared.domain.errors import Conflict, InvalidField, NotFound
 from shared.events import DomainEvent
-from shared.links import LinkProblem, use_link
 from shared.models import (
     CheckIn,
     EmailClaim,
-    IdempotencyRecord,
     Item,
     LeftPact,
-    LinkToken,
     Member,
     PactView,
     TimelineEntry,
@@ -43,15 +38,16 @@ from shared.planning import (
     PREFERENCE_ATTRIBUTES,
     Ctx,
     Retry,
+    is_pact_id,
+    local_midnight,
+    my_views,
     persist_views,
     prefs_of,
     reschedule,
-    rhythm_of,
     with_retries,
 )
 from shared.schemas import (
     WEEKDAY_CODES,
-    CheckInIn,
     CheckInOut,
     ColleagueOut,
     PactIn,
@@ -63,7 +59,6 @@ from shared.schemas import (
     RhythmOut,
 )
 
-IDEMPOTENCY_TTL = timedelta(hours=24)
 FORMER_MEMBER = "A former member"
 
 
@@ -103,32 +98,9 @@ def pact_out(view: PactView, now: datetime) -> PactOut:
     )
 
 
-def _is_pact_id(pact_id: str) -> bool:
-    return pact_id.startswith("p_") and len(pact_id) <= 40
-
-
-def views_of(pact_id: str) -> dict[str, PactView]:
-    """Both party views of a pact, by member: one query, strongly consistent."""
-    if not _is_pact_id(pact_id):
-        return {}
-    return {
-        v.member_sub: v
-        for v in PactView.query(pact_pk(pact_id), PactView.sk.startswith("MEMBER#"), consistent_read=True)
-        if isinstance(v, PactView)
-    }
-
-
-def _my_views(ctx: Ctx, pact_id: str) -> tuple[PactView, PactView | None]:
-    views = views_of(pact_id)
-    mine = views.pop(ctx.sub, None)
-    if mine is None:
-        raise NotFound(f"You have no pact {pact_id}.")
-    return mine, next(iter(views.values()), None)
-
-
 def get_pact(ctx: Ctx, pact_id: str) -> PactOut:
     try:
-        if not _is_pact_id(pact_id):
+        if not is_pact_id(pact_id):
             raise DoesNotExist
         view = PactView.get(*PactView.key(pact_id, ctx.sub))
     except DoesNotExist:
@@ -235,7 +207,7 @@ def create_pact(ctx: Ctx, body: PactIn) -> PactOut:
 
 def update_pact(ctx: Ctx, pact_id: str, body: PactPatch) -> PactOut:
     def attempt() -> PactOut:
-        mine, theirs = _my_views(ctx, pact_id)
+        mine, theirs = my_views(ctx, pact_id)
         views = [mine] if theirs is None else [mine, theirs]
         rule = rule_for(body.rhythm) if body.rhythm else mine.rrule
         for view in views:
@@ -258,7 +230,7 @@ def update_pact(ctx: Ctx, pact_id: str, body: PactPatch) -> PactOut:
 
 def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
     def attempt() -> PactOut:
-        mine, theirs = _my_views(ctx, pact_id)
+        mine, theirs = my_views(ctx, pact_id)
         if mine.role != "colleague" or mine.state != "invited":
             raise Conflict("There is no open invitation to accept on this pact.")
         me = Member.get(*Member.key(ctx.sub))
@@ -280,10 +252,6 @@ def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
     return result
 
 
-def local_midnight(day: Any, zone: str) -> datetime:
-    return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(UTC)
-
-
 def pause_pact(ctx: Ctx, pact_id: str, body: PauseIn) -> PactOut:
     try:
         zone = Member.get(*Member.key(ctx.sub)).time_zone
@@ -303,7 +271,7 @@ def resume_pact(ctx: Ctx, pact_id: str) -> PactOut:
 
 def _set_pause(ctx: Ctx, pact_id: str, until: datetime | None, event: str) -> PactOut:
     def attempt() -> PactOut:
-        mine, theirs = _my_views(ctx, pact_id)
+        mine, theirs = my_views(ctx, pact_id)
         views = [mine] if theirs is None else [mine, theirs]
         for view in views:
             view.paused_until = until
@@ -328,7 +296,7 @@ def delete_pact(ctx: Ctx, pact_id: str) -> None:
     """
 
     def attempt() -> None:
-        mine, theirs = _my_views(ctx, pact_id)
+        mine, theirs = my_views(ctx, pact_id)
         _delete_my_timeline(ctx.sub, pact_id)
         stays = theirs is not None and theirs.state == "active"
         if stays:
@@ -420,150 +388,7 @@ def _delete_partition_items(pk: str, prefix: str) -> None:
 
 
 def check_in_out(item: CheckIn | TimelineEntry, sub: str) -> CheckInOut:
-    mine = item.author_sub == sub
-    return CheckInOut(
-        id=item.check_in_id,
-        pact_id=item.pact_id,
-        occurred_at=item.occurred_at,
-        mode=item.mode,
-        duration_minutes=int(item.duration_minutes),
-        recorded_by_me=mine,
-        note=item.note if mine else None,
-        source=item.source,
-        recorded_at=item.recorded_at,
-    )
-
-
-@dataclass(frozen=True)
-class Recorded:
-    check_in: CheckInOut
-    replayed: bool
-
-
-def _request_hash(pact_id: str, body: CheckInIn) -> str:
-    return hashlib.sha256(json.dumps([pact_id, body.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()
-
-
-def record_check_in(
-    ctx: Ctx,
-    pact_id: str,
-    body: CheckInIn,
-    *,
-    idempotency_key: str | None = None,
-    source: str = "api",
-    link: LinkToken | None = None,
-) -> Recorded:
-    """Write the check-in, both timelines and both views in one transaction.
-
-    Once per pact and minute: a repeat (the same call recorded twice, by one party or
-    both) finds the first and answers with it. With an Idempotency-Key the response
-    itself is kept, in the same transaction, and given back to a repeat of the request.
-    From a one-tap link, the link is used up in the same transaction too.
-    """
-    if idempotency_key is not None and not (1 <= len(idempotency_key) <= 100):
-        raise InvalidField("Idempotency-Key", "use 1 to 100 characters")
-    request_hash = _request_hash(pact_id, body)
-
-    def attempt() -> Recorded:
-        mine, theirs = _my_views(ctx, pact_id)
-        if mine.state != "active":
-            raise Conflict("Accept the invitation before recording check-ins on this pact.")
-        occurred = (body.occurred_at or ctx.now).astimezone(UTC).replace(second=0, microsecond=0)
-        if occurred > ctx.now + timedelta(minutes=1):
-            raise InvalidField("occurred_at", "is in the future")
-        if occurred < mine.starts_at.replace(second=0, microsecond=0):
-            raise InvalidField("occurred_at", "is before the pact began")
-        minute = occurred.strftime("%Y-%m-%dT%H:%MZ")
-        fields: dict[str, Any] = {
-            "check_in_id": f"{pact_id}.{occurred.strftime('%Y%m%dT%H%M')}",
-            "pact_id": pact_id,
-            "author_sub": ctx.sub,
-            "occurred_at": occurred,
-            "mode": body.mode or mine.mode,
-            "duration_minutes": body.duration_minutes or int(mine.time_limit_minutes),
-            "source": source,
-            "recorded_at": ctx.now,
-        }
-        check_in = CheckIn(pact_pk(pact_id), f"CHECKIN#{minute}", note=body.note, **fields)
-        views = [mine] if theirs is None else [mine, theirs]
-        timelines = [
-            TimelineEntry(member_pk(v.member_sub), f"CHECKIN#{minute}#{pact_id}", note=body.note if v is mine else None, **fields)
-            for v in views
-            if v.state == "active"
-        ]
-        response = check_in_out(check_in, ctx.sub)
-        last = max(filter(None, [mine.last_check_in_at, occurred]))
-        next_due = rhythm_of(mine).next_due(last)
-        puts: list[Item] = [check_in, *timelines]
-        record = None
-        if idempotency_key is not None:
-            record = IdempotencyRecord(
-                member_pk(ctx.sub),
-                f"IDEMPOTENCY#{hashlib.sha256(idempotency_key.encode()).hexdigest()}",
-                request_hash=request_hash,
-                status=201,
-                response=response.model_dump_json(),
-                expires_at=ctx.now + IDEMPOTENCY_TTL,
-            )
-            puts.append(record)
-        for view in views:
-            view.last_check_in_at, view.next_due_at = last, next_due
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                for item in puts:
-                    tx.save(item, condition=Item.pk.does_not_exist(), return_values="ALL_OLD")
-                persist_views(ctx, views, ("last_check_in_at", "next_due_at"), tx)
-                if link is not None:
-                    use_link(tx, link, ctx.now, "check_in")
-        except TransactWriteError as err:
-            if link is not None and cancellation_codes(err)[-1:] == ["ConditionalCheckFailed"]:
-                raise LinkProblem("used") from err
-            return _settle_conflict(err, ctx.sub, request_hash, has_record=record is not None, puts=len(puts), note=body.note)
-        ctx.events.publish(
-            [
-                DomainEvent(
-                    "CheckInRecorded",
-                    {
-                        "pact_id": pact_id,
-                        "check_in_id": fields["check_in_id"],
-                        "recorded_by": ctx.sub,
-                        "member_ids": [v.member_sub for v in views],
-                        "occurred_at": occurred.isoformat(),
-                        "mode": fields["mode"],
-                        "duration_minutes": fields["duration_minutes"],
-                        "source": source,
-                        "next_due_at": next_due.isoformat(),
-                    },
-                )
-            ],
-            ctx.now,
-        )
-        return Recorded(response, replayed=False)
-
-    return with_retries(attempt)
-
-
-def _settle_conflict(err: TransactWriteError, sub: str, request_hash: str, *, has_record: bool, puts: int, note: str | None) -> Recorded:
-    """Why the check-in transaction was cancelled: a repeat (answer with the first) or a race (retry)."""
-    if has_record:
-        stored = cancelled_item(err, puts - 1)
-        if stored is not None:
-            record = IdempotencyRecord.from_raw_data(stored)
-            if record.request_hash != request_hash:
-                raise InvalidField("Idempotency-Key", "was already used for a different request") from err
-            return Recorded(CheckInOut.model_validate_json(record.response), replayed=True)
-    existing = cancelled_item(err, 0)
-    if existing is not None:
-        first = CheckIn.from_raw_data(existing)
-        if first.author_sub != sub and note:
-            raise Conflict(
-                f"Your colleague already recorded this call at {first.occurred_at:%H:%M} UTC; "
-                "a private note cannot be added to their record. Record it a minute apart to keep your note."
-            ) from err
-        return Recorded(check_in_out(first, sub), replayed=True)
-    if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
-        raise Retry from err
-    raise err
+    return CheckInOut.model_validate(asdict(check_in_record(item, sub)))
 
 
 def list_pact_check_ins(ctx: Ctx, pact_id: str, limit: int, cursor: str | None) -> Page[CheckInOut]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
@@ -18,9 +19,9 @@ from pynamodb.transactions import TransactWrite
 
 from shared.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, connection
 from shared.domain import nudges, rhythm, sms
-from shared.domain.errors import Conflict
+from shared.domain.errors import Conflict, NotFound
 from shared.events import DomainEvent, EventPublisher
-from shared.models import Member, PactView, member_pk
+from shared.models import Member, PactView, member_pk, pact_pk
 
 T = TypeVar("T")
 MAX_TRANSACTION_ITEMS = 100
@@ -236,3 +237,30 @@ def stop_texts(ctx: Ctx) -> None:
         tx.update(member, actions=[Member.sms_opted_out.set(True), Member.updated_at.set(ctx.now)])
         carry_preferences(ctx, member, tx, room=MAX_TRANSACTION_ITEMS - 1)
     ctx.events.publish([DomainEvent("TextsStopped", {"member_id": ctx.sub})], ctx.now)
+
+
+def is_pact_id(pact_id: str) -> bool:
+    return pact_id.startswith("p_") and len(pact_id) <= 40
+
+
+def views_of(pact_id: str) -> dict[str, PactView]:
+    """Both party views of a pact, by member: one query, strongly consistent."""
+    if not is_pact_id(pact_id):
+        return {}
+    return {
+        v.member_sub: v
+        for v in PactView.query(pact_pk(pact_id), PactView.sk.startswith("MEMBER#"), consistent_read=True)
+        if isinstance(v, PactView)
+    }
+
+
+def my_views(ctx: Ctx, pact_id: str) -> tuple[PactView, PactView | None]:
+    views = views_of(pact_id)
+    mine = views.pop(ctx.sub, None)
+    if mine is None:
+        raise NotFound(f"You have no pact {pact_id}.")
+    return mine, next(iter(views.values()), None)
+
+
+def local_midnight(day: Any, zone: str) -> datetime:
+    return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(UTC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from functools import cache
 from typing import Annotated, Any
 
@@ -12,6 +13,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import members, pacts
 from shared.aws import client
+from shared.checkins import CheckInRequest
+from shared.checkins import record_check_in as record_check_in_
 from shared.events import EventPublisher
 from shared.http import caller, create_resolver, request_time
 from shared.observability import logger
@@ -148,8 +151,9 @@ def resume_pact(pact_id: str) -> PactOut:
 @app.post("/pacts/<pact_id>/check-ins", summary="Record that you talked", tags=["check-ins"], status_code=201)
 def record_check_in(pact_id: str, body: CheckInIn | None = None) -> Response[CheckInOut]:
     key = app.current_event.headers.get("idempotency-key")
-    recorded = pacts.record_check_in(ctx(), pact_id, body or CheckInIn(), idempotency_key=key)
-    response = created(recorded.check_in, f"/pacts/{pact_id}/check-ins")
+    request = CheckInRequest(**(body or CheckInIn()).model_dump())
+    recorded = record_check_in_(ctx(), pact_id, request, idempotency_key=key)
+    response = created(CheckInOut.model_validate(asdict(recorded.check_in)), f"/pacts/{pact_id}/check-ins")
     if recorded.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response

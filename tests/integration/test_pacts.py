@@ -205,11 +205,11 @@ def test_idempotency_key_replays_the_same_response_once(two_members, bus_events,
 
 def test_concurrent_recording_loses_no_update(two_members, monkeypatch: pytest.MonkeyPatch) -> None:
     """Ann and Bob record different calls at the same moment: both land, the pact ends consistent."""
-    import shared.pacts as pacts
+    import shared.planning as planning
 
     created = pact(ANN, BOB)
     url = f"/pacts/{created['id']}/check-ins"
-    real_views = pacts.views_of
+    real_views = planning.views_of
     raced = {"done": False}
 
     def views_then_race(pact_id: str):  # type: ignore[no-untyped-def]
@@ -225,7 +225,7 @@ def test_concurrent_recording_loses_no_update(two_members, monkeypatch: pytest.M
             )
         return stale
 
-    monkeypatch.setattr(pacts, "views_of", views_then_race)
+    monkeypatch.setattr(planning, "views_of", views_then_race)
     ann = call("POST", url, body={"occurred_at": "2026-12-07T09:00:00Z"}, now=DEFAULT_NOW + timedelta(days=6, hours=2))
     assert ann.status == 201
     assert len(call("GET", url).json()["items"]) == 2
