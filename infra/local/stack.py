@@ -117,7 +117,7 @@ class LocalStack:
         }
         self._locks = {lid: threading.Lock() for lid in self.functions}
         self._stop = threading.Event()
-        self._outbox_seen = 0
+        self._outbox_seen: set[str] = set()
         self._outbox_lock = threading.Lock()
         self._moto: Any = None
         self._rule_queues: list[tuple[str, str]] = []
@@ -377,13 +377,13 @@ class LocalStack:
 
     def _print_new_outbox(self) -> None:
         with self._outbox_lock:
-            messages = self.outbox()
-            for msg in messages[self._outbox_seen :]:
+            messages = [m for m in self.outbox() if m["id"] not in self._outbox_seen]
+            for msg in messages:
                 if msg["channel"] == "email":
                     self.say(f"email -> {', '.join(msg['to'])}: {msg['subject']}  ({self.base_url}/_local/outbox)")
                 else:
                     self.say(f"sms -> {msg['to']}: {msg['text']}")
-            self._outbox_seen = len(messages)
+            self._outbox_seen.update(m["id"] for m in messages)
 
     def say(self, text: str) -> None:
         if not self.quiet:
