@@ -11,18 +11,9 @@ import os
 from datetime import timedelta
 from typing import Any
 
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_REGION": "eu-west-1",
-        "TABLE_NAME": "bench-table",
-        "EVENT_BUS_NAME": "bench-bus",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from infra.benchenv import use_bench_env
+
+use_bench_env()
 
 
 def main() -> None:

@@ -14,21 +14,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_REGION": "eu-west-1",
-        "TABLE_NAME": "bench-table",
-        "EVENT_BUS_NAME": "bench-bus",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-        "PUBLIC_BASE_URL": "https://peer.bench",
-        "SENDER_EMAIL": "nudges@example.org",
-        "DUE_SHARDS": "8",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from infra.benchenv import use_bench_env
+
+use_bench_env()
 
 PACTS = int(os.environ.get("BENCH_PACTS", "100000"))
 DUE = int(os.environ.get("BENCH_DUE", "1000"))

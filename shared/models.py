@@ -293,8 +293,11 @@ class LinkToken(Item, discriminator="link"):
         return f"LINK#{token_hash}", "LINK"
 
 
-class NudgeClaim(Item, discriminator="nudge_claim"):
-    """One nudge (member, pact, lapse, stage), claimed before sending: the guard against sending twice."""
+class SendClaim(Item, discriminator="send_claim"):
+    """The right to send one message, taken with a conditional write before sending: the guard against twice.
+
+    Nudges: MEMBER#<sub> / NUDGED#<pact>#<lapse>#<stage>. Texts: MEMBER#<sub> / SMS#<pact>#<slot>.
+    """
 
     status = UnicodeAttribute()  # sending | sent | failed
     claimed_at = UTCDateTimeAttribute()
@@ -308,11 +311,3 @@ class NudgeSent(Item, discriminator="nudge_sent"):
     message_id = UnicodeAttribute()
     pact_ids = ListAttribute(of=UnicodeAttribute)
     reminder = BooleanAttribute(default=False)
-
-
-class SmsClaim(Item, discriminator="sms_claim"):
-    """One text per pact per slot: claimed before sending, so a repeated schedule sends nothing twice."""
-
-    status = UnicodeAttribute()
-    claimed_at = UTCDateTimeAttribute()
-    message_id = UnicodeAttribute(null=True)

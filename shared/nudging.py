@@ -37,7 +37,7 @@ from shared.domain import nudges, rhythm
 from shared.events import DomainEvent, EventPublisher
 from shared.links import new_link
 from shared.mail import Mailer
-from shared.models import LinkToken, Member, NudgeClaim, NudgeSent, PactView, member_pk
+from shared.models import LinkToken, Member, NudgeSent, PactView, SendClaim, member_pk
 from shared.observability import logger
 from shared.planning import NUDGE_ATTRIBUTES, Ctx, iso_instant, reschedule, stop_nudge_emails, view_actions
 
@@ -154,11 +154,11 @@ def send_digest(message: dict[str, Any], now: datetime, deps: SenderDeps) -> str
         message_id = _send(member_id, member, claimed, now, deps)
     except TransientSendError:
         for view in claimed:
-            NudgeClaim(*_claim_key(member_id, view)).delete()
+            SendClaim(*_claim_key(member_id, view)).delete()
         raise
     except _Permanent as failure:
         for view in claimed:
-            NudgeClaim(*_claim_key(member_id, view)).update(actions=[NudgeClaim.status.set("failed")])
+            SendClaim(*_claim_key(member_id, view)).update(actions=[SendClaim.status.set("failed")])
         # The address itself is refused: no nudge email goes there again, and its pacts stop planning them.
         stop_nudge_emails(Ctx(sub=member_id, now=now, events=deps.events, due_shards=deps.shards), failure.reason)
         logger.warning("nudge not deliverable; address marked", extra={"reason": failure.reason})
@@ -174,10 +174,10 @@ def _claim_key(member_id: str, view: PactView) -> tuple[str, str]:
 
 def _claim(member_id: str, view: PactView, now: datetime) -> bool:
     """Take the right to send this nudge; a claim left `sending` longer than the lease can be retaken."""
-    claim = NudgeClaim(*_claim_key(member_id, view), status="sending", claimed_at=now, expires_at=now + CLAIM_TTL)
-    stale = (NudgeClaim.status == "sending") & (NudgeClaim.claimed_at < now - CLAIM_LEASE)
+    claim = SendClaim(*_claim_key(member_id, view), status="sending", claimed_at=now, expires_at=now + CLAIM_TTL)
+    stale = (SendClaim.status == "sending") & (SendClaim.claimed_at < now - CLAIM_LEASE)
     try:
-        claim.save(condition=NudgeClaim.pk.does_not_exist() | stale)
+        claim.save(condition=SendClaim.pk.does_not_exist() | stale)
     except PutError:
         return False
     return True
@@ -255,8 +255,8 @@ def _record(member_id: str, views: list[PactView], now: datetime, message_id: st
         expires_at=now + SENT_TTL,
     )
     first_lapses = [v.pact_id for v in views if int(v.nudge_stage or 1) == nudges.FIRST]
-    done = [NudgeClaim.status.set("sent"), NudgeClaim.message_id.set(message_id)]
-    claims = [NudgeClaim(*_claim_key(member_id, view)) for view in views]
+    done = [SendClaim.status.set("sent"), SendClaim.message_id.set(message_id)]
+    claims = [SendClaim(*_claim_key(member_id, view)) for view in views]
     sent_about = {view.pact_id: (view.lapse_at, int(view.nudge_stage or 1)) for view in views}
     try:
         with TransactWrite(connection=connection()) as tx:

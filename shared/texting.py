@@ -20,7 +20,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from shared.domain import sms
 from shared.events import EventPublisher
 from shared.links import new_link
-from shared.models import Member, PactView, SmsClaim, member_pk
+from shared.models import Member, PactView, SendClaim, member_pk
 from shared.observability import logger
 from shared.planning import NUDGE_ATTRIBUTES, Ctx, iso_instant, reschedule, stop_texts, view_actions
 
@@ -63,10 +63,10 @@ def _text_one(found: PactView, now: datetime, shards: int, sns: Any, base_url: s
         _next_slot(view, slot, now, shards)
         return False
     sent = False
-    claim = SmsClaim(member_pk(view.member_sub), f"SMS#{view.pact_id}#{iso_instant(slot)}", status="sending", claimed_at=now)
+    claim = SendClaim(member_pk(view.member_sub), f"SMS#{view.pact_id}#{iso_instant(slot)}", status="sending", claimed_at=now)
     claim.expires_at = now + CLAIM_TTL
     try:
-        claim.save(condition=SmsClaim.pk.does_not_exist())
+        claim.save(condition=SendClaim.pk.does_not_exist())
     except PutError:
         _next_slot(view, slot, now, shards)  # a repeated run: this slot's text is someone else's job (or done)
         return False
@@ -84,7 +84,7 @@ def _text_one(found: PactView, now: datetime, shards: int, sns: Any, base_url: s
     return sent
 
 
-def _send(view: PactView, now: datetime, sns: Any, base_url: str, claim: SmsClaim, shards: int, events: EventPublisher) -> bool:
+def _send(view: PactView, now: datetime, sns: Any, base_url: str, claim: SendClaim, shards: int, events: EventPublisher) -> bool:
     try:
         member = Member.get(*Member.key(view.member_sub))
     except DoesNotExist:
@@ -101,7 +101,7 @@ def _send(view: PactView, now: datetime, sns: Any, base_url: str, claim: SmsClai
         Message=sms.message(view.colleague_name, f"{base_url}/c/{token}"),
         MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
     )
-    claim.update(actions=[SmsClaim.status.set("sent"), SmsClaim.message_id.set(str(response.get("MessageId", "")))])
+    claim.update(actions=[SendClaim.status.set("sent"), SendClaim.message_id.set(str(response.get("MessageId", "")))])
     return True
 
 
