@@ -40,3 +40,13 @@ class Gone(DomainError):
     """It existed but is no longer usable (an expired or already-used link)."""
 
     title = "Gone"
+
+
+class TooManyRequests(DomainError):
+    """Too many attempts in a short time; the caller may try again after `retry_after` seconds."""
+
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after_seconds: int):
+        super().__init__(detail)
+        self.retry_after: int = max(1, int(retry_after_seconds))
