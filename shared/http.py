@@ -2,36 +2,72 @@
 
 Bad input gets a 4xx problem-details body naming what was wrong; a known path with
 the wrong method gets 405 with an `Allow` header; nothing answers with a stack trace.
+Each status has exactly one problem type and one title (`PROBLEM_TITLES`), whoever
+answers with it: a domain error, the resolver, or validation.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Route
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, ResponseValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.types import EventHandlerInstance
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from shared.domain.errors import Conflict, DomainError, Gone, InvalidField, NotFound
+from shared.domain.errors import Conflict, DomainError, Gone, InvalidField, NotFound, TooManyRequests
 from shared.observability import logger
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://peer-support.dev/problems/"
+
+MAX_BODY_BYTES = 64 * 1024
+"""Our bodies are small JSON documents (a profile is well under 4 KiB); API Gateway itself would allow 10 MB."""
+MAX_BODY_DEPTH = 32
+"""Nesting levels a body may have (ours need 4); deeper is refused before any model sees it."""
+
+PROBLEM_TITLES: dict[HTTPStatus, str] = {
+    HTTPStatus.BAD_REQUEST: "Malformed JSON",
+    HTTPStatus.UNAUTHORIZED: "Unauthorized",
+    HTTPStatus.NOT_FOUND: "Not found",
+    HTTPStatus.METHOD_NOT_ALLOWED: "Method not allowed",
+    HTTPStatus.CONFLICT: "Conflict",
+    HTTPStatus.GONE: "Gone",
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "Body too large",
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "Unsupported media type",
+    HTTPStatus.UNPROCESSABLE_ENTITY: "Validation failed",
+    HTTPStatus.TOO_MANY_REQUESTS: "Too many requests",
+    HTTPStatus.INTERNAL_SERVER_ERROR: "Internal error",
+}
+"""The one title of each status we answer with; the problem type is the title as a slug (not-found, validation-failed)."""
+
+
+def problem_type(status: HTTPStatus) -> tuple[str, str]:
+    """(type URI, title) of a status: the same pair wherever the problem comes from."""
+    title = PROBLEM_TITLES[status]
+    return PROBLEM_BASE + title.lower().replace(" ", "-"), title
+
 
 _STATUS: dict[type[DomainError], HTTPStatus] = {
     NotFound: HTTPStatus.NOT_FOUND,
     Conflict: HTTPStatus.CONFLICT,
     InvalidField: HTTPStatus.UNPROCESSABLE_ENTITY,
     Gone: HTTPStatus.GONE,
+    TooManyRequests: HTTPStatus.TOO_MANY_REQUESTS,
 }
 
 
@@ -42,40 +78,144 @@ class Unauthorized(DomainError):
 _STATUS[Unauthorized] = HTTPStatus.UNAUTHORIZED
 
 
-def problem(
-    status: HTTPStatus,
-    detail: str,
-    *,
-    slug: str | None = None,
-    title: str | None = None,
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> Response[str]:
-    body = {
-        "type": PROBLEM_BASE + (slug or status.phrase.lower().replace(" ", "-")),
-        "title": title or status.phrase,
-        "status": status.value,
-        "detail": detail,
-        **extra,
-    }
+def domain_status(exc: DomainError) -> HTTPStatus | None:
+    """The status a domain error answers with (None: nobody mapped it, which is our bug)."""
+    return next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), None)
+
+
+def problem(status: HTTPStatus, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> Response[str]:
+    type_, title = problem_type(status)
+    body = {"type": type_, "title": title, "status": status.value, "detail": detail, **extra}
     return Response(status_code=status.value, content_type=PROBLEM_JSON, body=json.dumps(body), headers=headers or {})
 
 
 def _field_name(loc: Any) -> str:
     parts = [str(p) for p in (loc or ())]
+    if parts[:1] == ["header"] and len(parts) > 1:
+        return "-".join(word.capitalize() for word in parts[1].split("-"))  # as headers are written: Idempotency-Key
     if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
         parts = parts[1:]
     return ".".join(parts) or "body"
+
+
+_LIBRARY_PREFIXES = ("Value error, ", "Assertion failed, ")
+"""What pydantic puts before the message of a ValueError or AssertionError raised in a validator."""
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    message = str(err.get("msg") or "invalid value")
+    for prefix in _LIBRARY_PREFIXES:
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
 
 
 def _validation_problem(exc: RequestValidationError) -> Response[str]:
     errors = []
     for err in exc.errors():
         if err.get("type") == "json_invalid":
-            return problem(HTTPStatus.BAD_REQUEST, "The request body is not valid JSON.", slug="malformed-json", title="Malformed JSON")
-        errors.append({"field": _field_name(err.get("loc")), "message": str(err.get("msg", "invalid value"))})
+            return problem(HTTPStatus.BAD_REQUEST, "The request body is not valid JSON.")
+        errors.append({"field": _field_name(err.get("loc")), "message": _message(err)})
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "The request is not valid."
-    return problem(HTTPStatus.UNPROCESSABLE_ENTITY, detail, slug="validation", title="Validation failed", errors=errors)
+    return problem(HTTPStatus.UNPROCESSABLE_ENTITY, detail, errors=errors)
+
+
+# ------------------------------------------------------------------ reading a JSON body
+
+
+class BodyRefused(Exception):
+    """The body cannot be read as JSON within our limits (a 400)."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether containers nest more than `limit` levels (walked with a stack: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def read_json_body(raw: str | None, *, base64_encoded: bool) -> Any:
+    """The body as JSON, or BodyRefused saying why not (bad base64 or UTF-8, not JSON, nested too deep).
+
+    Python's JSON parser recurses once per nesting level, so `[[[[...]]]]` a thousand
+    deep raises RecursionError; huge integers raise ValueError. Both are the caller's
+    malformed input, not our failure.
+    """
+    if not raw:
+        return None
+    text = raw
+    if base64_encoded:
+        try:
+            text = base64.b64decode(raw, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
+            raise BodyRefused("The request body is not valid UTF-8 JSON.") from None
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise BodyRefused(f"The request body is nested too deeply (at most {MAX_BODY_DEPTH} levels).") from None
+    except ValueError:  # JSONDecodeError, NaN/Infinity, integers of more than 4300 digits
+        raise BodyRefused("The request body is not valid JSON.") from None
+    if _deeper_than(value, MAX_BODY_DEPTH):
+        raise BodyRefused(f"The request body is nested too deeply (at most {MAX_BODY_DEPTH} levels).")
+    return value
+
+
+def _is_object_type(annotation: Any) -> bool:
+    """Whether a body annotation only accepts a JSON object (a model, a dict, or an optional one of those)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _is_object_type(get_args(annotation)[0])
+    if origin is Union or origin is UnionType:
+        members = [arg for arg in get_args(annotation) if arg is not type(None)]
+        return bool(members) and all(_is_object_type(arg) for arg in members)
+    if origin is dict or annotation is dict:
+        return True
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel) and not getattr(annotation, "__pydantic_root_model__", False)
+
+
+def _takes_an_object(route: Route) -> bool:
+    params = route.dependant.body_params
+    if not params:
+        return False
+    if len(params) > 1 or getattr(params[0].field_info, "embed", False):
+        return True  # several body parameters (or an embedded one) are read as keys of one object
+    return _is_object_type(params[0].field_info.annotation)
+
+
+_JSON_KINDS = {list: "an array", str: "a string", bool: "true or false", int: "a number", float: "a number", type(None): "null"}
+
+
+class _RequestValidation(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, with the body read by `read_json_body` and its shape checked first.
+
+    Powertools parses the body with json.loads and nothing around RecursionError (a 500),
+    and passes a JSON array in place of a model as its first element (its form-data
+    handling, `_normalize_field_value`, applied to JSON too): `[{...}]` was accepted as
+    `{...}`. A route whose body is a model gets a JSON object here, or a 422.
+    """
+
+    def _get_body(self, app: EventHandlerInstance) -> Any:
+        event = app.current_event
+        body = read_json_body(event.body, base64_encoded=bool(event.is_base64_encoded))
+        if event.body and not isinstance(body, dict) and _takes_an_object(app.context["_route"]):
+            kind = _JSON_KINDS.get(type(body), "not an object")
+            raise RequestValidationError([{"type": "model_type", "loc": ("body",), "msg": f"must be a JSON object, not {kind}"}])
+        return body
 
 
 DOC_PATHS = frozenset({"/openapi.json", "/docs"})
@@ -89,26 +229,47 @@ class FieldError(BaseModel):
 class Problem(BaseModel):
     """RFC 9457 problem details: every error this API answers with."""
 
-    type: str
-    title: str
+    type: str = Field(description="One per status: https://peer-support.dev/problems/not-found, .../validation-failed, ...")
+    title: str = Field(description="The same for every problem of this type.")
     status: int
     detail: str
     field: str | None = None
     errors: list[FieldError] | None = None
+    retry_after: int | None = Field(default=None, description="With 429: seconds to wait, as in the Retry-After header.")
 
 
-def _problem_response(description: str) -> OpenAPIResponse:
-    return {"description": description, "content": {PROBLEM_JSON: {"model": Problem}}}
+class GatewayMessage(BaseModel):
+    """What API Gateway itself answers with (its JWT authorizer, before this API is reached)."""
+
+    message: str = Field(examples=["Unauthorized"])
+
+
+def _problem_response(description: str, headers: dict[str, str] | None = None) -> OpenAPIResponse:
+    response: OpenAPIResponse = {"description": description, "content": {PROBLEM_JSON: {"model": Problem}}}
+    if headers:
+        response["headers"] = {name: {"description": text, "schema": {"type": "string"}} for name, text in headers.items()}
+    return response
+
+
+def _gateway_response(description: str, message: str) -> OpenAPIResponse:
+    return {
+        "description": description,
+        "content": {"application/json": {"model": GatewayMessage, "examples": {message.lower(): {"value": {"message": message}}}}},
+    }
 
 
 PROBLEM_RESPONSES: dict[int, OpenAPIResponse] = {
-    400: _problem_response("Malformed JSON."),
-    401: _problem_response('No valid token (answered by API Gateway\'s JWT authorizer as {"message": "Unauthorized"}).'),
+    400: _problem_response(f"The body is not JSON we can read: not valid JSON, not UTF-8, or nested deeper than {MAX_BODY_DEPTH} levels."),
+    401: _gateway_response("No valid token: API Gateway's JWT authorizer answers, with this body (not a problem).", "Unauthorized"),
+    403: _gateway_response("The token lacks the peer-support/api scope: API Gateway's JWT authorizer answers.", "Forbidden"),
     404: _problem_response("No such thing, or not yours: the two look the same."),
-    405: _problem_response("A known path with another method; see the Allow header."),
+    405: _problem_response("A known path with another method.", {"Allow": "The methods this path accepts."}),
     409: _problem_response("Clashes with the current state (a concurrent change, an invitation already accepted)."),
-    415: _problem_response("The body is not JSON."),
-    422: _problem_response("A field's value is not acceptable; `errors` names each field."),
+    410: _problem_response("It existed but can no longer be used (an expired invitation)."),
+    413: _problem_response(f"The body is larger than {MAX_BODY_BYTES // 1024} KiB."),
+    415: _problem_response("The body is not sent as JSON (Content-Type: application/json)."),
+    422: _problem_response("A value is not acceptable; `errors` names each field ('body' for the body as a whole)."),
+    429: _problem_response("Too many attempts; try again later.", {"Retry-After": "Seconds to wait before trying again."}),
     500: _problem_response("Our fault; logged, without your data."),
 }
 
@@ -119,10 +280,15 @@ class ApiResolver(APIGatewayHttpResolver):
     The OpenAPI document and Swagger UI (/openapi.json, /docs) are registered the first
     time one of them is asked for: their models cost ~50 ms of import that no other
     request needs, and every cold start would pay it otherwise.
+
+    A body larger than MAX_BODY_BYTES is refused (413) before anything reads it, one
+    that is not JSON (415) likewise; a route with a body reads it with `read_json_body`.
     """
 
     def __init__(self, *, title: str, description: str):
-        super().__init__(enable_validation=True)
+        # A response that fails its model is our bug: ResponseValidationError (a 500), not a 422 blaming the caller.
+        super().__init__(enable_validation=True, response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR)
+        self._request_validation_middleware = _RequestValidation()  # type: ignore[no-untyped-call]  # its __init__ is untyped
         self._info = {"title": title, "description": description}
         self._docs_enabled = False
         _install_error_handlers(self)
@@ -130,7 +296,7 @@ class ApiResolver(APIGatewayHttpResolver):
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         if not self._docs_enabled and event.get("rawPath") in DOC_PATHS:
             self._enable_docs()
-        refused = _non_json_body(event)
+        refused = _unreadable_body(event)
         if refused is not None:
             return {
                 "statusCode": refused.status_code,
@@ -168,15 +334,29 @@ class ApiResolver(APIGatewayHttpResolver):
         self._docs_enabled = True
 
 
-def _non_json_body(event: Mapping[str, Any]) -> Response[str] | None:
-    """A body must be JSON: `curl -d` without a content type would otherwise be read as a form."""
+def _body_size(event: Mapping[str, Any]) -> int:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return len(body) * 3 // 4  # within two bytes: the padding
+    return len(body) if body.isascii() else len(body.encode("utf-8", "surrogatepass"))
+
+
+def _unreadable_body(event: Mapping[str, Any]) -> Response[str] | None:
+    """Too large (413), or not JSON (415): `curl -d` without a content type would otherwise be read as a form."""
+    if not event.get("body"):
+        return None
+    size = _body_size(event)
+    if size > MAX_BODY_BYTES:
+        return problem(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            f"The request body may be at most {MAX_BODY_BYTES // 1024} KiB; this one is {size // 1024} KiB.",
+        )
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     media_type = str(headers.get("content-type") or "").split(";", 1)[0].strip().lower()
-    if event.get("body") and not (media_type == "application/json" or media_type.endswith("+json")):
+    if not (media_type == "application/json" or media_type.endswith("+json")):
         return problem(
             HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
             f"Send the body as JSON with 'Content-Type: application/json' (got '{media_type or 'none'}').",
-            slug="unsupported-media-type",
         )
     return None
 
@@ -190,6 +370,10 @@ def _install_error_handlers(app: APIGatewayHttpResolver) -> None:
     def _invalid(exc: RequestValidationError) -> Response[str]:
         return _validation_problem(exc)
 
+    @app.exception_handler(BodyRefused)
+    def _unreadable(exc: BodyRefused) -> Response[str]:
+        return problem(HTTPStatus.BAD_REQUEST, exc.detail)
+
     @app.exception_handler(ResponseValidationError)
     def _bad_response(exc: ResponseValidationError) -> Response[str]:
         # Our bug, not the caller's: a 500, logged without the (possibly personal) values.
@@ -198,11 +382,18 @@ def _install_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response[str]:
-        status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), HTTPStatus.BAD_REQUEST)
+        status = domain_status(exc)
+        if status is None:
+            logger.error("domain error without a status", extra={"error_type": type(exc).__name__})
+            return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "Something went wrong on our side. It has been logged; please try again.")
         extra: dict[str, Any] = {}
+        headers: dict[str, str] = {}
         if isinstance(exc, InvalidField):
             extra = {"field": exc.field, "errors": [{"field": exc.field, "message": exc.reason}]}
-        return problem(status, exc.detail, title=exc.title, slug=type(exc).__name__.lower(), **extra)
+        if isinstance(exc, TooManyRequests):
+            extra = {"retry_after": exc.retry_after}
+            headers = {"Retry-After": str(exc.retry_after)}
+        return problem(status, exc.detail, headers=headers, **extra)
 
     @app.not_found
     def _not_found(_: NotFoundError) -> Response[str]:
