@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from pydantic import BaseModel
 
-from tests.helpers import call
+from tests.helpers import call, member, pact, profile
 
 
 class Out(BaseModel):
@@ -124,3 +124,127 @@ def test_docs_still_build_after_routes_have_served_requests() -> None:
     operation = json.loads(reply["body"])["paths"]["/members/me"]["get"]
     assert operation["responses"]["404"]["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
     assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Out"}
+
+
+# ------------------------------------------------------------------ bodies that cannot be read, or are not objects
+
+
+@pytest.mark.parametrize("body", [b"[" * 1000 + b"]" * 1000, b'{"a":' * 1000 + b"1" + b"}" * 1000], ids=["arrays", "objects"])
+def test_a_body_nested_a_thousand_deep_is_400_problem_not_500(aws, body: bytes) -> None:
+    problem = assert_problem(call("PUT", "/members/me", body=body), 400)
+    assert "nested too deeply" in problem["detail"]
+    assert problem["title"] == "Malformed JSON"
+    assert call("GET", "/members/me").status == 404
+
+
+def test_a_body_over_64_kib_is_413_problem(aws) -> None:
+    reply = call("PUT", "/members/me", body={"display_name": "Ann", "region": "x" * 70_000})
+    problem = assert_problem(reply, 413)
+    assert "64 KiB" in problem["detail"]
+    assert call("GET", "/members/me").status == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [(b'[{"display_name": "Ann"}]', "an array"), (b"3", "a number"), (b'"x"', "a string"), (b"null", "null"), (b"true", "true or false")],
+)
+def test_anything_but_an_object_for_a_body_is_422_naming_the_body(aws, body: bytes, kind: str) -> None:
+    problem = assert_problem(call("PUT", "/members/me", body=body), 422)
+    assert problem["errors"] == [{"field": "body", "message": f"must be a JSON object, not {kind}"}]
+    assert call("GET", "/members/me").status == 404
+
+
+def test_null_for_an_optional_body_is_422_while_no_body_is_fine(aws) -> None:
+    member("ann@example.org")
+    member("bob@example.org")
+    url = f"/pacts/{pact('ann@example.org', 'bob@example.org')['id']}/check-ins"
+    assert_problem(call("POST", url, body=b"null"), 422)
+    assert call("GET", url).json()["items"] == []
+    assert call("POST", url).status == 201
+
+
+@pytest.mark.parametrize(("field", "value"), [("grace_days", True), ("grace_days", "3"), ("grace_days", 3.0), ("time_limit_minutes", 5.0)])
+def test_integers_are_strict_and_a_refused_patch_changes_nothing(aws, field: str, value: object) -> None:
+    member("ann@example.org")
+    member("bob@example.org")
+    url = f"/pacts/{pact('ann@example.org', 'bob@example.org')['id']}"
+    before = call("GET", url).body
+    problem = assert_problem(call("PATCH", url, body={field: value}), 422)
+    assert problem["errors"][0]["field"] == field
+    assert call("GET", url).body == before
+
+
+@pytest.mark.parametrize("value", ["true", 1, 0, None])
+def test_booleans_are_strict(aws, value: object) -> None:
+    problem = assert_problem(call("PUT", "/members/me", body=profile(in_directory=value)), 422)
+    assert problem["errors"][0]["field"] == "in_directory"
+    assert call("GET", "/members/me").status == 404
+
+
+@pytest.mark.parametrize("value", [1_796_000_000, "1796000000", "20261208"])
+def test_a_time_is_iso_text_not_a_unix_timestamp(aws, value: object) -> None:
+    member("ann@example.org")
+    member("bob@example.org")
+    url = f"/pacts/{pact('ann@example.org', 'bob@example.org', starts_at='2026-11-01T09:00:00Z')['id']}/check-ins"
+    problem = assert_problem(call("POST", url, body={"occurred_at": value}), 422)
+    assert problem["errors"][0]["field"] == "occurred_at"
+    assert call("GET", url).json()["items"] == []
+
+
+def test_validation_messages_have_no_library_prefix(aws) -> None:
+    problem = assert_problem(call("PUT", "/members/me", body=profile(phone="12")), 422)
+    assert problem["errors"] == [{"field": "phone", "message": "give an international number starting with +, e.g. +353 85 123 4567"}]
+    assert "Value error" not in problem["detail"]
+
+
+# ------------------------------------------------------------------ problem types
+
+
+def test_the_same_status_is_the_same_problem_type_whoever_answers(aws) -> None:
+    not_found = "https://peer-support.dev/problems/not-found", "Not found"
+    domain = assert_problem(call("GET", "/members/me"), 404)  # NotFound, raised by the domain
+    resolver = assert_problem(call("GET", "/no/such/thing"), 404)  # no route
+    assert (domain["type"], domain["title"]) == (resolver["type"], resolver["title"]) == not_found
+    member("ann@example.org")
+    member("bob@example.org")
+    url = f"/pacts/{pact('ann@example.org', 'bob@example.org')['id']}/check-ins"
+    invalid = assert_problem(call("POST", url, body={"occurred_at": "2026-12-24T09:00:00Z"}), 422)  # InvalidField: in the future
+    validation = assert_problem(call("POST", url, body={"duration_minutes": "ten"}), 422)  # the model
+    assert invalid["field"] == "occurred_at"
+    assert (invalid["type"], invalid["title"]) == (validation["type"], validation["title"])
+    assert (validation["type"], validation["title"]) == ("https://peer-support.dev/problems/validation-failed", "Validation failed")
+
+
+# ------------------------------------------------------------------ Idempotency-Key and the OpenAPI document
+
+
+def test_an_idempotency_key_over_100_characters_is_422_naming_the_header(aws) -> None:
+    member("ann@example.org")
+    member("bob@example.org")
+    url = f"/pacts/{pact('ann@example.org', 'bob@example.org')['id']}/check-ins"
+    problem = assert_problem(call("POST", url, body={"note": "n"}, headers={"Idempotency-Key": "k" * 101}), 422)
+    assert problem["errors"][0]["field"] == "Idempotency-Key"
+    assert call("GET", url).json()["items"] == []
+    assert call("POST", url, body={"note": "n"}, headers={"Idempotency-Key": "k" * 100}).status == 201
+
+
+def test_openapi_documents_what_api_gateway_answers_for_401_and_403(aws) -> None:
+    doc = call("GET", "/openapi.json", email=None).json()
+    assert doc["components"]["schemas"]["GatewayMessage"]["required"] == ["message"]
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            for status in ("401", "403"):
+                content = operation["responses"][status]["content"]
+                assert list(content) == ["application/json"], (method, path, status)
+                assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/GatewayMessage"}
+            assert operation["responses"]["429"]["headers"]["Retry-After"]
+            assert operation["responses"]["405"]["headers"]["Allow"]
+            assert "413" in operation["responses"]
+
+
+def test_openapi_documents_the_idempotency_key_header(aws) -> None:
+    operation = call("GET", "/openapi.json", email=None).json()["paths"]["/pacts/{pact_id}/check-ins"]["post"]
+    (header,) = [p for p in operation["parameters"] if p["in"] == "header"]
+    assert header["name"].lower() == "idempotency-key"
+    assert header["required"] is False
+    assert {"type": "string", "maxLength": 100, "minLength": 1} in header["schema"]["anyOf"]
