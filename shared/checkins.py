@@ -103,6 +103,8 @@ def record_check_in(
 
     def attempt() -> Recorded:
         mine, theirs = my_views(ctx, pact_id)
+        if mine.state == "ended":
+            raise Conflict("This pact has ended: your colleague is no longer part of it, so there is nothing to record.")
         if mine.state != "active":
             raise Conflict("Accept the invitation before recording check-ins on this pact.")
         occurred = (body.occurred_at or ctx.now).astimezone(UTC).replace(second=0, microsecond=0)

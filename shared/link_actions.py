@@ -12,10 +12,12 @@ from pynamodb.transactions import TransactWrite
 from shared.checkins import CheckInRequest, record_check_in
 from shared.db import cancellation_codes, connection
 from shared.domain import rhythm
+from shared.invitations import decline_by_link, proposed_terms
 from shared.links import LinkProblem, look_up, nonce, use_link
-from shared.models import LinkToken, Member, PactView
+from shared.models import Invitation, LinkToken, Member, PactView
 from shared.nudging import MODES
 from shared.planning import Ctx, Retry, local_midnight, persist_views, stop_nudge_emails, views_of, with_retries
+from shared.suppression import suppress_address
 
 SNOOZE = timedelta(days=7)
 PAUSE = timedelta(days=28)
@@ -34,19 +36,79 @@ PROBLEM_PAGES = {
     "unknown": Page(404, "This link does not work", ["It may have been mistyped or shortened. Nothing has been recorded."]),
     "expired": Page(410, "This link has expired", ["Links work for a week. You can record a check-in in the app any time."]),
     "used": Page(410, "Already done", ["This link has been used already, so nothing more was recorded. Thank you!"]),
+    "ended": Page(
+        410,
+        "This pact has ended",
+        ["Your colleague is no longer part of it, so there is nothing to record here. Nothing has been recorded."],
+    ),
+    "invitation_closed": Page(
+        410,
+        "This invitation is no longer open",
+        ["It was withdrawn, or it has been answered already. There is nothing you need to do."],
+    ),
+    "invitation_expired": Page(
+        410,
+        "This invitation has expired",
+        ["Invitations stay open for 30 days. Whoever sent it can send it again if they like."],
+    ),
 }
 
 
 def _view(item: LinkToken) -> PactView:
     try:
-        return PactView.get(*PactView.key(str(item.pact_id), item.member_sub))
+        view = PactView.get(*PactView.key(str(item.pact_id), item.member_sub))
     except DoesNotExist:
         raise LinkProblem("unknown") from None  # the pact is gone (left, erased)
+    if view.state == "ended":
+        raise LinkProblem("ended")  # the colleague left or closed their account: nothing to record
+    return view
+
+
+def _invitation(item: LinkToken, now: datetime) -> tuple[PactView, Member]:
+    """The open invitation an invitation link stands for, with the inviter; LinkProblem if it is not open any more."""
+    try:
+        invitation = Invitation.get(*Invitation.key(str(item.invite_key), str(item.pact_id)), consistent_read=True)
+        owner = PactView.get(*PactView.key(invitation.pact_id, invitation.inviter_sub), consistent_read=True)
+        inviter = Member.get(*Member.key(invitation.inviter_sub))
+    except DoesNotExist:
+        raise LinkProblem("invitation_closed") from None
+    if owner.invite_key != item.invite_key or owner.state != "active":
+        raise LinkProblem("invitation_closed")
+    if invitation.valid_until <= now:
+        raise LinkProblem("invitation_expired")
+    return owner, inviter
+
+
+def _invitation_page(item: LinkToken, now: datetime) -> Page:
+    owner, inviter = _invitation(item, now)
+    terms = proposed_terms(owner)
+    return Page(
+        200,
+        f"{inviter.display_name} invites you to regular check-ins",
+        [
+            f"{terms['when']}, {terms['mode']}, {terms['time_limit']} minutes; the first one {terms['first']}.",
+            "To accept, sign in or create your free account in the Peer support app with the address this invitation came to: "
+            "it will be waiting for you there.",
+            f"If it is not for you, say so here: {inviter.display_name} will be told kindly, without a reason.",
+        ],
+        [("decline", "No, thank you")],
+        nonce(item),
+    )
 
 
 def show(token: str, now: datetime) -> Page:
     try:
         item = look_up(token, now)
+        if item.action == "invitation":
+            return _invitation_page(item, now)
+        if item.action == "unsubscribe" and item.invite_key:
+            return Page(
+                200,
+                "Stop emails from Peer support?",
+                ["No invitation will be emailed to this address again."],
+                [("unsubscribe", "Don't email me again")],
+                nonce(item),
+            )
         if item.action == "unsubscribe":
             return Page(
                 200,
@@ -98,6 +160,16 @@ def perform(token: str, form: dict[str, str], now: datetime, ctx: Ctx) -> Page:
             return Page(400, "Please use the buttons on the page", ["Open the link again and choose there. Nothing has been recorded."])
         ctx = Ctx(sub=item.member_sub, now=now, events=ctx.events, due_shards=ctx.due_shards)
         choice = form.get("choice", "unsubscribe" if one_click else "")
+        if item.action == "unsubscribe" and choice == "unsubscribe" and item.invite_key:
+            suppress_address("", "unsubscribed", now, key=item.invite_key)
+            return Page(200, "Done: we won't email you again", ["No invitation will be emailed to this address again."])
+        if item.action == "invitation" and choice == "decline":
+            _invitation(item, now)
+            if not decline_by_link(ctx, str(item.pact_id), str(item.invite_key)):
+                raise LinkProblem("invitation_closed")
+            return Page(
+                200, "Thank you for letting them know", ["They will be told kindly, without a reason. Nothing more will come about it."]
+            )
         if item.action == "unsubscribe" and choice == "unsubscribe":
             stop_nudge_emails(ctx, "unsubscribed")
             return Page(200, "Done: no more nudge emails", ["You can turn them back on in your profile whenever you like."])

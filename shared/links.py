@@ -20,6 +20,7 @@ from shared.models import LinkToken
 
 TOKEN_ALPHABET = frozenset(string.ascii_letters + string.digits + "-_")  # what token_urlsafe gives
 LINK_LIFETIME = timedelta(days=7)
+REUSABLE = frozenset({"unsubscribe", "invitation"})  # idempotent, or only a view of something with its own state
 UNSUBSCRIBE_LIFETIME = timedelta(days=90)
 
 
@@ -61,7 +62,7 @@ def look_up(token: str, now: datetime) -> LinkToken:
         item = LinkToken.get(*LinkToken.key(token_hash(token)), consistent_read=True)
     except DoesNotExist:
         raise LinkProblem("unknown") from None
-    if item.used_at is not None and item.action != "unsubscribe":
+    if item.used_at is not None and item.action not in REUSABLE:
         raise LinkProblem("used")
     if now >= item.valid_until:
         raise LinkProblem("expired")

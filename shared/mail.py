@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 
@@ -43,3 +45,22 @@ class Mailer:
             request["ConfigurationSetName"] = configuration_set
         response = self._client().send_email(**request)
         return str(response["MessageId"])
+
+
+@cache
+def templates() -> Any:
+    """The email templates (shared/templates/*.j2, text and HTML, autoescaped), loaded on first use."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(["html", "html.j2"]),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def render(template: str, **context: Any) -> tuple[str, str]:
+    """The text and HTML bodies of a template (<template>.txt.j2 and <template>.html.j2)."""
+    env = templates()
+    return env.get_template(f"{template}.txt.j2").render(**context), env.get_template(f"{template}.html.j2").render(**context)

@@ -13,7 +13,8 @@ from pynamodb.transactions import TransactWrite
 from shared.db import cancellation_codes, connection, newest_first
 from shared.domain.errors import Conflict, InvalidField, NotFound
 from shared.events import DomainEvent
-from shared.models import EmailClaim, Item, LeftPact, Member, NudgeSent, PactView, QuietHours, TimelineEntry, member_pk, pact_pk
+from shared.invitations import Claimed, claim_on_signup
+from shared.models import EmailClaim, Invitation, Item, LeftPact, Member, NudgeSent, PactView, QuietHours, TimelineEntry, member_pk, pact_pk
 from shared.pacts import check_in_out, forget_member_in_pact, pact_out
 from shared.planning import (
     MAX_TRANSACTION_ITEMS,
@@ -24,9 +25,29 @@ from shared.planning import (
     local_midnight,
     reschedule,
     view_actions,
+    views_of,
 )
 from shared.schemas import WEEKDAY_NAMES, AwayIn, ExportOut, MemberOut, Notifications, NudgeOut, Page, ProfileIn
 from shared.schemas import QuietHours as QuietHoursIn
+
+MAX_CLAIMED = 40  # views and owner updates carried by the profile's transaction (20 open invitations)
+
+
+def _apply(member: Member, email: str, body: ProfileIn) -> None:
+    member.display_name = body.display_name
+    member.email = email
+    member.phone = body.phone
+    member.time_zone = body.time_zone
+    member.specialties = set(body.specialties) or None
+    member.modalities = set(body.modalities) or None
+    member.region_name = body.region
+    member.in_directory = body.in_directory
+    member.channels = list(body.notifications.channels)  # type: ignore[arg-type]  # PynamoDB types list items as attributes
+    member.nudge_hour = body.notifications.nudge_hour
+    member.quiet_days = {WEEKDAY_NAMES.index(d) for d in body.notifications.quiet_days} or None
+    member.quiet_hours = [
+        QuietHours(weekday=WEEKDAY_NAMES.index(q.weekday), start=q.start, end=q.end) for q in body.notifications.quiet_hours
+    ] or None
 
 
 def _load(sub: str) -> Member:
@@ -75,20 +96,7 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
         member = Member(*Member.key(ctx.sub), created_at=ctx.now)
         old_email = None
     old_phone = member.phone if old_email is not None else None
-    member.display_name = body.display_name
-    member.email = email
-    member.phone = body.phone
-    member.time_zone = body.time_zone
-    member.specialties = set(body.specialties) or None
-    member.modalities = set(body.modalities) or None
-    member.region_name = body.region
-    member.in_directory = body.in_directory
-    member.channels = list(body.notifications.channels)  # type: ignore[arg-type]  # PynamoDB types list items as attributes
-    member.nudge_hour = body.notifications.nudge_hour
-    member.quiet_days = {WEEKDAY_NAMES.index(d) for d in body.notifications.quiet_days} or None
-    member.quiet_hours = [
-        QuietHours(weekday=WEEKDAY_NAMES.index(q.weekday), start=q.start, end=q.end) for q in body.notifications.quiet_hours
-    ] or None
+    _apply(member, email, body)
     member.updated_at = ctx.now
     claim = EmailClaim(*EmailClaim.key(email), sub=ctx.sub, display_name=body.display_name)
     releases = old_email is not None and old_email != email
@@ -98,14 +106,17 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
         member.sms_opted_out = False  # a new number has not said STOP
     if releases:
         member.email_suppressed = None  # a new address gets a fresh start
+    # Open invitations to this verified address become the member's (on creation, or a new address).
+    claimed = claim_on_signup(ctx.sub, email, ctx.now, room=MAX_CLAIMED) if old_email != email else Claimed()
     try:
         with TransactWrite(connection=connection()) as tx:
             tx.save(member)
             tx.save(claim, condition=EmailClaim.pk.does_not_exist() | (EmailClaim.sub == ctx.sub))
             if releases:
                 tx.delete(EmailClaim(*EmailClaim.key(str(old_email))), condition=EmailClaim.sub == ctx.sub)
+            claimed.write(tx)
             if old_email is not None:
-                carry_preferences(ctx, member, tx, room=MAX_TRANSACTION_ITEMS - 3)
+                carry_preferences(ctx, member, tx, room=MAX_TRANSACTION_ITEMS - 3 - len(claimed))
     except TransactWriteError as err:
         codes = cancellation_codes(err)  # deletes come first, then the profile, then the claim
         if len(codes) > int(releases) + 1 and codes[int(releases) + 1] == "ConditionalCheckFailed":
@@ -114,6 +125,9 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
             raise Conflict("Your profile changed at the same moment elsewhere; please try again.") from err
         raise
     ctx.events.publish([DomainEvent("MemberProfileUpdated", {"member_id": ctx.sub, "created": old_email is None})], ctx.now)
+    if claimed:
+        pact_ids = [view.pact_id for view in claimed.invited]
+        ctx.events.publish([DomainEvent("InvitationsClaimed", {"member_id": ctx.sub, "pact_ids": pact_ids})], ctx.now)
     return member_out(ctx.sub, member)
 
 
@@ -228,18 +242,24 @@ def erase(ctx: Ctx) -> None:
     profile = next((i for i in own if isinstance(i, Member)), None)
     away_until = profile.away_until if profile else None
     for left in (i for i in own if isinstance(i, LeftPact)):
-        forget_member_in_pact(left.pact_id, ctx.sub, left.colleague_sub, ctx.now)
+        forget_member_in_pact(left.pact_id, ctx.sub, left.colleague_sub, ctx)
     views = [v for v in PactView.gsi1.query(member_pk(ctx.sub), PactView.gsi1sk.startswith("PACT#")) if isinstance(v, PactView)]
     for view in views:
-        if view.colleague_sub and _exists(view.pact_id, view.colleague_sub) and view.state == "active":
-            forget_member_in_pact(view.pact_id, ctx.sub, view.colleague_sub, ctx.now, lift_pause=away_until)
-        elif view.colleague_sub and view.state != "active":
-            # An invitation to the erased member: the owner's view goes back to one-sided.
-            forget_member_in_pact(view.pact_id, ctx.sub, view.colleague_sub, ctx.now)
-        else:
+        if view.invite_key:  # an invitation the member sent (withdrawn) or was sent: its address goes too
+            Invitation(*Invitation.key(view.invite_key, view.pact_id)).delete()
+        others = views_of(view.pact_id)
+        others.pop(ctx.sub, None)
+        theirs = next(iter(others.values()), None)
+        if theirs is None or theirs.state == "invited":
+            # Nobody else keeps the pact (an invitation from the erased member is withdrawn).
+            if theirs is not None:
+                theirs.delete(add_version_condition=False)
             with Item.batch_write() as batch:
                 for item in Item.query(pact_pk(view.pact_id), Item.sk.startswith("CHECKIN#")):
                     batch.delete(item)
+        else:
+            lift = away_until if view.state == "active" else None
+            forget_member_in_pact(view.pact_id, ctx.sub, theirs.member_sub, ctx, lift_pause=lift)
         view.delete(add_version_condition=False)
     with Item.batch_write() as batch:
         for item in own:
@@ -250,14 +270,6 @@ def erase(ctx: Ctx) -> None:
             EmailClaim(*EmailClaim.key(profile.email)).delete(condition=EmailClaim.sub == ctx.sub)
         profile.delete(add_version_condition=False)
     ctx.events.publish([DomainEvent("MemberErased", {"member_id": ctx.sub, "pact_ids": [v.pact_id for v in views]})], ctx.now)
-
-
-def _exists(pact_id: str, sub: str) -> bool:
-    try:
-        PactView.get(*PactView.key(pact_id, sub), attributes_to_get=["pk"])
-    except DoesNotExist:
-        return False
-    return True
 
 
 def recent_nudges(ctx: Ctx, limit: int, cursor: str | None) -> Page[NudgeOut]:

@@ -25,6 +25,7 @@ Keys and index names here must match template.yaml; a test compares them.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from pynamodb.attributes import (
@@ -182,7 +183,7 @@ class PactView(Item, discriminator="pact_view"):
     pact_id = UnicodeAttribute()
     member_sub = UnicodeAttribute()
     role = UnicodeAttribute()  # owner | colleague
-    state = UnicodeAttribute()  # active | invited
+    state = UnicodeAttribute()  # active | invited | ended (nobody on the other side any more)
     mutual = BooleanAttribute(default=False)  # both parties are members and the colleague accepted
     colleague_left = BooleanAttribute(default=False)  # they left or declined: no more notices to them
     # Who this party meets: another member (colleague_sub) or an outside colleague (name/email/phone).
@@ -216,6 +217,15 @@ class PactView(Item, discriminator="pact_view"):
     snoozed_until = UTCDateTimeAttribute(null=True)
     sms_slot = UTCDateTimeAttribute(null=True)  # the slot the next check-in text is about (planned)
     sms_through = UTCDateTimeAttribute(null=True)  # slots up to here have had their text (or were let go)
+    # An invitation by email (owner's view while it is open; the invited member's view once they have one).
+    invite_key = UnicodeAttribute(null=True)  # address_key() of the invited address: the Invitation item's partition
+    invitation_expires_at = UTCDateTimeAttribute(null=True)
+    invitation_state = UnicodeAttribute(null=True)  # pending | declined (expired is read off the instant)
+    colleague_named = BooleanAttribute(default=True)  # False: the owner gave only an address; the member's name replaces it
+    # The end of a pact: the colleague left, erased their account, or declined the invitation.
+    ended_reason = UnicodeAttribute(null=True)  # colleague_left | colleague_erased | declined
+    ended_at = UTCDateTimeAttribute(null=True)
+    ended_notice = UnicodeAttribute(null=True)  # pending: the one short notice is still to go | sent | none
 
     @staticmethod
     def key(pact_id: str, sub: str) -> tuple[str, str]:
@@ -273,6 +283,46 @@ class LeftPact(Item, discriminator="left_pact"):
     left_at = UTCDateTimeAttribute()
 
 
+def address_key(email: str) -> str:
+    """The key an email address is known by where its owner may not be a member: SHA-256 of the normalised address."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+class Invitation(Item, discriminator="invitation"):
+    """An open invitation to an address: INVITE#<address_key> / PACT#<id> (later GROUP#<id>).
+
+    The only place the invited address is kept in clear while the invitation is open; it is
+    deleted when the invitation is accepted, declined or withdrawn, and expires (TTL) after 30 days.
+    """
+
+    pact_id = UnicodeAttribute()
+    inviter_sub = UnicodeAttribute()
+    email = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    valid_until = UTCDateTimeAttribute()  # TTL deletes late: expiry is checked against this
+
+    @staticmethod
+    def key(invite_key: str, pact_id: str) -> tuple[str, str]:
+        return f"INVITE#{invite_key}", f"PACT#{pact_id}"
+
+
+class AddressSuppression(Item, discriminator="address_suppression"):
+    """An address that said "don't email me again", bounced or complained: ADDRESS#<address_key> / SUPPRESSED."""
+
+    reason = UnicodeAttribute()  # unsubscribed | bounce | complaint
+    at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(invite_key: str) -> tuple[str, str]:
+        return f"ADDRESS#{invite_key}", "SUPPRESSED"
+
+
+class DailyCount(Item, discriminator="daily_count"):
+    """How many of something a member did on one UTC day (invitations): MEMBER#<sub> / COUNT#<what>#<day>, TTL."""
+
+    tally = NumberAttribute(default=0)
+
+
 class LinkToken(Item, discriminator="link"):
     """A signed-in-by-possession link (email or SMS): only the SHA-256 of the secret is stored, with a TTL.
 
@@ -280,9 +330,10 @@ class LinkToken(Item, discriminator="link"):
     Single use for pact actions: consumed with a conditional update.
     """
 
-    member_sub = UnicodeAttribute()
+    member_sub = UnicodeAttribute()  # empty for an invitation's links: the address may belong to nobody yet
     pact_id = UnicodeAttribute(null=True)
-    action = UnicodeAttribute()  # check_in | snooze | pause | unsubscribe
+    invite_key = UnicodeAttribute(null=True)  # an invitation's links: the invited address's key
+    action = UnicodeAttribute()  # check_in | snooze | pause | unsubscribe | invitation
     created_at = UTCDateTimeAttribute()
     valid_until = UTCDateTimeAttribute()  # TTL deletes late; expiry is checked against this
     used_at = UTCDateTimeAttribute(null=True)
@@ -297,6 +348,7 @@ class SendClaim(Item, discriminator="send_claim"):
     """The right to send one message, taken with a conditional write before sending: the guard against twice.
 
     Nudges: MEMBER#<sub> / NUDGED#<pact>#<lapse>#<stage>. Texts: MEMBER#<sub> / SMS#<pact>#<slot>.
+    Invitation emails: ADDRESS#<address_key> / INVITATION_EMAIL (one per address per 7 days, whoever invites; TTL).
     """
 
     status = UnicodeAttribute()  # sending | sent | failed

@@ -24,8 +24,6 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,7 +34,7 @@ from shared.db import connection
 from shared.domain import nudges, rhythm
 from shared.events import DomainEvent, EventPublisher
 from shared.links import new_link
-from shared.mail import Mailer
+from shared.mail import Mailer, render
 from shared.models import LinkToken, Member, NudgeSent, PactView, SendClaim, member_pk
 from shared.observability import logger
 from shared.planning import NUDGE_ATTRIBUTES, Ctx, iso_instant, reschedule, stop_nudge_emails, view_actions
@@ -111,18 +109,6 @@ class TransientSendError(Exception):
 PERMANENT = {"MessageRejected"}
 
 
-@cache
-def _templates() -> Any:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
-    return Environment(
-        loader=FileSystemLoader(Path(__file__).parent / "templates"),
-        autoescape=select_autoescape(["html", "html.j2"]),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-    )
-
-
 def send_digest(message: dict[str, Any], now: datetime, deps: SenderDeps) -> str:
     """Handle one queued message; returns what happened (for logs and tests)."""
     member_id = str(message["member_id"])
@@ -133,11 +119,16 @@ def send_digest(message: dict[str, Any], now: datetime, deps: SenderDeps) -> str
     wanted = {(p["pact_id"], p["lapse_at"], int(p["stage"])) for p in message["pacts"]}
     keys = [PactView.key(pid, member_id) for pid, _, _ in wanted]
     views = [v for v in PactView.batch_get(keys, consistent_read=True) if isinstance(v, PactView)]
-    sendable, replan = [], []
+    sendable: list[PactView] = []
+    replan: list[PactView] = []
+    endings: list[PactView] = []
     for view in views:
         key = (view.pact_id, iso_instant(view.lapse_at) if view.lapse_at else "", int(view.nudge_stage or 0))
         if key not in wanted or view.nudge_due is None or view.nudge_due > iso_instant(now):
             continue  # the pact moved on since the sweep (a check-in, a pause, an earlier send)
+        if view.state == "ended":  # never a nudge about a pact with nobody on the other side; its notice, once
+            (endings if view.ended_notice == "pending" and member.wants_email_nudges else replan).append(view)
+            continue
         state = rhythm.status(
             now=now, next_due=view.next_due_at, grace=timedelta(days=int(view.grace_days)), paused_until=view.paused_until
         )
@@ -147,9 +138,12 @@ def send_digest(message: dict[str, Any], now: datetime, deps: SenderDeps) -> str
         sendable.append(view)
     for view in replan:
         _move_on(view, deps.shards)
+    for view in endings:
+        if _claim(member_id, view, deps.clock()):
+            _send_ended_notice(member_id, member, view, now, deps)
     claimed = [view for view in sendable if _claim(member_id, view, deps.clock())]
     if not claimed:
-        return "nothing-to-send"
+        return "notice-sent" if endings else "nothing-to-send"
     try:
         message_id = _send(member_id, member, claimed, now, deps)
     except TransientSendError:
@@ -218,8 +212,7 @@ def _send(member_id: str, member: Member, views: list[PactView], now: datetime, 
     names = ", ".join(str(p["colleague"]) for p in pacts)
     subject = f"A gentle reminder: time to catch up with {names}" if reminder else f"Time to catch up with {names}?"
     context = {"name": member.display_name, "pacts": pacts, "unsubscribe_url": unsubscribe_url, "reminder": reminder, "subject": subject}
-    text = _templates().get_template("nudge.txt.j2").render(**context)
-    html = _templates().get_template("nudge.html.j2").render(**context)
+    text, html = render("nudge", **context)
     with LinkToken.batch_write() as batch:
         for item in links:
             batch.save(item)
@@ -279,6 +272,49 @@ def _record(member_id: str, views: list[PactView], now: datetime, message_id: st
             with suppress(UpdateError):  # changed yet again: that change planned the nudge itself
                 fresh.update(actions=view_actions(fresh, NUDGE_ATTRIBUTES))
     deps.events.publish([DomainEvent("PactLapsed", {"pact_id": pid, "member_id": member_id}) for pid in first_lapses], now)
+
+
+ENDED_SUBJECTS = {
+    "colleague_left": "Your regular check-ins with {name} have ended",
+    "colleague_erased": "One of your check-in pacts has ended",
+    "declined": "{name} won't be joining the check-ins you proposed",
+}
+
+
+def _send_ended_notice(member_id: str, member: Member, view: PactView, now: datetime, deps: SenderDeps) -> None:
+    """The one short notice that a pact has ended (the colleague left, closed their account, or said no)."""
+    reason = str(view.ended_reason or "colleague_left")
+    name = view.colleague_name if reason != "colleague_erased" else None
+    subject = ENDED_SUBJECTS.get(reason, ENDED_SUBJECTS["colleague_left"]).format(name=name)
+    context = {
+        "subject": subject,
+        "name": member.display_name,
+        "colleague": name,
+        "reason": reason,
+        "rhythm": rhythm.describe(view.rrule),
+        "mode": MODES.get(view.mode, view.mode),
+    }
+    text, html = render("ended", **context)
+    try:
+        message_id = deps.mailer.send(member.email, subject, text, html, configuration_set=deps.configuration_set)
+    except Exception as exc:
+        SendClaim(*_claim_key(member_id, view)).delete()
+        response = getattr(exc, "response", None) or {}
+        if str(response.get("Error", {}).get("Code") or "") in PERMANENT:
+            stop_nudge_emails(Ctx(sub=member_id, now=now, events=deps.events, due_shards=deps.shards), "rejected")
+            return
+        raise TransientSendError(type(exc).__name__) from None
+    SendClaim(*_claim_key(member_id, view)).update(actions=[SendClaim.status.set("sent"), SendClaim.message_id.set(message_id)])
+    view.ended_notice = "sent"
+    reschedule(view, deps.shards)
+    try:
+        view.update(actions=view_actions(view, ("ended_notice", *NUDGE_ATTRIBUTES)))
+    except UpdateError:  # changed meanwhile (a second end, an erasure): the claim keeps it sent once
+        fresh = PactView.get(view.pk, view.sk, consistent_read=True)
+        fresh.ended_notice = "sent"
+        reschedule(fresh, deps.shards)
+        with suppress(UpdateError):
+            fresh.update(actions=view_actions(fresh, ("ended_notice", *NUDGE_ATTRIBUTES)))
 
 
 def _advance(view: PactView, now: datetime, shards: int) -> None:

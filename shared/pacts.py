@@ -15,29 +15,42 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from shared.checkins import check_in_record
 from shared.db import cancellation_codes, connection, newest_first
 from shared.domain import rhythm
-from shared.domain.errors import Conflict, InvalidField, NotFound
+from shared.domain.errors import Conflict, Gone, InvalidField, NotFound
 from shared.events import DomainEvent
+from shared.invitations import (
+    INVITATION_FIELDS,
+    count_invitation,
+    decline,
+    invitation_state,
+    invited_view,
+    new_invitation,
+    raise_if_limited,
+)
 from shared.models import (
     CheckIn,
     EmailClaim,
+    Invitation,
     Item,
     LeftPact,
     Member,
     PactView,
     TimelineEntry,
+    address_key,
     member_pk,
     pact_pk,
 )
 from shared.planning import (
+    ENDED_ATTRIBUTES,
+    MAX_TRANSACTION_ITEMS,
     PREFERENCE_ATTRIBUTES,
     Ctx,
     Retry,
+    end_view,
     is_pact_id,
     local_midnight,
     my_views,
@@ -50,16 +63,18 @@ from shared.schemas import (
     WEEKDAY_CODES,
     CheckInOut,
     ColleagueOut,
+    InvitationOut,
     PactIn,
     PactOut,
     PactPatch,
     Page,
     PauseIn,
+    ResendIn,
     RhythmIn,
     RhythmOut,
 )
 
-FORMER_MEMBER = "A former member"
+FORMER_MEMBER = "A former colleague"
 
 
 def rule_for(body: RhythmIn) -> str:
@@ -71,8 +86,10 @@ def rule_for(body: RhythmIn) -> str:
     return rhythm.weekly(rhythm.Slot(WEEKDAY_CODES[body.weekday], hour, minute, body.every_weeks))
 
 
-def pact_out(view: PactView, now: datetime) -> PactOut:
+def pact_out(view: PactView, now: datetime, invited_email: str | None = None) -> PactOut:
+    ended = view.state == "ended"
     state = rhythm.status(now=now, next_due=view.next_due_at, grace=timedelta(days=view.grace_days), paused_until=view.paused_until)
+    invitation = invitation_state(view, now)
     return PactOut(
         id=view.pact_id,
         role=view.role,
@@ -81,9 +98,19 @@ def pact_out(view: PactView, now: datetime) -> PactOut:
         colleague=ColleagueOut(
             member_id=view.colleague_sub if (view.mutual or view.state == "invited") else None,
             name=view.colleague_name,
-            email=view.colleague_email,
+            email=view.colleague_email or (invited_email if view.role == "owner" and invitation == "pending" else None),
             phone=view.colleague_phone,
         ),
+        invitation=(
+            InvitationOut(
+                state=invitation,
+                expires_at=view.invitation_expires_at if invitation != "declined" else None,
+            )
+            if invitation
+            else None
+        ),
+        ended_reason=view.ended_reason if ended else None,
+        ended_at=view.ended_at if ended else None,
         rhythm=RhythmOut(rrule=view.rrule, description=rhythm.describe(view.rrule), time_zone=view.time_zone),
         mode=view.mode,
         time_limit_minutes=int(view.time_limit_minutes),
@@ -91,11 +118,23 @@ def pact_out(view: PactView, now: datetime) -> PactOut:
         starts_at=view.starts_at,
         last_check_in_at=view.last_check_in_at,
         next_due_at=view.next_due_at,
-        status=state.value,
-        paused_until=view.paused_until if state is rhythm.Status.PAUSED else None,
+        status="ended" if ended else state.value,
+        paused_until=view.paused_until if state is rhythm.Status.PAUSED and not ended else None,
         created_at=view.created_at,
         updated_at=view.updated_at,
     )
+
+
+def _invited_addresses(views: list[PactView], now: datetime) -> dict[str, str]:
+    """The addresses of the owner's open invitations (kept on the invitation only): one batch read, if any."""
+    keys = [
+        Invitation.key(v.invite_key, v.pact_id)
+        for v in views
+        if v.role == "owner" and v.invite_key and invitation_state(v, now) == "pending"
+    ]
+    if not keys:
+        return {}
+    return {i.pact_id: i.email for i in Invitation.batch_get(keys) if isinstance(i, Invitation)}
 
 
 def get_pact(ctx: Ctx, pact_id: str) -> PactOut:
@@ -105,11 +144,11 @@ def get_pact(ctx: Ctx, pact_id: str) -> PactOut:
         view = PactView.get(*PactView.key(pact_id, ctx.sub))
     except DoesNotExist:
         raise NotFound(f"You have no pact {pact_id}.") from None
-    return pact_out(view, ctx.now)
+    return pact_out(view, ctx.now, _invited_addresses([view], ctx.now).get(pact_id))
 
 
 def list_pacts(ctx: Ctx, limit: int, cursor: str | None) -> Page[PactOut]:
-    views, after = newest_first(
+    found, after = newest_first(
         PactView.gsi1.query,
         member_pk(ctx.sub),
         PactView.gsi1sk.startswith("PACT#"),
@@ -118,7 +157,15 @@ def list_pacts(ctx: Ctx, limit: int, cursor: str | None) -> Page[PactOut]:
         cursor_keys={"pk": "PACT#", "sk": "MEMBER#", "gsi1pk": "MEMBER#", "gsi1sk": "PACT#"},
         partition_attribute="gsi1pk",
     )
-    return Page[PactOut](items=[pact_out(v, ctx.now) for v in views if isinstance(v, PactView)], next=after)
+    views = [v for v in found if isinstance(v, PactView)]
+    addresses = _invited_addresses(views, ctx.now)
+    return Page[PactOut](items=[pact_out(v, ctx.now, addresses.get(v.pact_id)) for v in views], next=after)
+
+
+def _open(view: PactView) -> None:
+    """Changes need a pact that is still on: an ended one can be kept (its history) or deleted."""
+    if view.state == "ended":
+        raise Conflict("This pact has ended; you can keep its history, delete it, or start a new pact.")
 
 
 # ------------------------------------------------------------------ creating and changing pacts
@@ -129,20 +176,21 @@ def _new_pact_id() -> str:
 
 
 def create_pact(ctx: Ctx, body: PactIn) -> PactOut:
+    """A pact with a colleague: by email an invitation (a member or not, the answer is the same), else an outside colleague."""
     try:
         me = Member.get(*Member.key(ctx.sub))
     except DoesNotExist:
         raise Conflict("Create your profile first: PUT /members/me.") from None
+    address = body.colleague.email
     colleague_sub: str | None = None
-    name = body.colleague.name
-    if body.colleague.email:
-        if body.colleague.email == me.email:
+    if address:
+        if address == me.email:
             raise InvalidField("colleague.email", "that is your own address; a pact is with a colleague")
         with suppress(DoesNotExist):
-            colleague_sub = EmailClaim.get(*EmailClaim.key(body.colleague.email)).sub
-    # The owner's label is what they typed (or the address): whether an email belongs to a
-    # member shows nowhere until that member accepts.
-    name = name or body.colleague.email
+            colleague_sub = EmailClaim.get(*EmailClaim.key(address)).sub
+    # The owner's label is what they typed, or the address's local part until the colleague's own
+    # name arrives with their acceptance: whether an address belongs to a member shows nowhere before.
+    name = body.colleague.name or (address.split("@", 1)[0] if address else None)
     if not name:
         raise InvalidField("colleague.name", "give the colleague's name")
     starts = (body.starts_at or ctx.now).astimezone(UTC)
@@ -151,63 +199,117 @@ def create_pact(ctx: Ctx, body: PactIn) -> PactOut:
     rule = rule_for(body.rhythm)
     next_due = rhythm.Rhythm(rule, me.time_zone, starts).next_due(None)
     pact_id = _new_pact_id()
-    terms: dict[str, Any] = {
-        "pact_id": pact_id,
-        "rrule": rule,
-        "time_zone": me.time_zone,
-        "starts_at": starts,
-        "mode": body.mode,
-        "time_limit_minutes": body.time_limit_minutes,
-        "grace_days": body.grace_days,
-        "next_due_at": next_due,
-        "created_at": ctx.now,
-        "updated_at": ctx.now,
-    }
+    invitation = new_invitation(pact_id, address, ctx.sub, ctx.now) if address else None
     mine = PactView(
         *PactView.key(pact_id, ctx.sub),
         member_sub=ctx.sub,
         role="owner",
         state="active",
-        colleague_sub=colleague_sub,
         colleague_name=name,
-        colleague_email=body.colleague.email,
+        colleague_named=bool(body.colleague.name),
         colleague_phone=body.colleague.phone,
         gsi1pk=member_pk(ctx.sub),
         gsi1sk=f"PACT#{ctx.now.isoformat()}#{pact_id}",
-        **terms,
-        **prefs_of(me),  # type: ignore[misc]
+        pact_id=pact_id,
+        rrule=rule,
+        time_zone=me.time_zone,
+        starts_at=starts,
+        mode=body.mode,
+        time_limit_minutes=body.time_limit_minutes,
+        grace_days=body.grace_days,
+        next_due_at=next_due,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        **prefs_of(me),
     )
-    reschedule(mine, ctx.due_shards)
-    views = [mine]
-    if colleague_sub:
-        views.append(
-            PactView(
-                *PactView.key(pact_id, colleague_sub),
-                member_sub=colleague_sub,
-                role="colleague",
-                state="invited",
-                colleague_sub=ctx.sub,
-                colleague_name=me.display_name,
-                colleague_email=me.email,
-                colleague_phone=None,
-                gsi1pk=member_pk(colleague_sub),
-                gsi1sk=f"PACT#{ctx.now.isoformat()}#{pact_id}",
-                **terms,
-            )
+    if invitation is not None:
+        mine.invite_key, mine.invitation_expires_at, mine.invitation_state = (
+            address_key(invitation.email),
+            invitation.valid_until,
+            "pending",
         )
-    with TransactWrite(connection=connection()) as tx:
-        for view in views:
-            tx.save(view, condition=PactView.pk.does_not_exist())
-    events = [DomainEvent("PactCreated", {"pact_id": pact_id, "owner_id": ctx.sub, "colleague_id": colleague_sub, "rrule": rule})]
-    if colleague_sub:
-        events.append(DomainEvent("PactInvitationSent", {"pact_id": pact_id, "owner_id": ctx.sub, "colleague_id": colleague_sub}))
+    reschedule(mine, ctx.due_shards)
+    puts: list[Item] = [mine]
+    if colleague_sub and colleague_sub != ctx.sub:
+        mine.colleague_sub = colleague_sub
+        puts.append(invited_view(mine, colleague_sub, me, ctx.now))
+    if invitation is not None:
+        puts.append(invitation)
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            for item in puts:
+                tx.save(item, condition=Item.pk.does_not_exist())
+            if invitation is not None:
+                count_invitation(tx, ctx.sub, ctx.now)
+    except TransactWriteError as err:
+        raise_if_limited(err, len(puts), ctx.now)
+        raise
+    events = [DomainEvent("PactCreated", {"pact_id": pact_id, "owner_id": ctx.sub, "colleague_id": None, "rrule": rule})]
+    if invitation is not None:
+        events.append(DomainEvent("InvitationSent", {"pact_id": pact_id, "owner_id": ctx.sub, "resent": False}))
     ctx.events.publish(events, ctx.now)
-    return pact_out(mine, ctx.now)
+    return pact_out(mine, ctx.now, address)
+
+
+def resend_invitation(ctx: Ctx, pact_id: str, body: ResendIn) -> PactOut:
+    """The owner sends an open or expired invitation again (to the same or a corrected address), with the same limits."""
+
+    def attempt() -> tuple[PactView, str]:
+        mine, theirs = my_views(ctx, pact_id)
+        if mine.role != "owner":
+            raise Conflict("Only the colleague who sent the invitation can send it again.")
+        if mine.state == "ended" or mine.mutual or (mine.invite_key is None and not body.email):
+            raise Conflict("This pact has no open or expired invitation to send again.")
+        if body.email is None:
+            try:
+                address = Invitation.get(*Invitation.key(str(mine.invite_key), pact_id), consistent_read=True).email
+            except DoesNotExist:
+                raise InvalidField("email", "the invitation expired and its address is no longer kept; give it again") from None
+        else:
+            address = body.email
+        key, old_key = address_key(address), mine.invite_key
+        changed = key != old_key
+        invited: PactView | None = None
+        if changed:  # a corrected address: it may be a member's (who then sees the invitation at once)
+            found = {(i.pk, i.sk): i for i in Item.batch_get([Member.key(ctx.sub), EmailClaim.key(address)])}
+            me, claim = found.get(Member.key(ctx.sub)), found.get(EmailClaim.key(address))
+            if not isinstance(me, Member) or address == me.email:
+                raise InvalidField("email", "that is your own address; a pact is with a colleague")
+            mine.colleague_sub = claim.sub if isinstance(claim, EmailClaim) else None
+        invitation = new_invitation(pact_id, address, ctx.sub, ctx.now)
+        mine.invite_key, mine.invitation_expires_at, mine.invitation_state = key, invitation.valid_until, "pending"
+        if changed and mine.colleague_sub and isinstance(me, Member):
+            invited = invited_view(mine, mine.colleague_sub, me, ctx.now)
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                if changed and old_key:
+                    tx.delete(Invitation(*Invitation.key(old_key, pact_id)))
+                if changed and theirs is not None:
+                    tx.delete(theirs)  # the invitation went to another address: the old invited view goes
+                elif theirs is not None:
+                    theirs.invitation_expires_at = invitation.valid_until
+                    persist_views(ctx, [theirs], INVITATION_FIELDS, tx)
+                if invited is not None:
+                    tx.save(invited, condition=Item.pk.does_not_exist())
+                persist_views(ctx, [mine], (*INVITATION_FIELDS, "colleague_sub"), tx)
+                tx.save(invitation)
+                count_invitation(tx, ctx.sub, ctx.now)
+        except TransactWriteError as err:
+            raise_if_limited(err, len(cancellation_codes(err)) - 1, ctx.now)
+            if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+                raise Retry from err
+            raise
+        return mine, address
+
+    mine, address = with_retries(attempt)
+    ctx.events.publish([DomainEvent("InvitationSent", {"pact_id": pact_id, "owner_id": ctx.sub, "resent": True})], ctx.now)
+    return pact_out(mine, ctx.now, address)
 
 
 def update_pact(ctx: Ctx, pact_id: str, body: PactPatch) -> PactOut:
     def attempt() -> PactOut:
         mine, theirs = my_views(ctx, pact_id)
+        _open(mine)
         views = [mine] if theirs is None else [mine, theirs]
         rule = rule_for(body.rhythm) if body.rhythm else mine.rrule
         for view in views:
@@ -217,10 +319,10 @@ def update_pact(ctx: Ctx, pact_id: str, body: PactPatch) -> PactOut:
             view.grace_days = view.grace_days if body.grace_days is None else body.grace_days
             view.next_due_at = rhythm.Rhythm(rule, view.time_zone, view.starts_at).next_due(view.last_check_in_at)
         if body.colleague_name:
-            mine.colleague_name = body.colleague_name
+            mine.colleague_name, mine.colleague_named = body.colleague_name, True
         persist_views(ctx, views, ("rrule", "mode", "time_limit_minutes", "grace_days", "next_due_at"))
         if body.colleague_name:
-            persist_views(ctx, [mine], ("colleague_name",))
+            persist_views(ctx, [mine], ("colleague_name", "colleague_named"))
         return pact_out(mine, ctx.now)
 
     result = with_retries(attempt)
@@ -229,27 +331,69 @@ def update_pact(ctx: Ctx, pact_id: str, body: PactPatch) -> PactOut:
 
 
 def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
+    """The invited member says yes: the pact is mutual, the address's invitation goes, and its history is theirs too."""
+
     def attempt() -> PactOut:
         mine, theirs = my_views(ctx, pact_id)
         if mine.role != "colleague" or mine.state != "invited":
             raise Conflict("There is no open invitation to accept on this pact.")
+        if mine.invitation_expires_at is not None and ctx.now >= mine.invitation_expires_at:
+            raise Gone(f"This invitation expired; {mine.colleague_name} can send it again.")
         me = Member.get(*Member.key(ctx.sub))
+        invite_key = mine.invite_key
         mine.state, mine.mutual = "active", theirs is not None
         for name, value in prefs_of(me).items():
             setattr(mine, name, value)
         views = [mine]
         if theirs is not None:
-            theirs.mutual = True
-            if theirs.colleague_name == theirs.colleague_email:
-                theirs.colleague_name = me.display_name  # the owner only knew the address: now the name
+            theirs.mutual, theirs.colleague_sub, theirs.colleague_email = True, ctx.sub, me.email
+            if not theirs.colleague_named:
+                theirs.colleague_name, theirs.colleague_named = me.display_name, True  # the owner only knew the address
             views.append(theirs)
-        # Each view keeps its own values for what did not change on it; one transaction writes both.
-        persist_views(ctx, views, ("state", "mutual", "colleague_name", *PREFERENCE_ATTRIBUTES))
+        for view in views:
+            view.invite_key = view.invitation_expires_at = view.invitation_state = None
+        # Check-ins the owner recorded before the acceptance: one history, the same from both places.
+        copies = _history_copies(pact_id, ctx.sub) if mine.last_check_in_at is not None else []
+        names = ("state", "mutual", "colleague_name", "colleague_named", "colleague_sub", "colleague_email", *INVITATION_FIELDS)
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                # Each view keeps its own values for what did not change on it; one transaction writes both.
+                persist_views(ctx, views, (*names, *PREFERENCE_ATTRIBUTES), tx)
+                if invite_key:
+                    tx.delete(Invitation(*Invitation.key(invite_key, pact_id)))
+                for copy in copies[: MAX_TRANSACTION_ITEMS - 3]:
+                    tx.save(copy)
+        except TransactWriteError as err:
+            if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+                raise Retry from err
+            raise
+        with TimelineEntry.batch_write() as batch:  # a long history: the rest (puts, so a retry is harmless)
+            for copy in copies[MAX_TRANSACTION_ITEMS - 3 :]:
+                batch.save(copy)
         return pact_out(mine, ctx.now)
 
     result = with_retries(attempt)
-    ctx.events.publish([DomainEvent("PactAccepted", {"pact_id": pact_id, "member_id": ctx.sub})], ctx.now)
+    ctx.events.publish(
+        [
+            DomainEvent("PactAccepted", {"pact_id": pact_id, "member_id": ctx.sub}),
+            DomainEvent("InvitationAccepted", {"pact_id": pact_id, "member_id": ctx.sub}),
+        ],
+        ctx.now,
+    )
     return result
+
+
+def _history_copies(pact_id: str, sub: str) -> list[TimelineEntry]:
+    """The member's timeline copies of a pact's check-ins (never with anyone's note: notes stay with their author)."""
+    copies = []
+    for check_in in CheckIn.query(pact_pk(pact_id), CheckIn.sk.startswith("CHECKIN#")):
+        if isinstance(check_in, CheckIn):
+            fields = {
+                name: getattr(check_in, name)
+                for name in ("check_in_id", "pact_id", "author_sub", "occurred_at", "mode", "duration_minutes", "source", "recorded_at")
+            }
+            copies.append(TimelineEntry(member_pk(sub), f"{check_in.sk}#{pact_id}", note=None, **fields))
+    return copies
 
 
 def pause_pact(ctx: Ctx, pact_id: str, body: PauseIn) -> PactOut:
@@ -272,6 +416,7 @@ def resume_pact(ctx: Ctx, pact_id: str) -> PactOut:
 def _set_pause(ctx: Ctx, pact_id: str, until: datetime | None, event: str) -> PactOut:
     def attempt() -> PactOut:
         mine, theirs = my_views(ctx, pact_id)
+        _open(mine)
         views = [mine] if theirs is None else [mine, theirs]
         for view in views:
             view.paused_until = until
@@ -287,16 +432,20 @@ def _set_pause(ctx: Ctx, pact_id: str, until: datetime | None, event: str) -> Pa
 
 
 def delete_pact(ctx: Ctx, pact_id: str) -> None:
-    """The caller leaves the pact (or declines an invitation to it).
+    """The caller leaves the pact; an invited member's DELETE declines the invitation.
 
-    A colleague who stays keeps the pact, one-sided, with its whole history; the
+    A colleague who stays keeps the pact's whole history, and their view of it ends
+    (`ended`, `colleague_left`): never nudged or texted again, one short notice. The
     leaver's private notes on it go (nobody could read them any more), and so do the
-    leaver's own copies. An invitation the owner leaves behind is withdrawn. The view
-    that grants access is removed last, so a retry after a failure finishes the job.
+    leaver's own copies. An invitation the owner leaves behind is withdrawn: the invited
+    view and the address's invitation go. The view that grants access is removed last,
+    so a retry after a failure finishes the job.
     """
 
-    def attempt() -> None:
+    def attempt() -> bool:
         mine, theirs = my_views(ctx, pact_id)
+        if mine.state == "invited":
+            return False
         _delete_my_timeline(ctx.sub, pact_id)
         stays = theirs is not None and theirs.state == "active"
         if stays:
@@ -306,18 +455,13 @@ def delete_pact(ctx: Ctx, pact_id: str) -> None:
         try:
             with TransactWrite(connection=connection()) as tx:
                 tx.delete(mine)
+                if mine.invite_key:
+                    tx.delete(Invitation(*Invitation.key(mine.invite_key, pact_id)))  # withdrawn
                 if theirs is not None and not stays:
                     tx.delete(theirs)
                 if theirs is not None and stays:
-                    tx.update(
-                        theirs,
-                        actions=[
-                            PactView.colleague_sub.remove(),
-                            PactView.mutual.set(False),
-                            PactView.colleague_left.set(True),
-                            PactView.updated_at.set(ctx.now),
-                        ],
-                    )
+                    end_view(theirs, "colleague_left", ctx.now)
+                    persist_views(ctx, [theirs], ENDED_ATTRIBUTES, tx)
                     tx.save(
                         LeftPact(member_pk(ctx.sub), f"LEFT#{pact_id}", pact_id=pact_id, colleague_sub=theirs.member_sub, left_at=ctx.now)
                     )
@@ -325,8 +469,11 @@ def delete_pact(ctx: Ctx, pact_id: str) -> None:
             if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
                 raise Retry from err
             raise
+        return True
 
-    with_retries(attempt)
+    if not with_retries(attempt):
+        decline(ctx, pact_id)
+        return
     ctx.events.publish([DomainEvent("PactDeleted", {"pact_id": pact_id, "member_id": ctx.sub})], ctx.now)
 
 
@@ -338,8 +485,12 @@ def _strip_notes(pact_id: str, author: str) -> None:
             check_in.update(actions=[CheckIn.note.remove()])
 
 
-def forget_member_in_pact(pact_id: str, sub: str, colleague_sub: str, now: datetime, lift_pause: datetime | None = None) -> None:
-    """Erasure, in one pact a colleague keeps: no name, email, phone, note or author left of the member there."""
+def forget_member_in_pact(pact_id: str, sub: str, colleague_sub: str, ctx: Ctx, lift_pause: datetime | None = None) -> None:
+    """Erasure, in one pact a colleague keeps: no name, email, phone, note or author left of the member there.
+
+    The colleague's view ends (`colleague_erased`, one notice without a name) unless it had
+    ended already; an invitation from the erased member is withdrawn.
+    """
     try:
         theirs = PactView.get(*PactView.key(pact_id, colleague_sub), consistent_read=True)
     except DoesNotExist:
@@ -351,21 +502,17 @@ def forget_member_in_pact(pact_id: str, sub: str, colleague_sub: str, now: datet
             copy.update(actions=[TimelineEntry.author_sub.remove()], condition=TimelineEntry.pk.exists())
     if theirs is None:
         return
-    if theirs.state != "active":
+    if theirs.state == "invited":
         theirs.delete(add_version_condition=False)  # an invitation from the erased member: withdrawn
         return
-    actions: list[Action] = [
-        PactView.colleague_sub.remove(),
-        PactView.colleague_email.remove(),
-        PactView.colleague_phone.remove(),
-        PactView.colleague_name.set(FORMER_MEMBER),
-        PactView.mutual.set(False),
-        PactView.colleague_left.set(True),
-        PactView.updated_at.set(now),
-    ]
+    end_view(theirs, "colleague_erased", ctx.now)
+    theirs.colleague_name, theirs.colleague_named = FORMER_MEMBER, True
+    theirs.colleague_email = theirs.colleague_phone = None
     if lift_pause is not None and theirs.paused_until == lift_pause:
-        actions.append(PactView.paused_until.remove())  # a pause that only the erased member's away mode set
-    theirs.update(actions=actions, add_version_condition=False)
+        theirs.paused_until = None  # a pause that only the erased member's away mode set
+    names = (*ENDED_ATTRIBUTES, "colleague_name", "colleague_named", "colleague_email", "colleague_phone", "paused_until")
+    with suppress(Retry):  # changed at this very moment: erasure is retried by the member, and finds it again
+        persist_views(ctx, [theirs], names)
 
 
 def _delete_my_timeline(sub: str, pact_id: str) -> None:

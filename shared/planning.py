@@ -107,6 +107,9 @@ def reschedule(view: PactView, shards: int) -> None:
         nudge_hour=int(view.party_nudge_hour if view.party_nudge_hour is not None else 9),
         quiet_days=frozenset(int(d) for d in view.party_quiet_days or ()),
     )
+    if view.state == "ended":
+        _plan_ended_notice(view, prefs, shards)
+        return
     if view.lapse_at != lapse:  # a new lapse: a snooze or a sent nudge belonged to the old one
         view.snoozed_until = view.last_nudged_at = None
     holds = [t for t in (view.paused_until, view.snoozed_until) if t is not None]
@@ -126,6 +129,53 @@ def reschedule(view: PactView, shards: int) -> None:
         view.nudge_shard = nudges.shard(f"{view.pact_id}#{view.member_sub}", shards)
         view.nudge_due = iso_instant(plan.due)
     _plan_text(view, prefs, shards)
+
+
+def _plan_ended_notice(view: PactView, prefs: nudges.Preferences, shards: int) -> None:
+    """An ended pact is never nudged or texted again; its one notice goes at the member's next nudge hour."""
+    view.sms_slot = view.sms_shard = view.sms_due = None
+    ended = view.ended_at or view.updated_at
+    due = None
+    if view.ended_notice == "pending" and view.party_wants_email and view.party_time_zone is not None:
+        due = nudges.nudge_at(ended, prefs)
+    view.nudge_stage, view.lapse_at = nudges.ENDED_NOTICE, ended
+    if due is None:
+        view.nudge_shard = view.nudge_due = None
+    else:
+        view.nudge_shard = nudges.shard(f"{view.pact_id}#{view.member_sub}", shards)
+        view.nudge_due = iso_instant(due)
+
+
+def end_view(view: PactView, reason: str, now: datetime) -> None:
+    """The other side is gone: this party's view of the pact is over (persist with ENDED_ATTRIBUTES).
+
+    Said once, kindly: the notice is planned like a nudge (the member's nudge hour, never a
+    quiet day) unless the view had already ended.
+    """
+    if view.state != "ended":
+        view.ended_notice = "pending" if view.state == "active" else None
+        view.ended_reason, view.ended_at = reason, now
+    view.state = "ended"
+    view.mutual = False
+    view.colleague_left = True
+    view.colleague_sub = None
+    view.invite_key = view.invitation_expires_at = None
+    if reason == "declined":
+        view.invitation_state = "declined"
+
+
+ENDED_ATTRIBUTES = (
+    "state",
+    "mutual",
+    "colleague_left",
+    "colleague_sub",
+    "invite_key",
+    "invitation_expires_at",
+    "invitation_state",
+    "ended_reason",
+    "ended_at",
+    "ended_notice",
+)
 
 
 def _plan_text(view: PactView, prefs: nudges.Preferences, shards: int) -> None:

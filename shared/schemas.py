@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Annotated, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from shared.domain.tags import normalise_tags
 
@@ -18,6 +18,24 @@ Mode = Literal["phone", "video", "in_person"]
 Channel = Literal["email", "sms"]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_NUMBER = re.compile(r"^\s*[-+]?\d+(\.\d*)?\s*$")
+
+
+def iso_text(value: object) -> object:
+    """Dates and times come as ISO 8601 text: pydantic alone would read a number, or digits in a string, as Unix time."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value)):
+        raise ValueError("give an ISO 8601 date or time as text, e.g. 2026-12-08 or 2026-12-08T08:30:00Z")
+    return value
+
+
+def text_with_line_breaks(value: str) -> str:
+    """Free text such as a note: line breaks and tabs are fine, other control codes (NUL, ESC) are not."""
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in value):
+        raise ValueError("may not contain control characters other than line breaks and tabs")
+    return value
+
+
+Note = Annotated[str, Field(max_length=2000), AfterValidator(text_with_line_breaks)]
 
 
 def e164(value: str) -> str:
@@ -50,7 +68,7 @@ def hhmm(value: str) -> str:
 
 def email(value: str) -> str:
     value = value.strip().lower()
-    if len(value) > 254 or not _EMAIL.match(value):
+    if len(value) > 254 or not value.isprintable() or not _EMAIL.match(value):
         raise ValueError("not an email address")
     return value
 
@@ -84,8 +102,8 @@ def calendar_day(value: date) -> date:
 
 
 Name = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(no_control_characters)]
-Instant = Annotated[datetime, AfterValidator(instant)]
-Day = Annotated[date, AfterValidator(calendar_day)]
+Instant = Annotated[datetime, BeforeValidator(iso_text), AfterValidator(instant)]
+Day = Annotated[date, BeforeValidator(iso_text), AfterValidator(calendar_day)]
 
 
 class Strict(BaseModel):
@@ -113,7 +131,7 @@ def _email_only() -> list[Channel]:
 
 class Notifications(Strict):
     channels: list[Channel] = Field(default_factory=_email_only, description="How nudges may reach you.")
-    nudge_hour: int = Field(default=9, ge=0, le=23, description="Local hour at which nudges may arrive.")
+    nudge_hour: StrictInt = Field(default=9, ge=0, le=23, description="Local hour at which nudges may arrive.")
     quiet_days: list[Weekday] = Field(default_factory=list, description="Days with no nudges at all, e.g. weekends.")
     quiet_hours: list[QuietHours] = Field(default_factory=list, max_length=21, description="Hours you see clients: no text then.")
 
@@ -130,7 +148,7 @@ class ProfileIn(Strict):
     specialties: Tags = Field(default_factory=list)
     modalities: Tags = Field(default_factory=list)
     region: Annotated[str, Field(max_length=80), AfterValidator(no_control_characters)] | None = None
-    in_directory: bool = Field(default=False, description="Appear in the colleague directory (off by default).")
+    in_directory: StrictBool = Field(default=False, description="Appear in the colleague directory (off by default).")
     notifications: Notifications = Field(default_factory=Notifications)
 
     @model_validator(mode="after")
@@ -179,10 +197,10 @@ class ColleagueIn(Strict):
 class RhythmIn(Strict):
     """Either `every_days`, or a regular slot: `weekday` + `time` (every `every_weeks` weeks)."""
 
-    every_days: int | None = Field(default=None, ge=1, le=90)
+    every_days: StrictInt | None = Field(default=None, ge=1, le=90)
     weekday: Weekday | None = None
     time: HHMM | None = None
-    every_weeks: int = Field(default=1, ge=1, le=8)
+    every_weeks: StrictInt = Field(default=1, ge=1, le=8)
 
     @model_validator(mode="after")
     def _one_kind(self) -> RhythmIn:
@@ -200,16 +218,16 @@ class PactIn(Strict):
     colleague: ColleagueIn
     rhythm: RhythmIn = Field(default_factory=lambda: RhythmIn(every_days=7), description="Default: at least once a week.")
     mode: Mode = "phone"
-    time_limit_minutes: int = Field(default=30, ge=5, le=240)
-    grace_days: int = Field(default=2, ge=0, le=14)
+    time_limit_minutes: StrictInt = Field(default=30, ge=5, le=240)
+    grace_days: StrictInt = Field(default=2, ge=0, le=14)
     starts_at: Instant | None = Field(default=None, description="When the pact begins (default now); with a zone.")
 
 
 class PactPatch(Strict):
     rhythm: RhythmIn | None = None
     mode: Mode | None = None
-    time_limit_minutes: int | None = Field(default=None, ge=5, le=240)
-    grace_days: int | None = Field(default=None, ge=0, le=14)
+    time_limit_minutes: StrictInt | None = Field(default=None, ge=5, le=240)
+    grace_days: StrictInt | None = Field(default=None, ge=0, le=14)
     colleague_name: Name | None = None
 
 
@@ -224,6 +242,20 @@ class ColleagueOut(BaseModel):
     phone: str | None
 
 
+class ResendIn(Strict):
+    email: Email | None = Field(
+        default=None,
+        description="Send it to this address instead (a corrected one); needed once an invitation expired (its address is gone).",
+    )
+
+
+class InvitationOut(BaseModel):
+    state: Literal["pending", "expired", "declined"] = Field(
+        description="pending: waiting for an answer; expired: 30 days passed (the owner can re-send); declined: said no."
+    )
+    expires_at: datetime | None
+
+
 class RhythmOut(BaseModel):
     rrule: str
     description: str
@@ -233,9 +265,14 @@ class RhythmOut(BaseModel):
 class PactOut(BaseModel):
     id: str
     role: Literal["owner", "colleague"]
-    state: Literal["active", "invited"]
+    state: Literal["active", "invited", "ended"] = Field(
+        description="active; invited (yours to accept or decline); ended (nobody on the other side any more)."
+    )
     mutual: bool
     colleague: ColleagueOut
+    invitation: InvitationOut | None = Field(description="The invitation by email, while one is involved.")
+    ended_reason: Literal["colleague_left", "colleague_erased", "declined"] | None
+    ended_at: datetime | None
     rhythm: RhythmOut
     mode: Mode
     time_limit_minutes: int
@@ -243,7 +280,7 @@ class PactOut(BaseModel):
     starts_at: datetime
     last_check_in_at: datetime | None
     next_due_at: datetime
-    status: Literal["on_track", "due", "lapsed", "paused"]
+    status: Literal["on_track", "due", "lapsed", "paused", "ended"]
     paused_until: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -255,8 +292,8 @@ class PactOut(BaseModel):
 class CheckInIn(Strict):
     occurred_at: Instant | None = Field(default=None, description="When you talked (default now); with a zone.")
     mode: Mode | None = Field(default=None, description="Default: the pact's mode.")
-    duration_minutes: int | None = Field(default=None, ge=1, le=600, description="Default: the pact's time limit.")
-    note: Annotated[str, Field(max_length=2000)] | None = Field(default=None, description="Private: only you can ever read it.")
+    duration_minutes: StrictInt | None = Field(default=None, ge=1, le=600, description="Default: the pact's time limit.")
+    note: Note | None = Field(default=None, description="Private: only you can ever read it.")
 
 
 class CheckInOut(BaseModel):

@@ -27,6 +27,8 @@ class Settings:
     public_base_url: str = ""
     # How many shards the sparse due-indexes are written over (DUE#0..N-1).
     due_shards: int = 8
+    # Where therapists sign in or sign up (named in invitation emails); empty: "the Peer support app".
+    app_url: str = ""
     nudge_queue_url: str = ""
     ses_configuration_set: str = ""
 
@@ -55,6 +57,7 @@ class Settings:
             sender_email=env.get("SENDER_EMAIL", "nudges@example.org"),
             public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
             due_shards=shards,
+            app_url=env.get("APP_URL", ""),
             nudge_queue_url=env.get("NUDGE_QUEUE_URL", ""),
             ses_configuration_set=env.get("SES_CONFIGURATION_SET", ""),
         )

@@ -8,9 +8,17 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from shared.events import EventPublisher
-from shared.models import EmailClaim
+from shared.models import AddressSuppression, EmailClaim, address_key
 from shared.observability import logger
 from shared.planning import Ctx, stop_nudge_emails
+
+
+def suppress_address(email: str, reason: str, now: datetime, *, key: str | None = None) -> None:
+    """No invitation email goes to this address again ("don't email me again", a bounce, a complaint).
+
+    Kept under the address's key (a SHA-256), never the address itself.
+    """
+    AddressSuppression(*AddressSuppression.key(key or address_key(email)), reason=reason, at=now).save()
 
 
 def suppress_from_notification(notification: dict[str, Any], now: datetime, events: EventPublisher, shards: int) -> int:
@@ -27,6 +35,7 @@ def suppress_from_notification(notification: dict[str, Any], now: datetime, even
         return 0
     marked = 0
     for address in addresses:
+        suppress_address(address, kind, now)  # members or not: no invitation email goes there either
         try:
             claim = EmailClaim.get(*EmailClaim.key(address.strip().lower()))
         except DoesNotExist:

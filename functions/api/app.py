@@ -7,11 +7,11 @@ from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import members, pacts
+from shared import invitations, members, pacts
 from shared.aws import client
 from shared.checkins import CheckInRequest
 from shared.checkins import record_check_in as record_check_in_
@@ -32,6 +32,7 @@ from shared.schemas import (
     Page,
     PauseIn,
     ProfileIn,
+    ResendIn,
 )
 from shared.settings import get_settings
 
@@ -135,6 +136,22 @@ def accept_pact(pact_id: str) -> PactOut:
     return pacts.accept_pact(ctx(), pact_id)
 
 
+@app.post(
+    "/pacts/<pact_id>/decline",
+    summary="Decline an invitation to a pact (the inviter is told kindly, without a reason)",
+    tags=["pacts"],
+    status_code=204,
+)
+def decline_pact(pact_id: str) -> Response[str]:
+    invitations.decline(ctx(), pact_id)
+    return Response(status_code=204, body="")
+
+
+@app.post("/pacts/<pact_id>/resend-invitation", summary="Send your invitation again (same limits; a corrected address)", tags=["pacts"])
+def resend_invitation(pact_id: str, body: ResendIn | None = None) -> PactOut:
+    return pacts.resend_invitation(ctx(), pact_id, body or ResendIn())
+
+
 @app.post("/pacts/<pact_id>/pause", summary="Pause until a date (holidays, leave)", tags=["pacts"])
 def pause_pact(pact_id: str, body: PauseIn) -> PactOut:
     return pacts.pause_pact(ctx(), pact_id, body)
@@ -149,10 +166,21 @@ def resume_pact(pact_id: str) -> PactOut:
 
 
 @app.post("/pacts/<pact_id>/check-ins", summary="Record that you talked", tags=["check-ins"], status_code=201)
-def record_check_in(pact_id: str, body: CheckInIn | None = None) -> Response[CheckInOut]:
-    key = app.current_event.headers.get("idempotency-key")
+def record_check_in(
+    pact_id: str,
+    body: CheckInIn | None = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=100,
+            description="Any text you choose (1-100 characters): sent again within 24 hours, the first answer is replayed.",
+        ),
+    ] = None,
+) -> Response[CheckInOut]:
     request = CheckInRequest(**(body or CheckInIn()).model_dump())
-    recorded = record_check_in_(ctx(), pact_id, request, idempotency_key=key)
+    recorded = record_check_in_(ctx(), pact_id, request, idempotency_key=idempotency_key)
     response = created(CheckInOut.model_validate(asdict(recorded.check_in)), f"/pacts/{pact_id}/check-ins")
     if recorded.replayed:
         response.headers["Idempotent-Replayed"] = "true"

@@ -1,4 +1,4 @@
-"""Domain-event consumer: sends the short notices that follow from events (a member going away)."""
+"""Domain-event consumer: sends the short emails that follow from events (an invitation, a member going away)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.aws import client
+from shared.invitations import InvitationMail, send_invitation_email
 from shared.mail import Mailer
 from shared.notices import send_away_notices
 from shared.observability import logger
@@ -29,5 +30,11 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
         until = datetime.fromisoformat(event.detail["until"])
         sent = send_away_notices(event.get_id, event.detail["member_id"], until, now, _mailer())
         return {"sent": sent}
+    if event.detail_type == "InvitationSent":
+        settings = get_settings()
+        mail = InvitationMail(_mailer(), settings.public_base_url, settings.app_url, settings.ses_configuration_set or None)
+        outcome = send_invitation_email(event.detail["pact_id"], event.detail["owner_id"], now, mail)
+        logger.info("invitation handled", extra={"outcome": outcome})
+        return {"sent": int(outcome == "sent"), "outcome": outcome}
     logger.warning("event type not handled here", extra={"detail_type": event.detail_type})
     return {"sent": 0}

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 EVENING = 20  # nudges stop at 20:00 local; a lapse later in the day waits for the next morning
 REMINDER_AFTER = timedelta(days=7)
 FIRST, REMINDER, DONE = 1, 2, 3  # the stage a view is waiting to send next (DONE: silence)
+ENDED_NOTICE = 9  # the stage of the one short notice that a pact has ended (its "lapse" is the end)
 
 
 @dataclass(frozen=True)

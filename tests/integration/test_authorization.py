@@ -17,6 +17,8 @@ PACT_ROUTES = [
     ("PATCH", "/pacts/{id}", {"grace_days": 5}),
     ("DELETE", "/pacts/{id}", None),
     ("POST", "/pacts/{id}/accept", None),
+    ("POST", "/pacts/{id}/decline", None),
+    ("POST", "/pacts/{id}/resend-invitation", None),
     ("POST", "/pacts/{id}/pause", {"until": "2027-01-04"}),
     ("POST", "/pacts/{id}/resume", None),
     ("POST", "/pacts/{id}/check-ins", {"note": "carol was here"}),
@@ -98,10 +100,10 @@ def test_each_request_costs_at_most_three_dynamodb_calls_and_no_scan(
     ann_and_bob_pact: str, aws_calls: Counter[str], method: str, path: str, body: object
 ) -> None:
     aws_calls.clear()
-    who = BOB if path.endswith("/accept") else ANN
-    if path.endswith("/accept"):
-        # a fresh invitation for Bob to accept
-        path = f"/pacts/{pact(ANN, BOB, accept=False)['id']}/accept"
+    who = BOB if path.endswith(("/accept", "/decline")) else ANN
+    if path.endswith(("/accept", "/decline", "/resend-invitation")):
+        # a fresh invitation for Bob to answer, or for Ann to send again
+        path = path.replace("{id}", pact(ANN, BOB, accept=False)["id"])
         aws_calls.clear()
     reply = call(method, path.format(id=ann_and_bob_pact), email=who, body=body, now=DEFAULT_NOW + timedelta(minutes=5))
     assert reply.status < 400, reply.body

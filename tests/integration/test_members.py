@@ -165,7 +165,7 @@ def test_erasure_removes_the_member_but_not_what_a_colleague_recorded(aws, bus_e
     assert call("GET", "/pacts").json()["items"] == []
     assert call("GET", "/check-ins").json()["items"] == []
     bob_view = call("GET", f"/pacts/{shared['id']}", email="bob@example.org").json()
-    assert bob_view["colleague"] == {"member_id": None, "name": "A former member", "email": None, "phone": None}
+    assert bob_view["colleague"] == {"member_id": None, "name": "A former colleague", "email": None, "phone": None}
     history = call("GET", f"/pacts/{shared['id']}/check-ins", email="bob@example.org").json()["items"]
     assert len(history) == 2
     assert all(c["note"] is None for c in history)

@@ -42,8 +42,10 @@ def away_event(event_id: str = "ev-1", until: str = "2026-12-20T00:00:00+00:00")
 def ann_away(sent) -> None:
     member(ANN)
     member(BOB)
+    member("jen@example.org", name="Jennifer")
     pact(ANN, BOB)
-    pact(ANN, {"name": "Jennifer", "email": "jen@example.org"})
+    pact(ANN, "jen@example.org")
+    pact(ANN, {"name": "Dee", "email": "dee@example.org"})  # invited, not a member: nobody she meets yet
     pact(ANN, {"name": "Evelyn", "phone": "+353851111111"})  # no email: nobody to write to
     assert call("PUT", "/members/me/away", body={"until": "2026-12-20"}).status == 200
 

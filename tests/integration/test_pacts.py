@@ -51,7 +51,7 @@ def test_weekly_pact_with_a_member_invite_accept_check_in_lapse(two_members, bus
     assert call("GET", f"/pacts/{pact_id}", now=datetime(2026, 12, 16, 9, tzinfo=UTC)).json()["status"] == "due"
     assert call("GET", f"/pacts/{pact_id}", now=datetime(2026, 12, 17, 8, 30, tzinfo=UTC)).json()["status"] == "lapsed"
     types = [e["detail-type"] for e in bus_events()]
-    assert sorted(types) == sorted(["PactCreated", "PactInvitationSent", "PactAccepted", "CheckInRecorded"])
+    assert sorted(types) == sorted(["PactCreated", "InvitationSent", "PactAccepted", "InvitationAccepted", "CheckInRecorded"])
 
 
 def test_domain_events_carry_ids_not_personal_data(two_members, bus_events) -> None:

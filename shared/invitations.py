@@ -1,0 +1,357 @@
+"""Invitations by email: to colleagues who are members already and to those who are not members yet.
+
+An invitation is an `Invitation` item under a key derived from the normalised address
+(`INVITE#<sha256>` / `PACT#<id>`): the one place the address is kept in clear while the
+invitation is open. Accepting, declining or withdrawing deletes it; after 30 days it
+expires (checked against `valid_until`; DynamoDB's TTL removes it). When someone creates
+their profile with a verified address that has open invitations, they become theirs: an
+invited view appears in their `GET /pacts`, to accept or decline.
+
+Abuse limits: one invitation email per address per 7 days whoever invites (a `SendClaim`
+on the address), at most 20 invitations a member a day (a counter written in the same
+transaction as the invitation), and none at all to an address that said "don't email me
+again", bounced or complained (`AddressSuppression`). None of this shows in any answer:
+the inviter gets the same 201 whether the address is a member's, suppressed or invited
+already (no enumeration).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from shared.db import cancellation_codes, connection
+from shared.domain import rhythm
+from shared.domain.errors import Conflict, NotFound, TooManyRequests
+from shared.events import DomainEvent
+from shared.links import new_link
+from shared.mail import Mailer, render
+from shared.models import (
+    AddressSuppression,
+    DailyCount,
+    Invitation,
+    Item,
+    LinkToken,
+    Member,
+    PactView,
+    SendClaim,
+    address_key,
+    member_pk,
+)
+from shared.observability import logger
+from shared.planning import ENDED_ATTRIBUTES, Ctx, Retry, end_view, persist_views, views_of, with_retries
+
+INVITATION_LIFETIME = timedelta(days=30)
+EMAIL_INTERVAL = timedelta(days=7)  # at most one invitation email per address in this time, whoever invites
+DAILY_LIMIT = 20  # invitations (new and re-sent) per member per UTC day
+MODES = {"phone": "by phone", "video": "by video", "in_person": "in person"}
+INVITATION_FIELDS = ("invite_key", "invitation_expires_at", "invitation_state")
+
+
+def new_invitation(pact_id: str, email: str, inviter_sub: str, now: datetime) -> Invitation:
+    valid_until = now + INVITATION_LIFETIME
+    return Invitation(
+        *Invitation.key(address_key(email), pact_id),
+        pact_id=pact_id,
+        inviter_sub=inviter_sub,
+        email=email.strip().lower(),
+        created_at=now,
+        valid_until=valid_until,
+        expires_at=valid_until,
+    )
+
+
+def invitation_state(view: PactView, now: datetime) -> str | None:
+    """pending | expired | declined, or None where no invitation is involved (any more)."""
+    if view.invitation_state == "declined":
+        return "declined"
+    if view.invite_key is None or view.invitation_expires_at is None:
+        return None
+    return "expired" if now >= view.invitation_expires_at else "pending"
+
+
+# ------------------------------------------------------------------ the daily limit
+
+
+def _counter_key(sub: str, now: datetime) -> tuple[str, str]:
+    return member_pk(sub), f"COUNT#invitations#{now.astimezone(UTC):%Y-%m-%d}"
+
+
+def count_invitation(tx: TransactWrite, sub: str, now: datetime) -> None:
+    """Add one to the member's invitations today, inside the transaction that invites (it fails past the limit)."""
+    counter = DailyCount(*_counter_key(sub, now))
+    tomorrow = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time(0), UTC)
+    tx.update(
+        counter,
+        # The discriminator too: an item an update creates is still found (and erased) as what it is.
+        actions=[DailyCount.kind.set(DailyCount), DailyCount.tally.add(1), DailyCount.expires_at.set(tomorrow + timedelta(days=1))],
+        condition=DailyCount.tally.does_not_exist() | (DailyCount.tally < DAILY_LIMIT),
+    )
+
+
+def too_many(now: datetime) -> TooManyRequests:
+    tomorrow = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time(0), UTC)
+    wait = max(1, int((tomorrow - now).total_seconds()))
+    return TooManyRequests(f"You can send at most {DAILY_LIMIT} invitations a day; please try again tomorrow (UTC).", wait)
+
+
+def raise_if_limited(err: TransactWriteError, counter_index: int, now: datetime) -> None:
+    codes = cancellation_codes(err)
+    if len(codes) > counter_index and codes[counter_index] == "ConditionalCheckFailed":
+        raise too_many(now) from err
+
+
+# ------------------------------------------------------------------ becoming a member
+
+
+@dataclass
+class Claimed:
+    """Open invitations a new address takes over: invited views to add, inviters' views to tell who it is."""
+
+    invited: list[PactView] = field(default_factory=list)
+    owners: list[PactView] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.invited) + len(self.owners)
+
+    def write(self, tx: TransactWrite) -> None:
+        for view in self.invited:
+            tx.save(view, condition=Item.pk.does_not_exist())
+        for owner in self.owners:
+            tx.update(owner, actions=[PactView.colleague_sub.set(owner.colleague_sub)], condition=PactView.pk.exists())
+
+
+def claim_on_signup(member_sub: str, email: str, now: datetime, room: int) -> Claimed:
+    """Open invitations to this verified address become the member's, in the caller's transaction.
+
+    An invited view per open invitation (the terms copied from the inviter's view), and the
+    inviter's view told which member the address turned out to be. Costs one query of the
+    address's invitations and, when there are some, one batch read.
+    """
+    key = address_key(email)
+    open_ones = [
+        i
+        for i in Invitation.query(f"INVITE#{key}", Invitation.sk.startswith("PACT#"), consistent_read=True)
+        if isinstance(i, Invitation) and i.valid_until > now and i.inviter_sub != member_sub
+    ][: max(0, room // 2)]
+    claimed = Claimed()
+    if not open_ones:
+        return claimed
+    keys = {
+        k
+        for i in open_ones
+        for k in (PactView.key(i.pact_id, i.inviter_sub), PactView.key(i.pact_id, member_sub), Member.key(i.inviter_sub))
+    }
+    found = {(item.pk, item.sk): item for item in Item.batch_get(list(keys), consistent_read=True)}
+    for invitation in open_ones:
+        owner = found.get(PactView.key(invitation.pact_id, invitation.inviter_sub))
+        inviter = found.get(Member.key(invitation.inviter_sub))
+        if not isinstance(owner, PactView) or not isinstance(inviter, Member) or owner.invite_key != key or owner.state != "active":
+            continue  # withdrawn or answered meanwhile
+        if PactView.key(invitation.pact_id, member_sub) in found:
+            continue  # already theirs
+        claimed.invited.append(invited_view(owner, member_sub, inviter, now))
+        owner.colleague_sub = member_sub
+        claimed.owners.append(owner)
+    return claimed
+
+
+def invited_view(owner: PactView, colleague_sub: str, inviter: Member, now: datetime) -> PactView:
+    """The invited member's view of a pact: the shared terms, the inviter as their colleague."""
+    terms = {
+        name: getattr(owner, name)
+        for name in (
+            "pact_id",
+            "rrule",
+            "time_zone",
+            "starts_at",
+            "mode",
+            "time_limit_minutes",
+            "grace_days",
+            "next_due_at",
+            "last_check_in_at",
+            "paused_until",
+            "created_at",
+            "invite_key",
+            "invitation_expires_at",
+        )
+    }
+    return PactView(
+        *PactView.key(owner.pact_id, colleague_sub),
+        member_sub=colleague_sub,
+        role="colleague",
+        state="invited",
+        colleague_sub=inviter.pk.removeprefix("MEMBER#"),
+        colleague_name=inviter.display_name,
+        colleague_email=inviter.email,
+        colleague_phone=None,
+        invitation_state="pending",
+        gsi1pk=member_pk(colleague_sub),
+        gsi1sk=f"PACT#{owner.created_at.isoformat()}#{owner.pact_id}",
+        updated_at=now,
+        **terms,
+    )
+
+
+# ------------------------------------------------------------------ declining
+
+
+def decline(ctx: Ctx, pact_id: str) -> None:
+    """The invited member says no: their view goes, the address's invitation goes, the inviter is told once, kindly."""
+
+    def attempt() -> str | None:
+        views = views_of(pact_id)
+        mine = views.pop(ctx.sub, None)
+        if mine is None:
+            raise NotFound(f"You have no pact {pact_id}.")
+        if mine.state != "invited":
+            raise Conflict("There is no open invitation to decline on this pact; to leave it, DELETE it.")
+        _decline(ctx, pact_id, mine.invite_key, views, mine)
+        return next(iter(views), None)
+
+    owner = with_retries(attempt)
+    ctx.events.publish([DomainEvent("InvitationDeclined", {"pact_id": pact_id, "member_id": ctx.sub, "owner_id": owner})], ctx.now)
+
+
+def decline_by_link(ctx: Ctx, pact_id: str, invite_key: str) -> bool:
+    """From the invitation email's page (no account needed). False if the invitation is no longer open."""
+
+    def attempt() -> str | None:
+        views = views_of(pact_id)
+        owner = next((v for v in views.values() if v.role == "owner"), None)
+        if owner is None or owner.invite_key != invite_key or owner.state != "active":
+            return None
+        invited = next((v for v in views.values() if v.role == "colleague"), None)
+        if invited is not None and invited.state != "invited":
+            return None  # accepted meanwhile: leaving is the member's to do in the app
+        _decline(ctx, pact_id, invite_key, {owner.member_sub: owner}, invited)
+        return owner.member_sub
+
+    owner = with_retries(attempt)
+    if owner is not None:
+        ctx.events.publish([DomainEvent("InvitationDeclined", {"pact_id": pact_id, "member_id": None, "owner_id": owner})], ctx.now)
+    return owner is not None
+
+
+def _decline(ctx: Ctx, pact_id: str, invite_key: str | None, others: dict[str, PactView], invited: PactView | None) -> None:
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            if invited is not None:
+                tx.delete(invited)
+            if invite_key:
+                tx.delete(Invitation(*Invitation.key(invite_key, pact_id)))
+            for owner in others.values():
+                end_view(owner, "declined", ctx.now)
+                owner.colleague_email = None
+                persist_views(ctx, [owner], (*ENDED_ATTRIBUTES, "colleague_email"), tx)
+    except TransactWriteError as err:
+        if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+            raise Retry from err
+        raise
+
+
+# ------------------------------------------------------------------ the email
+
+
+@dataclass(frozen=True)
+class InvitationMail:
+    mailer: Mailer
+    base_url: str
+    app_url: str = ""
+    configuration_set: str | None = None
+
+
+def send_invitation_email(pact_id: str, owner_sub: str, now: datetime, mail: InvitationMail) -> str:
+    """The one kind invitation email for an invitation just made or re-sent; returns what happened.
+
+    Nothing goes to an address that asked for no more email, bounced or complained, or that
+    had an invitation email in the last 7 days (whoever sent it). A redelivered event finds
+    the address's claim and sends nothing twice.
+    """
+    try:
+        owner = PactView.get(*PactView.key(pact_id, owner_sub), consistent_read=True)
+        inviter = Member.get(*Member.key(owner_sub))
+    except DoesNotExist:
+        return "gone"
+    if owner.invite_key is None or owner.state != "active":
+        return "not-open"
+    try:
+        invitation = Invitation.get(*Invitation.key(owner.invite_key, pact_id), consistent_read=True)
+    except DoesNotExist:
+        return "not-open"
+    if invitation.valid_until <= now:
+        return "expired"
+    try:
+        AddressSuppression.get(*AddressSuppression.key(owner.invite_key))
+        return "suppressed"
+    except DoesNotExist:
+        pass
+    claim = SendClaim(f"ADDRESS#{owner.invite_key}", "INVITATION_EMAIL", status="sending", claimed_at=now, expires_at=now + EMAIL_INTERVAL)
+    try:
+        claim.save(condition=SendClaim.pk.does_not_exist() | (SendClaim.claimed_at <= now - EMAIL_INTERVAL))
+    except PutError:
+        return "recently-emailed"
+    page_token, page = new_link("", "invitation", now, pact_id, lifetime=invitation.valid_until - now)
+    stop_token, stop = new_link("", "unsubscribe", now, None)
+    page.invite_key = stop.invite_key = owner.invite_key
+    page_url, stop_url = f"{mail.base_url}/i/{page_token}", f"{mail.base_url}/u/{stop_token}"
+    with LinkToken.batch_write() as batch:
+        batch.save(page)
+        batch.save(stop)
+    context = invitation_context(owner, inviter, invitation, page_url, stop_url, mail.app_url)
+    text, html = render("invitation", **context)
+    headers = {
+        "List-Unsubscribe": f"<{stop_url}>, <mailto:{mail.mailer.sender}?subject=unsubscribe>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    try:
+        message_id = mail.mailer.send(
+            invitation.email, context["subject"], text, html, headers=headers, configuration_set=mail.configuration_set
+        )
+    except Exception as exc:
+        claim.delete()  # let the retry send it
+        # The provider's message may name the recipient: only its type goes on.
+        raise InvitationNotSent(f"invitation email not sent ({type(exc).__name__})") from None
+    claim.update(actions=[SendClaim.status.set("sent"), SendClaim.message_id.set(message_id)])
+    logger.info("invitation email sent")
+    return "sent"
+
+
+class InvitationNotSent(Exception):
+    """Sending failed; raised without the provider's message (it may carry the address)."""
+
+
+def proposed_terms(view: PactView) -> dict[str, Any]:
+    """The proposed rhythm in the invited person's words, said in the inviter's zone."""
+    zone = view.time_zone
+    place = zone.rsplit("/", 1)[-1].replace("_", " ")
+    rule = rhythm.Rhythm(view.rrule, zone, view.starts_at)
+    when = rhythm.describe(view.rrule)
+    if rule.is_slot:
+        when = f"{when} ({place} time, {zone})"
+    first = view.next_due_at.astimezone(ZoneInfo(zone))
+    return {
+        "when": when,
+        "mode": MODES.get(view.mode, view.mode),
+        "time_limit": int(view.time_limit_minutes),
+        "first": f"{first:%A %-d %B}" + (f" at {first:%H:%M}" if rule.is_slot else ""),
+    }
+
+
+def invitation_context(
+    owner: PactView, inviter: Member, invitation: Invitation, page_url: str, stop_url: str, app_url: str
+) -> dict[str, Any]:
+    return {
+        "subject": f"{inviter.display_name} would like to keep in regular touch with you",
+        "inviter": inviter.display_name,
+        "terms": proposed_terms(owner),
+        "page_url": page_url,
+        "unsubscribe_url": stop_url,
+        "app_url": app_url,
+        "expires_on": f"{invitation.valid_until.astimezone(ZoneInfo(owner.time_zone)):%A %-d %B}",
+    }
