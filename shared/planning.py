@@ -136,8 +136,13 @@ def _plan_ended_notice(view: PactView, prefs: nudges.Preferences, shards: int) -
     view.sms_slot = view.sms_shard = view.sms_due = None
     ended = view.ended_at or view.updated_at
     due = None
-    if view.ended_notice == "pending" and view.party_wants_email and view.party_time_zone is not None:
+    pending = view.ended_notice == "pending" and view.party_time_zone is not None
+    if pending and view.party_wants_email:
         due = nudges.nudge_at(ended, prefs)
+    elif pending and view.party_wants_sms:  # they chose texts, not email: the notice is a text, out of quiet hours
+        at = sms.notice_at(ended, prefs.time_zone, prefs.nudge_hour, prefs.quiet_days, sms.quiet_hours_from_json(view.party_quiet_hours))
+        if at is not None:
+            view.sms_shard, view.sms_due = nudges.shard(f"{view.pact_id}#{view.member_sub}#sms", shards), iso_instant(at)
     view.nudge_stage, view.lapse_at = nudges.ENDED_NOTICE, ended
     if due is None:
         view.nudge_shard = view.nudge_due = None

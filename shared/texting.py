@@ -55,7 +55,11 @@ def _text_one(found: PactView, now: datetime, shards: int, sns: Any, base_url: s
         view = PactView.get(found.pk, found.sk, consistent_read=True)
     except DoesNotExist:
         return False
-    if view.sms_due is None or view.sms_due > iso_instant(now) or view.sms_slot is None:
+    if view.sms_due is None or view.sms_due > iso_instant(now):
+        return False
+    if view.state == "ended":
+        return _text_ended_notice(view, now, shards, sns, events)
+    if view.sms_slot is None:
         return False
     slot = view.sms_slot
     if view.state != "active" or (view.paused_until is not None and now < view.paused_until):
@@ -103,6 +107,42 @@ def _send(view: PactView, now: datetime, sns: Any, base_url: str, claim: SendCla
     )
     claim.update(actions=[SendClaim.status.set("sent"), SendClaim.message_id.set(str(response.get("MessageId", "")))])
     return True
+
+
+def _text_ended_notice(view: PactView, now: datetime, shards: int, sns: Any, events: EventPublisher) -> bool:
+    """The one text that a pact has ended, for a member who takes texts and not email; claimed, so sent once."""
+    sent = False
+    claim = SendClaim(member_pk(view.member_sub), f"SMS#{view.pact_id}#ended", status="sending", claimed_at=now)
+    claim.expires_at = now + CLAIM_TTL
+    if view.ended_notice == "pending":
+        try:
+            claim.save(condition=SendClaim.pk.does_not_exist())
+            member = Member.get(*Member.key(view.member_sub))
+        except (PutError, DoesNotExist):
+            member = None
+        if member is not None and member.wants_sms and member.phone:
+            if sns.check_if_phone_number_is_opted_out(phoneNumber=member.phone).get("isOptedOut"):
+                stop_texts(Ctx(sub=view.member_sub, now=now, events=events, due_shards=shards))
+            else:
+                name = view.colleague_name if view.ended_reason != "colleague_erased" else None
+                try:
+                    response = sns.publish(
+                        PhoneNumber=member.phone,
+                        Message=sms.ended_message(name),
+                        MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+                    )
+                except Exception as exc:
+                    claim.delete()  # the next run tries again
+                    logger.error("ended-pact text not sent", extra={"error_type": type(exc).__name__})
+                    return False
+                claim.update(actions=[SendClaim.status.set("sent"), SendClaim.message_id.set(str(response.get("MessageId", "")))])
+                sent = True
+    view.ended_notice = "sent" if view.ended_notice == "pending" else view.ended_notice
+    view.updated_at = now
+    reschedule(view, shards)
+    with suppress(UpdateError):
+        view.update(actions=view_actions(view, ("ended_notice", *NUDGE_ATTRIBUTES, "updated_at")))
+    return sent
 
 
 def _next_slot(view: PactView, slot: datetime, now: datetime, shards: int) -> None:

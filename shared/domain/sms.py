@@ -43,17 +43,53 @@ def send_at(slot_start: datetime, minutes: int, zone: str, quiet_days: frozenset
     at = (slot_start + timedelta(minutes=minutes) + AFTER_THE_CALL).astimezone(tz)
     if day.weekday() in quiet_days or at.date() != day:
         return None
+    at = _out_of_quiet_hours(at, quiet)
+    if at.date() != day or at.time() > LATEST:
+        return None
+    return at.astimezone(UTC)
+
+
+def _out_of_quiet_hours(at: datetime, quiet: list[QuietHours]) -> datetime:
+    """The first moment from `at` (local) outside the member's quiet hours that day."""
     for _ in range(len(quiet) + 1):  # quiet ranges may follow one another
         moved = False
         for q in quiet:
             if q.weekday == at.weekday() and q.start <= at.time() < q.end:
-                at = datetime.combine(day, q.end, tz)
+                at = datetime.combine(at.date(), q.end, at.tzinfo)
                 moved = True
         if not moved:
             break
-    if at.date() != day or at.time() > LATEST:
-        return None
-    return at.astimezone(UTC)
+    return at
+
+
+def notice_at(earliest: datetime, zone: str, nudge_hour: int, quiet_days: frozenset[int], quiet: list[QuietHours]) -> datetime | None:
+    """When a one-off text may go: from `earliest`, not before the member's nudge hour, never on a quiet day,
+    out of their quiet hours, not after 21:00; None if no day in the coming week allows it."""
+    tz = ZoneInfo(zone)
+    start = earliest.astimezone(tz)
+    for offset in range(8):
+        day = start.date() + timedelta(days=offset)
+        if day.weekday() in quiet_days:
+            continue
+        at = _out_of_quiet_hours(max(datetime.combine(day, time(nudge_hour), tz), start), quiet)
+        if at.date() == day and at.time() <= LATEST:
+            return at.astimezone(UTC)
+    return None
+
+
+ENDED_TEMPLATE = "Your regular check-ins with {name} have ended. Nothing more will come about them. - Peer support"
+ENDED_ERASED = "One of your check-in pacts has ended because your colleague closed their account. - Peer support"
+
+
+def ended_message(colleague_name: str | None) -> str:
+    """The one text that a pact has ended (one GSM-7 segment); no name after an erasure."""
+    if colleague_name is None:
+        return ENDED_ERASED
+    room = SEGMENT - len(ENDED_TEMPLATE.format(name=""))
+    name = transliterate(colleague_name) or "your colleague"
+    if len(name) > room:
+        name = name.split(" ")[0][:room].rstrip()
+    return ENDED_TEMPLATE.format(name=name)
 
 
 # Letters that no Unicode decomposition turns into ASCII.
