@@ -37,7 +37,16 @@ from shared.links import new_link
 from shared.mail import Mailer, render
 from shared.models import LinkToken, Member, NudgeSent, PactView, SendClaim, member_pk
 from shared.observability import logger
-from shared.planning import NUDGE_ATTRIBUTES, Ctx, iso_instant, reschedule, stop_nudge_emails, view_actions
+from shared.planning import (
+    NUDGE_ATTRIBUTES,
+    PREFERENCE_ATTRIBUTES,
+    Ctx,
+    iso_instant,
+    prefs_of,
+    reschedule,
+    stop_nudge_emails,
+    view_actions,
+)
 
 CLAIM_LEASE = timedelta(minutes=15)
 CLAIM_TTL = timedelta(days=60)
@@ -127,7 +136,12 @@ def send_digest(message: dict[str, Any], now: datetime, deps: SenderDeps) -> str
         if key not in wanted or view.nudge_due is None or view.nudge_due > iso_instant(now):
             continue  # the pact moved on since the sweep (a check-in, a pause, an earlier send)
         if view.state == "ended":  # never a nudge about a pact with nobody on the other side; its notice, once
-            (endings if view.ended_notice == "pending" and member.wants_email_nudges else replan).append(view)
+            if view.ended_notice == "pending" and member.wants_email_nudges:
+                endings.append(view)
+            else:  # by the member's channels as they are now (a text, or nothing)
+                for name, value in prefs_of(member).items():
+                    setattr(view, name, value)
+                _move_on(view, deps.shards, PREFERENCE_ATTRIBUTES)
             continue
         state = rhythm.status(
             now=now, next_due=view.next_due_at, grace=timedelta(days=int(view.grace_days)), paused_until=view.paused_until
@@ -323,11 +337,11 @@ def _advance(view: PactView, now: datetime, shards: int) -> None:
     reschedule(view, shards)
 
 
-def _move_on(view: PactView, shards: int) -> None:
+def _move_on(view: PactView, shards: int, also: tuple[str, ...] = ()) -> None:
     """Re-plan a view whose nudge met a changed pact (paused, back on track, unsubscribed)."""
     reschedule(view, shards)
     with suppress(UpdateError):  # changed meanwhile: that change planned the nudge itself
-        view.update(actions=view_actions(view, NUDGE_ATTRIBUTES))
+        view.update(actions=view_actions(view, (*also, *NUDGE_ATTRIBUTES)))
 
 
 def utc(text: str) -> datetime:

@@ -241,10 +241,14 @@ def persist_views(ctx: Ctx, views: list[PactView], names: tuple[str, ...], tx: T
         raise
 
 
-def active_views(sub: str) -> list[PactView]:
-    """The member's pacts that are under way (not invitations waiting for them)."""
+def _all_views(sub: str) -> list[PactView]:
     views = PactView.gsi1.query(member_pk(sub), PactView.gsi1sk.startswith("PACT#"))
-    return [v for v in views if isinstance(v, PactView) and v.state == "active"]
+    return [v for v in views if isinstance(v, PactView)]
+
+
+def active_views(sub: str) -> list[PactView]:
+    """The member's pacts that are under way (not invitations waiting for them, not ended ones)."""
+    return [v for v in _all_views(sub) if v.state == "active"]
 
 
 def carry_preferences(ctx: Ctx, member: Member, tx: TransactWrite, room: int) -> None:
@@ -252,7 +256,8 @@ def carry_preferences(ctx: Ctx, member: Member, tx: TransactWrite, room: int) ->
 
     The first `room` views ride in the caller's transaction; more follow in their own.
     """
-    views = active_views(ctx.sub)
+    # Ended views too: their one notice goes by the channels the member has now.
+    views = [v for v in _all_views(ctx.sub) if v.state in ("active", "ended")]
     for view in views:
         for name, value in prefs_of(member).items():
             setattr(view, name, value)
