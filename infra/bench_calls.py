@@ -1,7 +1,7 @@
 """DynamoDB calls per API request, measured on moto in one run (a row group of `make bench`).
 
 Runs in its own process: the environment must be set before `shared` is imported.
-Prints JSON rows: [route, dynamodb calls, scans].
+Prints one line per route as it is measured: `BENCH {"route": ..., "calls": ..., "scans": ...}`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ def main() -> None:
     from tests.helpers import DEFAULT_NOW, call, member, pact
 
     ann, bob = "ann@example.org", "bob@example.org"
-    rows = []
     with mock_aws(), counting_calls() as calls:
         cfn.create_table(boto3.client("dynamodb"), os.environ["TABLE_NAME"])
         boto3.client("events").create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
@@ -62,8 +61,8 @@ def main() -> None:
             assert reply.status < 400, (method, path, reply.body)
             ddb = {k: v for k, v in calls.items() if k.startswith("dynamodb.")}
             route = f"{method} {path.replace(shared, '{id}').replace(invite, '{id}')}"
-            rows.append([route, sum(ddb.values()), ddb.get("dynamodb.Scan", 0)])
-    print(json.dumps(rows))
+            row = {"route": route, "calls": sum(ddb.values()), "scans": ddb.get("dynamodb.Scan", 0)}
+            print("BENCH " + json.dumps(row), flush=True)
 
 
 if __name__ == "__main__":

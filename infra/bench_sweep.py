@@ -1,9 +1,10 @@
 """The nudge sweep at scale, on moto, in one run (a row group of `make bench`).
 
 100,000 active pacts, each planned in the sparse `nudge_due` index; 1,000 of them due now,
-spread over 800 members (some members have two lapsed pacts: one digest each). Prints
-JSON: items read per nudge, DynamoDB calls per nudge, SES calls per 1,000 nudges, and the
-sweep's wall time next to one plain query loop over the same items.
+spread over 800 members (some members have two lapsed pacts: one digest each). Prints a
+`BENCH {json}` line per stage as soon as it is measured: the sweep (items read and DynamoDB
+calls per nudge, its wall time next to one plain query loop over the same items), then the
+sender (DynamoDB calls per nudge, SES calls per 1,000 nudges).
 """
 
 from __future__ import annotations
@@ -60,6 +61,19 @@ def main() -> None:
             ):
                 plain += len(page["Items"])
         plain_seconds = time.perf_counter() - started
+        _report(
+            {
+                "stage": "sweep",
+                "pacts": PACTS,
+                "due": result.nudges,
+                "plain_items": plain,
+                "items_read": result.items_read,
+                "sweep_dynamodb_calls": sweep_ddb,
+                "seed_seconds": seed_seconds,
+                "sweep_seconds": sweep_seconds,
+                "plain_seconds": plain_seconds,
+            }
+        )
 
     # The sender reads by key: its cost does not depend on the table's size, while moto copies
     # the whole table for every transaction. So it runs on a table holding just the due pacts.
@@ -84,24 +98,13 @@ def main() -> None:
                 send_digest(json.loads(message["Body"]), NOW, deps)
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         sender_ddb = sum(n for op, n in calls.items() if op.startswith("dynamodb."))
-        emails = calls["sesv2.SendEmail"]
-        print(
-            json.dumps(
-                {
-                    "pacts": PACTS,
-                    "due": result.nudges,
-                    "plain_items": plain,
-                    "items_read": result.items_read,
-                    "sweep_dynamodb_calls": sweep_ddb,
-                    "sender_dynamodb_calls": sender_ddb,
-                    "emails": emails,
-                    "sender_nudges": SENDER_SAMPLE,
-                    "seed_seconds": seed_seconds,
-                    "sweep_seconds": sweep_seconds,
-                    "plain_seconds": plain_seconds,
-                }
-            )
+        _report(
+            {"stage": "sender", "sender_dynamodb_calls": sender_ddb, "emails": calls["sesv2.SendEmail"], "sender_nudges": SENDER_SAMPLE}
         )
+
+
+def _report(stage: dict[str, Any]) -> None:
+    print("BENCH " + json.dumps(stage), flush=True)
 
 
 def _fresh_account() -> tuple[Any, str]:
