@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 
 import pytest
 
 from infra.cfn import Schedule
+from infra.local import token as token_cli
 from infra.local.stack import Clock, parse_instant, rate_seconds, scheduled_event
+from infra.local.token import is_email_address
 
 
 def test_clock_is_real_until_set_and_then_stands_still() -> None:
@@ -46,3 +49,27 @@ def test_instants_need_a_zone() -> None:
     assert parse_instant("2026-12-08T10:00:00+01:00") == datetime(2026, 12, 8, 9, tzinfo=UTC)
     with pytest.raises(ValueError, match="zone"):
         parse_instant("2026-12-08T09:00:00")
+
+
+@pytest.mark.parametrize("text", ["ann@example.org", "a.b+tag@sub.example.co.uk", " ann@example.org "])
+def test_email_addresses_are_taken(text: str) -> None:
+    assert is_email_address(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["notanemail", "ann@", "@example.org", "ann@example", "ann @example.org", "a@b@example.org", "ann@example..org", ""]
+)
+def test_what_is_not_an_email_address_is_refused(text: str) -> None:
+    assert not is_email_address(text)
+
+
+def test_make_token_refuses_what_is_not_an_email_in_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["token", "notanemail"])
+    with pytest.raises(SystemExit) as exit_:
+        token_cli.main()
+    assert exit_.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert "email address" in err
+    assert "notanemail" not in err
