@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 
-from infra.local.stack import LocalStack
+from infra.local.stack import LocalStack, PortInUse
 
 
 def main() -> None:
@@ -19,7 +21,14 @@ def main() -> None:
     args = parser.parse_args()
 
     stack = LocalStack(port=args.port, state_dir=args.state_dir, quiet=args.quiet)
-    stack.start()
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a supervisor's stop
+        signal.signal(sig, lambda *_: stopped.set())
+    try:
+        stack.start()
+    except PortInUse as exc:
+        print(exc, file=sys.stderr, flush=True)
+        sys.exit(1)
     print(
         "\n".join(
             [
@@ -35,14 +44,16 @@ def main() -> None:
         ),
         flush=True,
     )
-    stopped = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a supervisor's stop
-        signal.signal(sig, lambda *_: stopped.set())
     try:
         stopped.wait()
     finally:
         stack.stop()
         print("stopped.", flush=True)
+        # Exiting, the interpreter tears every module down and runs the cycle collector over what
+        # is left: everything moto holds (tables, copies, messages). That grew with use: 0.6 s
+        # fresh, 2.6 s with 30,000 items, longer after a long session. Frozen objects are left
+        # to the operating system; atexit handlers (coverage's, for one) still run.
+        gc.freeze()
 
 
 if __name__ == "__main__":

@@ -8,8 +8,7 @@ runs, imported once (a cold start) and invoked with the events AWS would send.
 
 from __future__ import annotations
 
-import email
-import email.policy
+import errno
 import json
 import logging
 import os
@@ -22,16 +21,21 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from infra import cfn
 from infra.lambdas import LambdaContext, load_handler, sqs_event
 from infra.local import apigw
 from infra.local.auth import LOCAL_NAMES, AuthError, Authorizer
+from infra.local.outbox import Outbox, iso, moto_stores
 
 STACK_NAME = "peer-support-local"
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
+# The methods an HTTP API route can name (ANY is all of them); API Gateway routes nothing else.
+GATEWAY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})
+# How often the servers' loops look for a stop request: what `stop()` waits at most, per server.
+POLL_SECONDS = 0.05
 
 
 def free_port() -> int:
@@ -47,8 +51,12 @@ def parse_instant(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+class PortInUse(Exception):
+    """The stack's port is taken (another `make run`?) or not ours to listen on."""
+
+    def __init__(self, port: int, reason: str):
+        super().__init__(f"port {port} is {reason}; choose another: make run PORT={port + 1 if port < 65535 else 3001}")
+        self.port = port
 
 
 class Clock:
@@ -117,25 +125,31 @@ class LocalStack:
         }
         self._locks = {lid: threading.Lock() for lid in self.functions}
         self._stop = threading.Event()
-        self._outbox_seen: set[str] = set()
-        self._outbox_lock = threading.Lock()
+        self.sent = Outbox(moto_stores(ACCOUNT, REGION), self.clock.now, self.base_url)
         self._moto: Any = None
         self._rule_queues: list[tuple[str, str]] = []
         self._queue_sources: list[tuple[cfn.QueueSource, str]] = []
         self.attributes: dict[tuple[str, str], str] = {}
         self._http: ThreadingHTTPServer | None = None
+        self._serving = False
         self.moto_url = ""
 
     # ------------------------------------------------------------ start / stop
 
     def start(self) -> None:
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every call otherwise
-        moto_port = free_port()
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
-        self._moto.start()
-        self.moto_url = f"http://127.0.0.1:{moto_port}"
+        # The port first: if it is taken, say so before anything else has started.
+        try:
+            self._http = ThreadingHTTPServer((self.host, self.port), _make_request_handler(self))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(self.port, "already in use (another `make run`?)") from exc
+            if exc.errno == errno.EACCES:
+                raise PortInUse(self.port, "not open to this user (ports below 1024 need root)") from exc
+            raise
+        self._http.daemon_threads = True
+        self._moto = _moto_server(after_each_call=self._observe_outbox)
+        threading.Thread(target=self._moto.serve_forever, args=(POLL_SECONDS,), name="local-moto", daemon=True).start()
+        self.moto_url = f"http://127.0.0.1:{self._moto.server_port}"
         os.environ.update(
             {
                 "AWS_ACCESS_KEY_ID": "local",
@@ -149,20 +163,22 @@ class LocalStack:
         self._create_resources()
         os.environ.update(self.function_environment())
         self.authorizer = Authorizer(self.state_dir)
-        self._http = ThreadingHTTPServer((self.host, self.port), _make_request_handler(self))
-        self._http.daemon_threads = True
-        threading.Thread(target=self._http.serve_forever, name="local-http", daemon=True).start()
+        threading.Thread(target=self._http.serve_forever, args=(POLL_SECONDS,), name="local-http", daemon=True).start()
+        self._serving = True
         threading.Thread(target=self._scheduler, name="local-scheduler", daemon=True).start()
         if self._rule_queues or self._queue_sources:
             threading.Thread(target=self._deliver_events, name="local-events", daemon=True).start()
 
     def stop(self) -> None:
+        """Stop serving: no new requests, then the schedules and event delivery, then moto."""
         self._stop.set()
         if self._http:
-            self._http.shutdown()
+            if self._serving:
+                self._http.shutdown()
             self._http.server_close()
         if self._moto:
-            self._moto.stop()
+            self._moto.shutdown()
+            self._moto.server_close()
 
     def _client(self, service: str) -> Any:
         import boto3
@@ -269,10 +285,7 @@ class LocalStack:
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         """Invoke one function, one event at a time per function (as one warm Lambda container)."""
         with self._locks[logical_id]:
-            try:
-                return load_handler(logical_id, self.functions)(event, LambdaContext(function_name=f"{STACK_NAME}-{logical_id}"))
-            finally:
-                self._print_new_outbox()
+            return load_handler(logical_id, self.functions)(event, LambdaContext(function_name=f"{STACK_NAME}-{logical_id}"))
 
     def function_named(self, name: str) -> str:
         wanted = name.lower().removesuffix("function")
@@ -314,6 +327,8 @@ class LocalStack:
         path = urlsplit(request.raw_path).path
         if path.startswith("/_local/"):
             return self._local_route(request, path)
+        if request.method not in GATEWAY_METHODS:  # TRACE, PROPFIND, …: no route can name them
+            return apigw.gateway_error(404, "Not Found")
         for route in self.routes:
             params = route.match(request.method, apigw.unquote(path))
             if params is None:
@@ -335,7 +350,7 @@ class LocalStack:
         return apigw.gateway_error(404, "Not Found")
 
     def _local_route(self, request: apigw.HttpRequest, path: str) -> apigw.HttpResponse:
-        method = request.method.upper()
+        method = "GET" if request.method == "HEAD" else request.method
         try:
             if path == "/_local/clock" and method == "GET":
                 return _json(200, self.clock.state())
@@ -349,6 +364,8 @@ class LocalStack:
                 return _json(200, self.clock.state())
             if path == "/_local/outbox" and method == "GET":
                 return _json(200, {"messages": self.outbox()})
+            if path.startswith("/_local/outbox/") and method == "GET":
+                return self._outbox_file(unquote(path.removeprefix("/_local/outbox/")))
             if path == "/_local/health" and method == "GET":
                 return _json(200, {"ok": True, "moto": self.moto_url, "functions": sorted(self.functions), "clock": self.clock.state()})
             if path.startswith("/_local/invoke/") and method == "POST":
@@ -364,58 +381,80 @@ class LocalStack:
     # ------------------------------------------------------------ outbox
 
     def outbox(self) -> list[dict[str, Any]]:
-        """Everything sent through SES and SNS SMS, oldest first."""
-        from moto.ses.models import ses_backends
-        from moto.sns.models import sns_backends
+        """Everything sent through SES and SNS SMS, oldest first by `sent_at` (the stack's clock when sent).
 
-        messages: list[dict[str, Any]] = []
-        for msg in ses_backends[ACCOUNT][REGION].sent_messages:
-            messages.append(_email_entry(msg))
-        for message_id, (phone, text) in sns_backends[ACCOUNT][REGION].sms_messages.items():
-            messages.append({"channel": "sms", "id": message_id, "to": phone, "text": text})
-        return messages
+        Each message was taken in right after the moto call that sent it (see `_observe_outbox`): listing
+        parses nothing and reads nothing of moto's.
+        """
+        return self.sent.messages()
 
-    def _print_new_outbox(self) -> None:
-        with self._outbox_lock:
-            messages = [m for m in self.outbox() if m["id"] not in self._outbox_seen]
-            for msg in messages:
-                if msg["channel"] == "email":
-                    self.say(f"email -> {', '.join(msg['to'])}: {msg['subject']}  ({self.base_url}/_local/outbox)")
-                else:
-                    self.say(f"sms -> {msg['to']}: {msg['text']}")
-            self._outbox_seen.update(m["id"] for m in messages)
+    def _outbox_file(self, name: str) -> apigw.HttpResponse:
+        """`<id>.html`: an email's HTML part as a page; `<id>.eml`: the whole message, to open in a mail client."""
+        message_id, _, suffix = name.rpartition(".")
+        if suffix == "html" and (html := self.sent.html(message_id)) is not None:
+            headers = [
+                ("content-type", "text/html; charset=utf-8"),
+                ("content-security-policy", "script-src 'none'; object-src 'none'"),
+                ("x-content-type-options", "nosniff"),
+            ]
+            return apigw.HttpResponse(200, headers, html.encode("utf-8"))
+        if suffix == "eml" and (mime := self.sent.mime(message_id)) is not None:
+            headers = [("content-type", "message/rfc822"), ("content-disposition", f'attachment; filename="{message_id}.eml"')]
+            return apigw.HttpResponse(200, headers, mime)
+        what = "an email with an HTML part" if suffix == "html" else "an email" if suffix == "eml" else "a message file (.html or .eml)"
+        return _json(404, {"type": "about:blank", "title": "Not found", "status": 404, "detail": f"{name} is not {what} in the outbox"})
+
+    def _observe_outbox(self) -> None:
+        """After each call moto serves: take in what it just sent (only that) and print a line for each."""
+        for msg in self.sent.observe():
+            if msg["channel"] == "email":
+                self.say(f"email -> {', '.join(msg['to'])}: {msg['subject']}  ({msg.get('html_url') or msg['eml_url']})")
+            else:
+                self.say(f"sms -> {msg['to']}: {msg['text']}")
 
     def say(self, text: str) -> None:
         if not self.quiet:
             print(f"[local] {text}", flush=True)
 
 
-def _email_entry(msg: Any) -> dict[str, Any]:
-    if hasattr(msg, "raw_data"):
-        parsed = email.message_from_string(msg.raw_data, policy=email.policy.default)
-        text = parsed.get_body(preferencelist=("plain",))
-        html = parsed.get_body(preferencelist=("html",))
-        return {
-            "channel": "email",
-            "id": msg.id,
-            "from": msg.source,
-            "to": list(dict.fromkeys(msg.destinations)),
-            "subject": str(parsed.get("subject", "")),
-            "headers": {k: str(v) for k, v in parsed.items()},
-            "text": text.get_content() if text else None,
-            "html": html.get_content() if html else None,
-        }
-    destinations = msg.destinations or {}
-    return {
-        "channel": "email",
-        "id": msg.id,
-        "from": msg.source,
-        "to": list(destinations.get("ToAddresses", [])) + list(destinations.get("CcAddresses", [])),
-        "subject": msg.subject,
-        "headers": {},
-        "text": msg.body,
-        "html": None,
-    }
+class SerialisedCalls:
+    """WSGI middleware: moto serves one call at a time, and `after_each_call` runs after each.
+
+    moto's backends are plain dicts and lists without locks; concurrent calls broke it
+    (`RuntimeError: dictionary changed size during iteration` in TransactWriteItems while
+    another request wrote). DynamoDB itself serialises conflicting writes, so callers see
+    what AWS would show them; the local stack is not a load test.
+    """
+
+    def __init__(self, app: Any, after_each_call: Any = None):
+        self.app = app
+        self.after_each_call = after_each_call
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with self.lock:
+            result = self.app(environ, start_response)
+            try:
+                body = b"".join(result)  # the whole response is computed inside the lock
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+            if self.after_each_call:
+                try:
+                    self.after_each_call()
+                except Exception:
+                    traceback.print_exc()
+        return [body]
+
+
+def _moto_server(after_each_call: Any = None) -> Any:
+    """moto's server app (what `moto_server` and ThreadedMotoServer run) on a free loopback port, one call at a time."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the server logs every call otherwise
+    app = SerialisedCalls(DomainDispatcherApplication(create_backend_app), after_each_call)
+    return make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
 
 
 def _json(status: int, body: Any) -> apigw.HttpResponse:
@@ -428,7 +467,13 @@ def _make_request_handler(stack: LocalStack) -> type[BaseHTTPRequestHandler]:
         server_version = "peer-support-local"
 
         def _serve(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
+            try:
+                length = int(self.headers.get("content-length") or 0)
+                if length < 0:
+                    raise ValueError(length)
+            except ValueError:
+                self.send_error(400, "Bad Request")
+                return
             body = self.rfile.read(length) if length else b""
             raw_path, _, query = self.path.partition("?")
             request = apigw.HttpRequest(
@@ -440,7 +485,11 @@ def _make_request_handler(stack: LocalStack) -> type[BaseHTTPRequestHandler]:
                 source_ip=self.client_address[0],
             )
             started = time.perf_counter()
-            response = stack.handle(request)
+            try:
+                response = stack.handle(request)
+            except Exception:
+                traceback.print_exc()
+                response = apigw.gateway_error(500, "Internal Server Error")
             self.send_response(response.status)
             names = {k.lower() for k, _ in response.headers}
             for name, value in response.headers:
@@ -452,7 +501,26 @@ def _make_request_handler(stack: LocalStack) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(response.body)
             stack.say(f"{self.command} {raw_path} -> {response.status} ({(time.perf_counter() - started) * 1000:.0f} ms)")
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+        def __getattr__(self, name: str) -> Any:
+            # http.server answers 501 with an HTML page for a method it has no do_<METHOD> for;
+            # here every method token reaches stack.handle, which answers as API Gateway does.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """What http.server itself refuses (a malformed request line, oversized headers…): JSON, not HTML."""
+            self.close_connection = True
+            if self.request_version == "HTTP/0.9":  # the line was refused before its version was read: answer in 1.1
+                self.request_version = "HTTP/1.1"
+            body = json.dumps({"message": message or self.responses.get(code, ("Error",))[0]}).encode()
+            self.send_response(code, message)
+            self.send_header("content-type", "application/json")
+            self.send_header("connection", "close")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
             return  # one line per request comes from _serve, without query strings
