@@ -19,7 +19,7 @@ comma  := ,
 .PHONY: help install run test test-fast lint format token invoke bench package build-SharedLayer clean
 
 help:
-	@echo "make run      start the local stack on http://127.0.0.1:$(PORT) (moto, no AWS account)"
+	@echo "make run      start the local stack on http://127.0.0.1:$(PORT) (moto, no AWS account; PORT=3001 for another port)"
 	@echo "make test     run every test (unit, integration on moto, end-to-end)"
 	@echo "make token EMAIL=you@example.org   a bearer token for the local stack"
 	@echo "make invoke FN=<function> [AT=2026-12-08T09:00:00Z]   run a scheduled function now"
