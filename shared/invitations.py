@@ -49,6 +49,7 @@ from shared.planning import ENDED_ATTRIBUTES, Ctx, Retry, end_view, persist_view
 INVITATION_LIFETIME = timedelta(days=30)
 EMAIL_INTERVAL = timedelta(days=7)  # at most one invitation email per address in this time, whoever invites
 DAILY_LIMIT = 20  # invitations (new and re-sent) per member per UTC day
+PAGE_AFTERLIFE = timedelta(days=30)
 MODES = {"phone": "by phone", "video": "by video", "in_person": "in person"}
 INVITATION_FIELDS = ("invite_key", "invitation_expires_at", "invitation_state")
 
@@ -111,34 +112,38 @@ def raise_if_limited(err: TransactWriteError, counter_index: int, now: datetime)
 
 @dataclass
 class Claimed:
-    """Open invitations a new address takes over: invited views to add, inviters' views to tell who it is."""
+    """Open invitations a new address takes over: each an invited view to add and the inviter's view to tell who it is."""
 
-    invited: list[PactView] = field(default_factory=list)
-    owners: list[PactView] = field(default_factory=list)
+    pairs: list[tuple[PactView, PactView]] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.invited) + len(self.owners)
+        return 2 * len(self.pairs)
 
-    def write(self, tx: TransactWrite) -> None:
-        for view in self.invited:
-            tx.save(view, condition=Item.pk.does_not_exist())
-        for owner in self.owners:
+    def write(self, tx: TransactWrite, pairs: list[tuple[PactView, PactView]]) -> None:
+        for invited, owner in pairs:
+            tx.save(invited, condition=Item.pk.does_not_exist())
             tx.update(owner, actions=[PactView.colleague_sub.set(owner.colleague_sub)], condition=PactView.pk.exists())
 
+    def write_rest(self, first: int) -> None:
+        """Pairs beyond the first `first` (written with the profile), fifty to a transaction."""
+        for start in range(first, len(self.pairs), 50):
+            with TransactWrite(connection=connection()) as tx:
+                self.write(tx, self.pairs[start : start + 50])
 
-def claim_on_signup(member_sub: str, email: str, now: datetime, room: int) -> Claimed:
-    """Open invitations to this verified address become the member's, in the caller's transaction.
+
+def claim_on_signup(member_sub: str, email: str, now: datetime) -> Claimed:
+    """Open invitations to this verified address become the member's.
 
     An invited view per open invitation (the terms copied from the inviter's view), and the
     inviter's view told which member the address turned out to be. Costs one query of the
-    address's invitations and, when there are some, one batch read.
+    address's invitations and, when there are some, one batch read (per hundred keys).
     """
     key = address_key(email)
     open_ones = [
         i
         for i in Invitation.query(f"INVITE#{key}", Invitation.sk.startswith("PACT#"), consistent_read=True)
         if isinstance(i, Invitation) and i.valid_until > now and i.inviter_sub != member_sub
-    ][: max(0, room // 2)]
+    ]
     claimed = Claimed()
     if not open_ones:
         return claimed
@@ -155,9 +160,8 @@ def claim_on_signup(member_sub: str, email: str, now: datetime, room: int) -> Cl
             continue  # withdrawn or answered meanwhile
         if PactView.key(invitation.pact_id, member_sub) in found:
             continue  # already theirs
-        claimed.invited.append(invited_view(owner, member_sub, inviter, now))
         owner.colleague_sub = member_sub
-        claimed.owners.append(owner)
+        claimed.pairs.append((invited_view(owner, member_sub, inviter, now), owner))
     return claimed
 
 
@@ -296,7 +300,8 @@ def send_invitation_email(pact_id: str, owner_sub: str, now: datetime, mail: Inv
         claim.save(condition=SendClaim.pk.does_not_exist() | (SendClaim.claimed_at <= now - EMAIL_INTERVAL))
     except PutError:
         return "recently-emailed"
-    page_token, page = new_link("", "invitation", now, pact_id, lifetime=invitation.valid_until - now)
+    # The page outlives the invitation by a month, so that it can say the invitation expired (or was answered).
+    page_token, page = new_link("", "invitation", now, pact_id, lifetime=invitation.valid_until - now + PAGE_AFTERLIFE)
     stop_token, stop = new_link("", "unsubscribe", now, None)
     page.invite_key = stop.invite_key = owner.invite_key
     page_url, stop_url = f"{mail.base_url}/i/{page_token}", f"{mail.base_url}/u/{stop_token}"

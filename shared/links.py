@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
-from shared.models import LinkToken
+from shared.models import LinkToken, member_pk
 
 TOKEN_ALPHABET = frozenset(string.ascii_letters + string.digits + "-_")  # what token_urlsafe gives
 LINK_LIFETIME = timedelta(days=7)
@@ -36,6 +36,9 @@ def new_link(
     valid_until = now + (lifetime or (UNSUBSCRIBE_LIFETIME if action == "unsubscribe" else LINK_LIFETIME))
     item = LinkToken(
         *LinkToken.key(token_hash(token)),
+        # A member's links are listed under them (inverted index), so that erasure finds and deletes them.
+        gsi1pk=member_pk(member_sub) if member_sub else None,
+        gsi1sk=f"LINK#{now.isoformat()}" if member_sub else None,
         member_sub=member_sub,
         pact_id=pact_id,
         action=action,

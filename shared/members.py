@@ -13,8 +13,21 @@ from pynamodb.transactions import TransactWrite
 from shared.db import cancellation_codes, connection, newest_first
 from shared.domain.errors import Conflict, InvalidField, NotFound
 from shared.events import DomainEvent
-from shared.invitations import Claimed, claim_on_signup
-from shared.models import EmailClaim, Invitation, Item, LeftPact, Member, NudgeSent, PactView, QuietHours, TimelineEntry, member_pk, pact_pk
+from shared.invitations import Claimed, claim_on_signup, decline
+from shared.models import (
+    EmailClaim,
+    Invitation,
+    Item,
+    LeftPact,
+    LinkToken,
+    Member,
+    NudgeSent,
+    PactView,
+    QuietHours,
+    TimelineEntry,
+    member_pk,
+    pact_pk,
+)
 from shared.pacts import check_in_out, forget_member_in_pact, pact_out
 from shared.planning import (
     MAX_TRANSACTION_ITEMS,
@@ -30,7 +43,7 @@ from shared.planning import (
 from shared.schemas import WEEKDAY_NAMES, AwayIn, ExportOut, MemberOut, Notifications, NudgeOut, Page, ProfileIn
 from shared.schemas import QuietHours as QuietHoursIn
 
-MAX_CLAIMED = 40  # views and owner updates carried by the profile's transaction (20 open invitations)
+MAX_CLAIMED_WITH_PROFILE = 20  # open invitations taken over in the profile's own transaction (two items each)
 
 
 def _apply(member: Member, email: str, body: ProfileIn) -> None:
@@ -107,16 +120,17 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
     if releases:
         member.email_suppressed = None  # a new address gets a fresh start
     # Open invitations to this verified address become the member's (on creation, or a new address).
-    claimed = claim_on_signup(ctx.sub, email, ctx.now, room=MAX_CLAIMED) if old_email != email else Claimed()
+    claimed = claim_on_signup(ctx.sub, email, ctx.now) if old_email != email else Claimed()
+    first = claimed.pairs[:MAX_CLAIMED_WITH_PROFILE]
     try:
         with TransactWrite(connection=connection()) as tx:
             tx.save(member)
             tx.save(claim, condition=EmailClaim.pk.does_not_exist() | (EmailClaim.sub == ctx.sub))
             if releases:
                 tx.delete(EmailClaim(*EmailClaim.key(str(old_email))), condition=EmailClaim.sub == ctx.sub)
-            claimed.write(tx)
+            claimed.write(tx, first)
             if old_email is not None:
-                carry_preferences(ctx, member, tx, room=MAX_TRANSACTION_ITEMS - 3 - len(claimed))
+                carry_preferences(ctx, member, tx, room=MAX_TRANSACTION_ITEMS - 3 - 2 * len(first))
     except TransactWriteError as err:
         codes = cancellation_codes(err)  # deletes come first, then the profile, then the claim
         if len(codes) > int(releases) + 1 and codes[int(releases) + 1] == "ConditionalCheckFailed":
@@ -124,9 +138,10 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
         if set(codes) & {"ConditionalCheckFailed", "TransactionConflict"}:
             raise Conflict("Your profile changed at the same moment elsewhere; please try again.") from err
         raise
+    claimed.write_rest(len(first))  # more open invitations than fit beside the profile (rare): in their own transactions
     ctx.events.publish([DomainEvent("MemberProfileUpdated", {"member_id": ctx.sub, "created": old_email is None})], ctx.now)
     if claimed:
-        pact_ids = [view.pact_id for view in claimed.invited]
+        pact_ids = [invited.pact_id for invited, _ in claimed.pairs]
         ctx.events.publish([DomainEvent("InvitationsClaimed", {"member_id": ctx.sub, "pact_ids": pact_ids})], ctx.now)
     return member_out(ctx.sub, member)
 
@@ -245,7 +260,11 @@ def erase(ctx: Ctx) -> None:
         forget_member_in_pact(left.pact_id, ctx.sub, left.colleague_sub, ctx)
     views = [v for v in PactView.gsi1.query(member_pk(ctx.sub), PactView.gsi1sk.startswith("PACT#")) if isinstance(v, PactView)]
     for view in views:
-        if view.invite_key:  # an invitation the member sent (withdrawn) or was sent: its address goes too
+        if view.state == "invited":
+            # An invitation to the erased member: as if declined (the inviter learns nothing about accounts).
+            decline(ctx, view.pact_id)
+            continue
+        if view.invite_key:  # an invitation the member sent: withdrawn, and its address goes too
             Invitation(*Invitation.key(view.invite_key, view.pact_id)).delete()
         others = views_of(view.pact_id)
         others.pop(ctx.sub, None)
@@ -261,8 +280,9 @@ def erase(ctx: Ctx) -> None:
             lift = away_until if view.state == "active" else None
             forget_member_in_pact(view.pact_id, ctx.sub, theirs.member_sub, ctx, lift_pause=lift)
         view.delete(add_version_condition=False)
+    links = LinkToken.gsi1.query(member_pk(ctx.sub), LinkToken.gsi1sk.startswith("LINK#"))  # from nudges and texts
     with Item.batch_write() as batch:
-        for item in own:
+        for item in [*own, *links]:
             if item is not profile:
                 batch.delete(item)
     if profile is not None:

@@ -270,7 +270,10 @@ def resend_invitation(ctx: Ctx, pact_id: str, body: ResendIn) -> PactOut:
         key, old_key = address_key(address), mine.invite_key
         changed = key != old_key
         invited: PactView | None = None
-        if changed:  # a corrected address: it may be a member's (who then sees the invitation at once)
+        me: Item | None = None
+        if changed or theirs is None:
+            # A corrected address, or one nobody has an invited view for: it may be a member's by now
+            # (who signed up after the invitation expired); they then see the invitation at once.
             found = {(i.pk, i.sk): i for i in Item.batch_get([Member.key(ctx.sub), EmailClaim.key(address)])}
             me, claim = found.get(Member.key(ctx.sub)), found.get(EmailClaim.key(address))
             if not isinstance(me, Member) or address == me.email:
@@ -278,7 +281,7 @@ def resend_invitation(ctx: Ctx, pact_id: str, body: ResendIn) -> PactOut:
             mine.colleague_sub = claim.sub if isinstance(claim, EmailClaim) else None
         invitation = new_invitation(pact_id, address, ctx.sub, ctx.now)
         mine.invite_key, mine.invitation_expires_at, mine.invitation_state = key, invitation.valid_until, "pending"
-        if changed and mine.colleague_sub and isinstance(me, Member):
+        if mine.colleague_sub and isinstance(me, Member):
             invited = invited_view(mine, mine.colleague_sub, me, ctx.now)
         try:
             with TransactWrite(connection=connection()) as tx:
@@ -505,6 +508,8 @@ def forget_member_in_pact(pact_id: str, sub: str, colleague_sub: str, ctx: Ctx, 
     if theirs.state == "invited":
         theirs.delete(add_version_condition=False)  # an invitation from the erased member: withdrawn
         return
+    if theirs.state == "ended" and theirs.ended_notice == "pending":
+        theirs.ended_reason = "colleague_erased"  # left, then erased before the notice went: it names nobody
     end_view(theirs, "colleague_erased", ctx.now)
     theirs.colleague_name, theirs.colleague_named = FORMER_MEMBER, True
     theirs.colleague_email = theirs.colleague_phone = None
