@@ -32,6 +32,11 @@ def main() -> None:
         member(bob)
         shared = pact(ann, bob)["id"]
         invite = pact(ann, bob, accept=False)["id"]
+        declined = pact(ann, bob, accept=False)["id"]
+        resent = pact(ann, {"email": "dee@example.org"}, accept=False)["id"]
+        for number in range(3):  # three open invitations wait for Cara's address
+            member(f"inviter{number}@example.org")
+            pact(f"inviter{number}@example.org", "cara@example.org", accept=False)
         for day in range(5):
             call("POST", f"/pacts/{shared}/check-ins", body={}, now=DEFAULT_NOW + timedelta(days=day))
         later = DEFAULT_NOW + timedelta(days=6)
@@ -43,6 +48,9 @@ def main() -> None:
             ("GET", f"/pacts/{shared}", ann, None),
             ("PATCH", f"/pacts/{shared}", ann, {"grace_days": 3}),
             ("POST", f"/pacts/{invite}/accept", bob, None),
+            ("POST", f"/pacts/{declined}/decline", bob, None),
+            ("POST", f"/pacts/{resent}/resend-invitation", ann, None),
+            ("PUT", "/members/me", "cara@example.org", {"display_name": "Cara"}),  # a first profile taking over 3 invitations
             ("POST", f"/pacts/{shared}/pause", ann, {"until": "2027-01-04"}),
             ("POST", f"/pacts/{shared}/resume", ann, None),
             ("POST", f"/pacts/{shared}/check-ins", ann, {}),
@@ -60,7 +68,11 @@ def main() -> None:
             reply = call(method, path, email=who, body=body, now=later)
             assert reply.status < 400, (method, path, reply.body)
             ddb = {k: v for k, v in calls.items() if k.startswith("dynamodb.")}
-            route = f"{method} {path.replace(shared, '{id}').replace(invite, '{id}')}"
+            route = f"{method} {path}"
+            for pact_id in (shared, invite, declined, resent):
+                route = route.replace(pact_id, "{id}")
+            if who == "cara@example.org":
+                route += " (first profile, 3 open invitations)"
             row = {"route": route, "calls": sum(ddb.values()), "scans": ddb.get("dynamodb.Scan", 0)}
             print("BENCH " + json.dumps(row), flush=True)
 

@@ -132,7 +132,7 @@ class Claimed:
 
 
 def claim_on_signup(member_sub: str, email: str, now: datetime) -> Claimed:
-    """Open invitations to this verified address become the member's.
+    """Invitations to this verified address become the member's (open ones, and expired ones not yet deleted).
 
     An invited view per open invitation (the terms copied from the inviter's view), and the
     inviter's view told which member the address turned out to be. Costs one query of the
@@ -142,7 +142,8 @@ def claim_on_signup(member_sub: str, email: str, now: datetime) -> Claimed:
     open_ones = [
         i
         for i in Invitation.query(f"INVITE#{key}", Invitation.sk.startswith("PACT#"), consistent_read=True)
-        if isinstance(i, Invitation) and i.valid_until > now and i.inviter_sub != member_sub
+        # Expired ones too (until TTL takes them): the new member sees them as expired, and a re-send reaches them.
+        if isinstance(i, Invitation) and i.inviter_sub != member_sub
     ]
     claimed = Claimed()
     if not open_ones:

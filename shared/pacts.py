@@ -271,9 +271,10 @@ def resend_invitation(ctx: Ctx, pact_id: str, body: ResendIn) -> PactOut:
         changed = key != old_key
         invited: PactView | None = None
         me: Item | None = None
-        if changed or theirs is None:
-            # A corrected address, or one nobody has an invited view for: it may be a member's by now
-            # (who signed up after the invitation expired); they then see the invitation at once.
+        if changed or (theirs is None and body.email is not None):
+            # A corrected address (or one given again after the invitation item went): it may be a
+            # member's, who then sees the invitation at once. The same address still on record needs
+            # no look-up: a member who signed up since took the invitation over then, expired or not.
             found = {(i.pk, i.sk): i for i in Item.batch_get([Member.key(ctx.sub), EmailClaim.key(address)])}
             me, claim = found.get(Member.key(ctx.sub)), found.get(EmailClaim.key(address))
             if not isinstance(me, Member) or address == me.email:

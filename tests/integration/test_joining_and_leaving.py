@@ -692,9 +692,11 @@ def test_the_one_who_never_answers_hears_once_and_then_nothing_for_a_month(world
         assert call("GET", f"/pacts/{pact_id}", email=ANN, now=expired).json()["invitation"]["state"] == "expired"
     assert call("GET", f"/pacts/{to_bob}", email=BOB, now=expired).json()["invitation"]["state"] == "expired"
     assert call("POST", f"/pacts/{to_bob}/accept", email=BOB, now=expired).status == 410
-    # AND Jen, signing up after it expired, finds no stale invitation
+    # AND Jen, signing up after it expired, sees it as Bob does: expired, to be sent again if Ann likes
     signup(JEN, "Jen", expired)
-    assert call("GET", "/pacts", email=JEN, now=expired).json()["items"] == []
+    listed = call("GET", "/pacts", email=JEN, now=expired).json()["items"]
+    assert [(p["id"], p["state"], p["invitation"]["state"]) for p in listed] == [(to_jen, "invited", "expired")]
+    assert call("POST", f"/pacts/{to_jen}/accept", email=JEN, now=expired).status == 410
 
 
 # ====================================================================== the colleague who stays
