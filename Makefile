@@ -38,8 +38,10 @@ install: $(STAMP)
 run: $(STAMP)
 	@$(PY) -m infra.local --port $(PORT)
 
+# Two workers (one per core here and in CI), a test file to each at a time: the e2e files each share
+# their worker's local stack. pytest's exit 5 (no test collected) fails the target like any failure.
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not e2e and not browser" --no-cov
