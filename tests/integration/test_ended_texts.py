@@ -27,7 +27,10 @@ def test_one_text_when_the_colleague_leaves_then_nothing_for_a_month(aws) -> Non
     assert sweep(at("2026-12-09T13:00:00"))["sent"] == 1
     assert sweep(at("2026-12-09T13:00:00"))["sent"] == 0
     [(phone, text)] = texts()
-    assert (phone, text) == ("+353851234567", "Your regular check-ins with Bob have ended. Nothing more will come about them. - Peer support")
+    assert (phone, text) == (
+        "+353851234567",
+        "Your regular check-ins with Bob have ended. Nothing more will come about them. - Peer support",
+    )
     # AND no check-in text about the ended pact for the month after, slot after slot
     moment = at("2026-12-09T13:05:00")
     while moment < at("2027-01-10T00:00:00"):

@@ -1,0 +1,132 @@
+"""Invitations at their edges: a corrected address that is a member's, refusals, a failed send, a long history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from shared.invitations import InvitationNotSent
+from tests.helpers import call
+from tests.integration.invite_harness import World, invitation_links, invite, signup
+
+START = datetime(2027, 1, 5, 9, tzinfo=UTC)  # a Tuesday
+ANN, BOB, CARA, JEN = "ann@example.org", "bob@example.org", "cara@example.org", "jen@example.org"
+
+
+@pytest.fixture
+def world(aws: dict[str, Any], bus_events: Any) -> World:
+    return World(bus_events)
+
+
+def test_a_corrected_address_that_is_a_members_moves_the_invitation_to_them(world: World) -> None:
+    # GIVEN Ann invited Bob (a member) by mistake; she meant Cara, also a member
+    signup(ANN, "Ann", START)
+    signup(BOB, "Bob", START)
+    signup(CARA, "Cara", START)
+    pact_id = invite(ANN, BOB, START).json()["id"]
+    assert world.deliver_invitations() == ["sent"]
+    # WHEN she sends it again to Cara's address
+    moment = START + timedelta(hours=1)
+    reply = call("POST", f"/pacts/{pact_id}/resend-invitation", email=ANN, body={"email": CARA}, now=moment)
+    assert reply.status == 200, reply.body
+    assert reply.json()["colleague"]["email"] == CARA
+    # THEN Bob's invitation is gone, Cara's is there to accept, and each got one email
+    assert call("GET", "/pacts", email=BOB, now=moment).json()["items"] == []
+    assert [p["state"] for p in call("GET", "/pacts", email=CARA, now=moment).json()["items"]] == ["invited"]
+    assert world.deliver_invitations() == ["sent"]
+    assert [m.to for m in world.mails()] == [BOB, CARA]
+    assert call("POST", f"/pacts/{pact_id}/accept", email=CARA, now=moment).status == 200
+    assert call("GET", f"/pacts/{pact_id}", email=ANN, now=moment).json()["colleague"]["name"] == "Cara"
+
+
+def test_who_may_resend_and_to_whom(world: World) -> None:
+    signup(ANN, "Ann", START)
+    signup(BOB, "Bob", START)
+    pact_id = invite(ANN, BOB, START).json()["id"]
+    # Only the inviter re-sends; not to her own address; not once it was accepted
+    assert call("POST", f"/pacts/{pact_id}/resend-invitation", email=BOB, now=START).status == 409
+    own = call("POST", f"/pacts/{pact_id}/resend-invitation", email=ANN, body={"email": ANN}, now=START)
+    assert (own.status, own.json()["errors"][0]["field"]) == (422, "email")
+    assert call("POST", f"/pacts/{pact_id}/decline", email=ANN, now=START).status == 409  # nothing for her to decline
+    assert call("POST", f"/pacts/{pact_id}/accept", email=BOB, now=START).status == 200
+    assert call("POST", f"/pacts/{pact_id}/resend-invitation", email=ANN, now=START).status == 409
+    assert call("POST", f"/pacts/{pact_id}/decline", email=BOB, now=START).status == 409  # accepted: leaving is DELETE
+    # An outside colleague by phone has no invitation at all
+    outside = call("POST", "/pacts", email=ANN, body={"colleague": {"name": "Evelyn", "phone": "+353851111111"}}, now=START).json()
+    assert outside["invitation"] is None
+    assert call("POST", f"/pacts/{outside['id']}/resend-invitation", email=ANN, now=START).status == 409
+
+
+def test_a_failed_invitation_email_is_retried_not_lost_and_names_nobody(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.mail import Mailer
+
+    signup(ANN, "Ann", START)
+    invite(ANN, JEN, START)
+    [event] = world.events("InvitationSent")
+    real, attempts = Mailer.send, {"n": 0}
+
+    def flaky(self: Mailer, to: str, *args: Any, **kwargs: Any) -> str:
+        attempts["n"] += 1
+        if attempts["n"] == 1:
+            raise RuntimeError(f"Throttling: sending to {to}")
+        return real(self, to, *args, **kwargs)
+
+    monkeypatch.setattr(Mailer, "send", flaky)
+    with pytest.raises(InvitationNotSent) as failure:
+        world.notify(event)
+    assert "@" not in str(failure.value)  # the provider's message may name the address: it goes nowhere
+    # EventBridge's retry delivers the same event again: one email in the end, and only one
+    assert world.notify(event)["outcome"] == "sent"
+    assert world.notify(event)["outcome"] == "recently-emailed"
+    assert [m.to for m in world.mails()] == [JEN]
+
+
+def test_an_invitation_event_after_the_end_of_the_invitation_sends_nothing(world: World) -> None:
+    signup(ANN, "Ann", START)
+    expired_id = invite(ANN, JEN, START).json()["id"]
+    withdrawn_id = invite(ANN, CARA, START).json()["id"]
+    late, withdrawn = world.events("InvitationSent")
+    assert call("DELETE", f"/pacts/{withdrawn_id}", email=ANN, now=START).status == 204
+    assert world.notify(withdrawn)["outcome"] == "gone"  # the pact went with the withdrawal
+    assert world.notify({**late, "time": (START + timedelta(days=31)).isoformat()})["outcome"] == "expired"
+    assert world.mails() == []
+    assert call("GET", f"/pacts/{expired_id}", email=ANN, now=START + timedelta(days=31)).json()["invitation"]["state"] == "expired"
+
+
+def test_a_long_history_before_the_acceptance_all_reaches_the_new_member(world: World) -> None:
+    # GIVEN Ann recorded 120 daily check-ins with Jen before Jen joined (more than one transaction holds)
+    signup(ANN, "Ann", START)
+    begun = START - timedelta(days=130)
+    pact_id = call("POST", "/pacts", email=ANN, body={"colleague": {"email": JEN}, "starts_at": begun.isoformat()}, now=START).json()["id"]
+    for day in range(120):
+        moment = begun + timedelta(days=day, hours=1)
+        assert call("POST", f"/pacts/{pact_id}/check-ins", email=ANN, body={"occurred_at": moment.isoformat()}, now=START).status == 201
+    # WHEN Jen signs up and accepts
+    signup(JEN, "Jen", START)
+    assert call("POST", f"/pacts/{pact_id}/accept", email=JEN, now=START).status == 200
+    # THEN her own history holds all 120, the same as the pact's
+    mine, cursor = [], None
+    while True:
+        page = call("GET", "/check-ins?limit=100" + (f"&next={cursor}" if cursor else ""), email=JEN, now=START).json()
+        mine += page["items"]
+        cursor = page["next"]
+        if not cursor:
+            break
+    assert len(mine) == 120
+    assert {c["id"] for c in mine} == {f"{pact_id}.{(begun + timedelta(days=d, hours=1)):%Y%m%dT%H%M}" for d in range(120)}
+    assert not any(c["recorded_by_me"] or c["note"] for c in mine)
+
+
+def test_the_invitation_page_after_the_invitee_accepted_says_it_is_closed(world: World) -> None:
+    signup(ANN, "Ann", START)
+    signup(BOB, "Bob", START)
+    pact_id = invite(ANN, BOB, START).json()["id"]
+    world.deliver_invitations()
+    page = invitation_links(world.mails(BOB)[0]).page
+    assert call("GET", page, email=None, now=START).status == 200
+    assert call("POST", f"/pacts/{pact_id}/accept", email=BOB, now=START).status == 200
+    closed = call("GET", page, email=None, now=START)
+    assert closed.status == 410
+    assert b"no longer open" in closed.body
