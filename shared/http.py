@@ -72,7 +72,7 @@ _STATUS: dict[type[DomainError], HTTPStatus] = {
 
 
 class Unauthorized(DomainError):
-    title = "Unauthorized"
+    """No signed-in member on a route that needs one (API Gateway's authorizer normally answers first)."""
 
 
 _STATUS[Unauthorized] = HTTPStatus.UNAUTHORIZED

@@ -6,7 +6,6 @@ from __future__ import annotations
 class DomainError(Exception):
     """Base of every error the domain raises on purpose."""
 
-    title = "Request failed"
 
     def __init__(self, detail: str):
         super().__init__(detail)
@@ -16,19 +15,16 @@ class DomainError(Exception):
 class NotFound(DomainError):
     """The thing does not exist, or the caller may not know that it does."""
 
-    title = "Not found"
 
 
 class Conflict(DomainError):
     """The request is well-formed but clashes with the current state (a concurrent change, a duplicate)."""
 
-    title = "Conflict"
 
 
 class InvalidField(DomainError):
     """One field's value is not acceptable (checked beyond what its type says)."""
 
-    title = "Invalid field"
 
     def __init__(self, field: str, detail: str):
         super().__init__(f"{field}: {detail}")
@@ -39,13 +35,11 @@ class InvalidField(DomainError):
 class Gone(DomainError):
     """It existed but is no longer usable (an expired or already-used link)."""
 
-    title = "Gone"
 
 
 class TooManyRequests(DomainError):
     """Too many attempts in a short time; the caller may try again after `retry_after` seconds."""
 
-    title = "Too many requests"
 
     def __init__(self, detail: str, retry_after_seconds: int):
         super().__init__(detail)
