@@ -19,38 +19,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared.db import cancellation_codes, connection
-from shared.domain import rhythm
 from shared.domain.errors import Conflict, NotFound, TooManyRequests
 from shared.events import DomainEvent
-from shared.links import new_link
-from shared.mail import Mailer, render
 from shared.models import (
-    AddressSuppression,
     DailyCount,
     Invitation,
     Item,
-    LinkToken,
     Member,
     PactView,
-    SendClaim,
     address_key,
     member_pk,
 )
-from shared.observability import logger
 from shared.planning import ENDED_ATTRIBUTES, Ctx, Retry, end_view, persist_views, views_of, with_retries
 
 INVITATION_LIFETIME = timedelta(days=30)
-EMAIL_INTERVAL = timedelta(days=7)  # at most one invitation email per address in this time, whoever invites
 DAILY_LIMIT = 20  # invitations (new and re-sent) per member per UTC day
-PAGE_AFTERLIFE = timedelta(days=30)
-MODES = {"phone": "by phone", "video": "by video", "in_person": "in person"}
 INVITATION_FIELDS = ("invite_key", "invitation_expires_at", "invitation_state")
 
 
@@ -258,106 +246,3 @@ def _decline(ctx: Ctx, pact_id: str, invite_key: str | None, others: dict[str, P
         if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
             raise Retry from err
         raise
-
-
-# ------------------------------------------------------------------ the email
-
-
-@dataclass(frozen=True)
-class InvitationMail:
-    mailer: Mailer
-    base_url: str
-    app_url: str = ""
-    configuration_set: str | None = None
-
-
-def send_invitation_email(pact_id: str, owner_sub: str, now: datetime, mail: InvitationMail) -> str:
-    """The one kind invitation email for an invitation just made or re-sent; returns what happened.
-
-    Nothing goes to an address that asked for no more email, bounced or complained, or that
-    had an invitation email in the last 7 days (whoever sent it). A redelivered event finds
-    the address's claim and sends nothing twice.
-    """
-    try:
-        owner = PactView.get(*PactView.key(pact_id, owner_sub), consistent_read=True)
-        inviter = Member.get(*Member.key(owner_sub))
-    except DoesNotExist:
-        return "gone"
-    if owner.invite_key is None or owner.state != "active":
-        return "not-open"
-    try:
-        invitation = Invitation.get(*Invitation.key(owner.invite_key, pact_id), consistent_read=True)
-    except DoesNotExist:
-        return "not-open"
-    if invitation.valid_until <= now:
-        return "expired"
-    try:
-        AddressSuppression.get(*AddressSuppression.key(owner.invite_key))
-        return "suppressed"
-    except DoesNotExist:
-        pass
-    claim = SendClaim(f"ADDRESS#{owner.invite_key}", "INVITATION_EMAIL", status="sending", claimed_at=now, expires_at=now + EMAIL_INTERVAL)
-    try:
-        claim.save(condition=SendClaim.pk.does_not_exist() | (SendClaim.claimed_at <= now - EMAIL_INTERVAL))
-    except PutError:
-        return "recently-emailed"
-    # The page outlives the invitation by a month, so that it can say the invitation expired (or was answered).
-    page_token, page = new_link("", "invitation", now, pact_id, lifetime=invitation.valid_until - now + PAGE_AFTERLIFE)
-    stop_token, stop = new_link("", "unsubscribe", now, None)
-    page.invite_key = stop.invite_key = owner.invite_key
-    page_url, stop_url = f"{mail.base_url}/i/{page_token}", f"{mail.base_url}/u/{stop_token}"
-    with LinkToken.batch_write() as batch:
-        batch.save(page)
-        batch.save(stop)
-    context = invitation_context(owner, inviter, invitation, page_url, stop_url, mail.app_url)
-    text, html = render("invitation", **context)
-    headers = {
-        "List-Unsubscribe": f"<{stop_url}>, <mailto:{mail.mailer.sender}?subject=unsubscribe>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
-    try:
-        message_id = mail.mailer.send(
-            invitation.email, context["subject"], text, html, headers=headers, configuration_set=mail.configuration_set
-        )
-    except Exception as exc:
-        claim.delete()  # let the retry send it
-        # The provider's message may name the recipient: only its type goes on.
-        raise InvitationNotSent(f"invitation email not sent ({type(exc).__name__})") from None
-    claim.update(actions=[SendClaim.status.set("sent"), SendClaim.message_id.set(message_id)])
-    logger.info("invitation email sent")
-    return "sent"
-
-
-class InvitationNotSent(Exception):
-    """Sending failed; raised without the provider's message (it may carry the address)."""
-
-
-def proposed_terms(view: PactView) -> dict[str, Any]:
-    """The proposed rhythm in the invited person's words, said in the inviter's zone."""
-    zone = view.time_zone
-    place = zone.rsplit("/", 1)[-1].replace("_", " ")
-    rule = rhythm.Rhythm(view.rrule, zone, view.starts_at)
-    when = rhythm.describe(view.rrule)
-    if rule.is_slot:
-        when = f"{when} ({place} time, {zone})"
-    first = view.next_due_at.astimezone(ZoneInfo(zone))
-    return {
-        "when": when,
-        "mode": MODES.get(view.mode, view.mode),
-        "time_limit": int(view.time_limit_minutes),
-        "first": f"{first:%A %-d %B}" + (f" at {first:%H:%M}" if rule.is_slot else ""),
-    }
-
-
-def invitation_context(
-    owner: PactView, inviter: Member, invitation: Invitation, page_url: str, stop_url: str, app_url: str
-) -> dict[str, Any]:
-    return {
-        "subject": f"{inviter.display_name} would like to keep in regular touch with you",
-        "inviter": inviter.display_name,
-        "terms": proposed_terms(owner),
-        "page_url": page_url,
-        "unsubscribe_url": stop_url,
-        "app_url": app_url,
-        "expires_on": f"{invitation.valid_until.astimezone(ZoneInfo(owner.time_zone)):%A %-d %B}",
-    }

@@ -12,7 +12,8 @@ from pynamodb.transactions import TransactWrite
 from shared.checkins import CheckInRequest, record_check_in
 from shared.db import cancellation_codes, connection
 from shared.domain import rhythm
-from shared.invitations import decline_by_link, proposed_terms
+from shared.invitation_email import proposed_terms
+from shared.invitations import decline_by_link
 from shared.links import LinkProblem, look_up, nonce, use_link
 from shared.models import Invitation, LinkToken, Member, PactView
 from shared.nudging import MODES

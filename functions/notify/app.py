@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.aws import client
-from shared.invitations import InvitationMail, send_invitation_email
+from shared.invitation_email import InvitationMail, send_invitation_email
 from shared.mail import Mailer
 from shared.notices import send_away_notices
 from shared.observability import logger

@@ -6,7 +6,6 @@ from __future__ import annotations
 class DomainError(Exception):
     """Base of every error the domain raises on purpose."""
 
-
     def __init__(self, detail: str):
         super().__init__(detail)
         self.detail = detail
@@ -16,15 +15,12 @@ class NotFound(DomainError):
     """The thing does not exist, or the caller may not know that it does."""
 
 
-
 class Conflict(DomainError):
     """The request is well-formed but clashes with the current state (a concurrent change, a duplicate)."""
 
 
-
 class InvalidField(DomainError):
     """One field's value is not acceptable (checked beyond what its type says)."""
-
 
     def __init__(self, field: str, detail: str):
         super().__init__(f"{field}: {detail}")
@@ -36,10 +32,8 @@ class Gone(DomainError):
     """It existed but is no longer usable (an expired or already-used link)."""
 
 
-
 class TooManyRequests(DomainError):
     """Too many attempts in a short time; the caller may try again after `retry_after` seconds."""
-
 
     def __init__(self, detail: str, retry_after_seconds: int):
         super().__init__(detail)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.invitations import InvitationNotSent
+from shared.invitation_email import InvitationNotSent
 from tests.helpers import call
 from tests.integration.invite_harness import World, invitation_links, invite, signup
 

@@ -1,0 +1,123 @@
+"""The one kind invitation email (sent by NotifyFunction when an invitation is made or re-sent).
+
+Kept apart from the invitation use-cases so that the notify function loads no pact-writing code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from shared.domain import rhythm
+from shared.links import new_link
+from shared.mail import Mailer, render
+from shared.models import AddressSuppression, Invitation, LinkToken, Member, PactView, SendClaim
+from shared.observability import logger
+
+EMAIL_INTERVAL = timedelta(days=7)  # at most one invitation email per address in this time, whoever invites
+PAGE_AFTERLIFE = timedelta(days=30)  # the page outlives the invitation, to say that it expired (or was answered)
+MODES = {"phone": "by phone", "video": "by video", "in_person": "in person"}
+
+
+@dataclass(frozen=True)
+class InvitationMail:
+    mailer: Mailer
+    base_url: str
+    app_url: str = ""
+    configuration_set: str | None = None
+
+
+def send_invitation_email(pact_id: str, owner_sub: str, now: datetime, mail: InvitationMail) -> str:
+    """The one kind invitation email for an invitation just made or re-sent; returns what happened.
+
+    Nothing goes to an address that asked for no more email, bounced or complained, or that
+    had an invitation email in the last 7 days (whoever sent it). A redelivered event finds
+    the address's claim and sends nothing twice.
+    """
+    try:
+        owner = PactView.get(*PactView.key(pact_id, owner_sub), consistent_read=True)
+        inviter = Member.get(*Member.key(owner_sub))
+    except DoesNotExist:
+        return "gone"
+    if owner.invite_key is None or owner.state != "active":
+        return "not-open"
+    try:
+        invitation = Invitation.get(*Invitation.key(owner.invite_key, pact_id), consistent_read=True)
+    except DoesNotExist:
+        return "not-open"
+    if invitation.valid_until <= now:
+        return "expired"
+    try:
+        AddressSuppression.get(*AddressSuppression.key(owner.invite_key))
+        return "suppressed"
+    except DoesNotExist:
+        pass
+    claim = SendClaim(f"ADDRESS#{owner.invite_key}", "INVITATION_EMAIL", status="sending", claimed_at=now, expires_at=now + EMAIL_INTERVAL)
+    try:
+        claim.save(condition=SendClaim.pk.does_not_exist() | (SendClaim.claimed_at <= now - EMAIL_INTERVAL))
+    except PutError:
+        return "recently-emailed"
+    # The page outlives the invitation by a month, so that it can say the invitation expired (or was answered).
+    page_token, page = new_link("", "invitation", now, pact_id, lifetime=invitation.valid_until - now + PAGE_AFTERLIFE)
+    stop_token, stop = new_link("", "unsubscribe", now, None)
+    page.invite_key = stop.invite_key = owner.invite_key
+    page_url, stop_url = f"{mail.base_url}/i/{page_token}", f"{mail.base_url}/u/{stop_token}"
+    with LinkToken.batch_write() as batch:
+        batch.save(page)
+        batch.save(stop)
+    context = invitation_context(owner, inviter, invitation, page_url, stop_url, mail.app_url)
+    text, html = render("invitation", **context)
+    headers = {
+        "List-Unsubscribe": f"<{stop_url}>, <mailto:{mail.mailer.sender}?subject=unsubscribe>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    try:
+        message_id = mail.mailer.send(
+            invitation.email, context["subject"], text, html, headers=headers, configuration_set=mail.configuration_set
+        )
+    except Exception as exc:
+        claim.delete()  # let the retry send it
+        # The provider's message may name the recipient: only its type goes on.
+        raise InvitationNotSent(f"invitation email not sent ({type(exc).__name__})") from None
+    claim.update(actions=[SendClaim.status.set("sent"), SendClaim.message_id.set(message_id)])
+    logger.info("invitation email sent")
+    return "sent"
+
+
+class InvitationNotSent(Exception):
+    """Sending failed; raised without the provider's message (it may carry the address)."""
+
+
+def proposed_terms(view: PactView) -> dict[str, Any]:
+    """The proposed rhythm in the invited person's words, said in the inviter's zone."""
+    zone = view.time_zone
+    place = zone.rsplit("/", 1)[-1].replace("_", " ")
+    rule = rhythm.Rhythm(view.rrule, zone, view.starts_at)
+    when = rhythm.describe(view.rrule)
+    if rule.is_slot:
+        when = f"{when} ({place} time, {zone})"
+    first = view.next_due_at.astimezone(ZoneInfo(zone))
+    return {
+        "when": when,
+        "mode": MODES.get(view.mode, view.mode),
+        "time_limit": int(view.time_limit_minutes),
+        "first": f"{first:%A %-d %B}" + (f" at {first:%H:%M}" if rule.is_slot else ""),
+    }
+
+
+def invitation_context(
+    owner: PactView, inviter: Member, invitation: Invitation, page_url: str, stop_url: str, app_url: str
+) -> dict[str, Any]:
+    return {
+        "subject": f"{inviter.display_name} would like to keep in regular touch with you",
+        "inviter": inviter.display_name,
+        "terms": proposed_terms(owner),
+        "page_url": page_url,
+        "unsubscribe_url": stop_url,
+        "app_url": app_url,
+        "expires_on": f"{invitation.valid_until.astimezone(ZoneInfo(owner.time_zone)):%A %-d %B}",
+    }
