@@ -217,3 +217,33 @@ def test_accepting_while_the_inviter_is_away_pauses_the_new_side_too(world: Worl
     assert bobs["status"] == "paused"
     sent = world.ticks([at("2027-01-14T09:05:00"), at("2027-01-21T09:05:00")])
     assert [m.to for _, m in sent if isinstance(m, Mail)] == []
+
+
+# ====================================================================== a member who changed address, invited again
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "DEFECT: shared/pacts.py resend_invitation, for a corrected address that belongs to the member who already holds "
+        "the invited view (he changed his sign-in address since), deletes that view and puts it again in one "
+        "TransactWrite: DynamoDB refuses two operations on one item (a ValidationException without cancellation "
+        "reasons), and raise_if_limited(err, len(codes) - 1) then indexes an empty list (IndexError): a 500, every "
+        "time, so the inviter can never point the invitation at his new address"
+    ),
+)
+def test_an_invitation_can_be_corrected_to_the_new_address_of_the_member_it_already_reached(world: World) -> None:
+    signup(ANN, "Ann", START)
+    signup(BOB, "Bob", START)
+    pact_id = invite(ANN, BOB, START, **WEEKLY).json()["id"]
+    # Bob changes his sign-in address (same account); Ann hears of it and corrects the invitation
+    home = "bob@home.example.org"
+    moved = call("PUT", "/members/me", email=home, sub=member_sub(BOB), body={"display_name": "Bob", "time_zone": "Europe/Dublin"},
+                 now=START + timedelta(hours=1))
+    assert moved.status == 200, moved.body
+    resent = call("POST", f"/pacts/{pact_id}/resend-invitation", email=ANN, body={"email": home}, now=START + timedelta(hours=2))
+    assert resent.status == 200, resent.body
+    assert resent.json()["colleague"]["email"] == home
+    listed = call("GET", "/pacts", email=home, sub=member_sub(BOB), now=START + timedelta(hours=2)).json()["items"]
+    assert [(p["id"], p["state"]) for p in listed] == [(pact_id, "invited")]
+    assert call("POST", f"/pacts/{pact_id}/accept", email=home, sub=member_sub(BOB), now=START + timedelta(hours=2)).status == 200
