@@ -5,8 +5,9 @@ Kept apart from the invitation use-cases so that the notify function loads no pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,10 +18,16 @@ from shared.links import new_link
 from shared.mail import Mailer, render
 from shared.models import AddressSuppression, Invitation, LinkToken, Member, PactView, SendClaim
 from shared.observability import logger
+from shared.suppression import suppress_address
 
 EMAIL_INTERVAL = timedelta(days=7)  # at most one invitation email per address in this time, whoever invites
 PAGE_AFTERLIFE = timedelta(days=30)  # the page outlives the invitation, to say that it expired (or was answered)
 MODES = {"phone": "by phone", "video": "by video", "in_person": "in person"}
+CLAIM_LEASE = timedelta(minutes=15)
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,7 @@ class InvitationMail:
     base_url: str
     app_url: str = ""
     configuration_set: str | None = None
+    clock: Callable[[], datetime] = _wall_clock  # real time, for the claim's lease
 
 
 def send_invitation_email(pact_id: str, owner_sub: str, now: datetime, mail: InvitationMail) -> str:
@@ -56,9 +64,20 @@ def send_invitation_email(pact_id: str, owner_sub: str, now: datetime, mail: Inv
         return "suppressed"
     except DoesNotExist:
         pass
-    claim = SendClaim(f"ADDRESS#{owner.invite_key}", "INVITATION_EMAIL", status="sending", claimed_at=now, expires_at=now + EMAIL_INTERVAL)
+    # One email per address per 7 days. A claim left `sending` (a crash between claiming and SES's answer)
+    # can be retaken after a 15-minute lease on the wall clock, as redeliveries happen in real time.
+    wall = mail.clock()
+    claim = SendClaim(
+        f"ADDRESS#{owner.invite_key}",
+        "INVITATION_EMAIL",
+        status="sending",
+        claimed_at=now,
+        lease_until=wall + CLAIM_LEASE,
+        expires_at=now + EMAIL_INTERVAL,
+    )
+    stale = (SendClaim.status == "sending") & (SendClaim.lease_until < wall)
     try:
-        claim.save(condition=SendClaim.pk.does_not_exist() | (SendClaim.claimed_at <= now - EMAIL_INTERVAL))
+        claim.save(condition=SendClaim.pk.does_not_exist() | (SendClaim.claimed_at <= now - EMAIL_INTERVAL) | stale)
     except PutError:
         return "recently-emailed"
     # The page outlives the invitation by a month, so that it can say the invitation expired (or was answered).
@@ -80,6 +99,12 @@ def send_invitation_email(pact_id: str, owner_sub: str, now: datetime, mail: Inv
             invitation.email, context["subject"], text, html, headers=headers, configuration_set=mail.configuration_set
         )
     except Exception as exc:
+        response = getattr(exc, "response", None) or {}
+        if str(response.get("Error", {}).get("Code") or "") == "MessageRejected":
+            # The address itself is refused: never again, and no retry.
+            claim.update(actions=[SendClaim.status.set("failed")])
+            suppress_address("", "rejected", now, key=owner.invite_key)
+            return "rejected"
         claim.delete()  # let the retry send it
         # The provider's message may name the recipient: only its type goes on.
         raise InvitationNotSent(f"invitation email not sent ({type(exc).__name__})") from None

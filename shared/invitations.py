@@ -17,13 +17,14 @@ already (no enumeration).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from shared.db import cancellation_codes, connection
+from shared.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, connection
 from shared.domain.errors import Conflict, NotFound, TooManyRequests
 from shared.events import DomainEvent
 from shared.models import (
@@ -85,13 +86,13 @@ def count_invitation(tx: TransactWrite, sub: str, now: datetime) -> None:
 
 def too_many(now: datetime) -> TooManyRequests:
     tomorrow = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time(0), UTC)
-    wait = max(1, int((tomorrow - now).total_seconds()))
+    wait = max(1, math.ceil((tomorrow - now).total_seconds()))  # rounded up: waiting that long is enough
     return TooManyRequests(f"You can send at most {DAILY_LIMIT} invitations a day; please try again tomorrow (UTC).", wait)
 
 
 def raise_if_limited(err: TransactWriteError, counter_index: int, now: datetime) -> None:
     codes = cancellation_codes(err)
-    if len(codes) > counter_index and codes[counter_index] == "ConditionalCheckFailed":
+    if 0 <= counter_index < len(codes) and codes[counter_index] == "ConditionalCheckFailed":
         raise too_many(now) from err
 
 
@@ -112,11 +113,24 @@ class Claimed:
             tx.save(invited, condition=Item.pk.does_not_exist())
             tx.update(owner, actions=[PactView.colleague_sub.set(owner.colleague_sub)], condition=PactView.pk.exists())
 
-    def write_rest(self, first: int) -> None:
-        """Pairs beyond the first `first` (written with the profile), fifty to a transaction."""
-        for start in range(first, len(self.pairs), 50):
-            with TransactWrite(connection=connection()) as tx:
-                self.write(tx, self.pairs[start : start + 50])
+    def write_rest(self, first: int, member_sub: str, email: str, now: datetime) -> None:
+        """Pairs beyond the first `first` (written with the profile), fifty to a transaction.
+
+        A batch that meets a concurrent change (an inviter editing the pact) is claimed again from
+        fresh reads: what was written already is skipped then, and nothing is left behind.
+        """
+        pairs = self.pairs[first:]
+        for _ in range(MAX_TRANSACTION_ATTEMPTS):
+            try:
+                for start in range(0, len(pairs), 50):
+                    with TransactWrite(connection=connection()) as tx:
+                        self.write(tx, pairs[start : start + 50])
+                return
+            except TransactWriteError as err:
+                if not set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+                    raise
+                pairs = claim_on_signup(member_sub, email, now).pairs
+        raise Conflict("Some colleagues' invitations changed at the same moment; save your profile again to see them all.")
 
 
 def claim_on_signup(member_sub: str, email: str, now: datetime) -> Claimed:

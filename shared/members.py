@@ -120,8 +120,10 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
     if releases:
         member.email_suppressed = None  # a new address gets a fresh start
     # Open invitations to this verified address become the member's (on creation, or a new address).
-    claimed = claim_on_signup(ctx.sub, email, ctx.now) if old_email != email else Claimed()
+    claiming = old_email != email or member.invitations_pending
+    claimed = claim_on_signup(ctx.sub, email, ctx.now) if claiming else Claimed()
     first = claimed.pairs[:MAX_CLAIMED_WITH_PROFILE]
+    member.invitations_pending = len(claimed.pairs) > len(first)  # the rest follow; saving again finishes them
     try:
         with TransactWrite(connection=connection()) as tx:
             tx.save(member)
@@ -138,7 +140,10 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
         if set(codes) & {"ConditionalCheckFailed", "TransactionConflict"}:
             raise Conflict("Your profile changed at the same moment elsewhere; please try again.") from err
         raise
-    claimed.write_rest(len(first))  # more open invitations than fit beside the profile (rare): in their own transactions
+    if member.invitations_pending:  # more open invitations than fit beside the profile (rare): their own transactions
+        claimed.write_rest(len(first), ctx.sub, email, ctx.now)
+        member.invitations_pending = False
+        member.update(actions=[Member.invitations_pending.set(False)], add_version_condition=False)
     ctx.events.publish([DomainEvent("MemberProfileUpdated", {"member_id": ctx.sub, "created": old_email is None})], ctx.now)
     if claimed:
         pact_ids = [invited.pact_id for invited, _ in claimed.pairs]

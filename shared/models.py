@@ -144,6 +144,7 @@ class Member(Item, discriminator="member"):
     nudges_unsubscribed = BooleanAttribute(default=False)  # the one-click unsubscribe
     sms_opted_out = BooleanAttribute(default=False)  # the number replied STOP (the SMS service says so)
     email_suppressed = UnicodeAttribute(null=True)  # "bounce" / "complaint" / "rejected": never email again
+    invitations_pending = BooleanAttribute(default=False)  # invitations to the address not all taken over yet
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -353,6 +354,7 @@ class SendClaim(Item, discriminator="send_claim"):
 
     status = UnicodeAttribute()  # sending | sent | failed
     claimed_at = UTCDateTimeAttribute()
+    lease_until = UTCDateTimeAttribute(null=True)  # invitation emails: a `sending` claim may be retaken after this (wall clock)
     message_id = UnicodeAttribute(null=True)
 
 

@@ -47,6 +47,7 @@ from shared.planning import (
     stop_nudge_emails,
     view_actions,
 )
+from shared.suppression import suppress_address
 
 CLAIM_LEASE = timedelta(minutes=15)
 CLAIM_TTL = timedelta(days=60)
@@ -167,8 +168,10 @@ def send_digest(message: dict[str, Any], now: datetime, deps: SenderDeps) -> str
     except _Permanent as failure:
         for view in claimed:
             SendClaim(*_claim_key(member_id, view)).update(actions=[SendClaim.status.set("failed")])
-        # The address itself is refused: no nudge email goes there again, and its pacts stop planning them.
+        # The address itself is refused: no nudge email goes there again, and its pacts stop planning them;
+        # no invitation email either.
         stop_nudge_emails(Ctx(sub=member_id, now=now, events=deps.events, due_shards=deps.shards), failure.reason)
+        suppress_address(member.email, failure.reason, now)
         logger.warning("nudge not deliverable; address marked", extra={"reason": failure.reason})
         return "permanent-failure"
     _record(member_id, claimed, now, message_id, deps)

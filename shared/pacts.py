@@ -260,42 +260,30 @@ def resend_invitation(ctx: Ctx, pact_id: str, body: ResendIn) -> PactOut:
             raise Conflict("Only the colleague who sent the invitation can send it again.")
         if mine.state == "ended" or mine.mutual or (mine.invite_key is None and not body.email):
             raise Conflict("This pact has no open or expired invitation to send again.")
-        if body.email is None:
-            try:
-                address = Invitation.get(*Invitation.key(str(mine.invite_key), pact_id), consistent_read=True).email
-            except DoesNotExist:
-                raise InvalidField("email", "the invitation expired and its address is no longer kept; give it again") from None
-        else:
-            address = body.email
+        address, me = _resend_to(ctx, mine, theirs, body.email)
         key, old_key = address_key(address), mine.invite_key
         changed = key != old_key
         invited: PactView | None = None
-        me: Item | None = None
-        if changed or (theirs is None and body.email is not None):
-            # A corrected address (or one given again after the invitation item went): it may be a
-            # member's, who then sees the invitation at once. The same address still on record needs
-            # no look-up: a member who signed up since took the invitation over then, expired or not.
-            found = {(i.pk, i.sk): i for i in Item.batch_get([Member.key(ctx.sub), EmailClaim.key(address)])}
-            me, claim = found.get(Member.key(ctx.sub)), found.get(EmailClaim.key(address))
-            if not isinstance(me, Member) or address == me.email:
-                raise InvalidField("email", "that is your own address; a pact is with a colleague")
-            mine.colleague_sub = claim.sub if isinstance(claim, EmailClaim) else None
         invitation = new_invitation(pact_id, address, ctx.sub, ctx.now)
         mine.invite_key, mine.invitation_expires_at, mine.invitation_state = key, invitation.valid_until, "pending"
-        if mine.colleague_sub and isinstance(me, Member):
+        # The same member (at the same address, or at the new one they changed to) keeps their invited view.
+        same_member = theirs is not None and mine.colleague_sub == theirs.member_sub
+        if mine.colleague_sub and isinstance(me, Member) and not same_member:
             invited = invited_view(mine, mine.colleague_sub, me, ctx.now)
+        if changed and not mine.colleague_named:
+            mine.colleague_name = address.split("@", 1)[0]  # the label was the old address's: now the new one's
         try:
             with TransactWrite(connection=connection()) as tx:
                 if changed and old_key:
                     tx.delete(Invitation(*Invitation.key(old_key, pact_id)))
-                if changed and theirs is not None:
-                    tx.delete(theirs)  # the invitation went to another address: the old invited view goes
+                if theirs is not None and not same_member:
+                    tx.delete(theirs)  # the invitation went to someone else: the old invited view goes
                 elif theirs is not None:
-                    theirs.invitation_expires_at = invitation.valid_until
+                    theirs.invite_key, theirs.invitation_expires_at, theirs.invitation_state = key, invitation.valid_until, "pending"
                     persist_views(ctx, [theirs], INVITATION_FIELDS, tx)
                 if invited is not None:
                     tx.save(invited, condition=Item.pk.does_not_exist())
-                persist_views(ctx, [mine], (*INVITATION_FIELDS, "colleague_sub"), tx)
+                persist_views(ctx, [mine], (*INVITATION_FIELDS, "colleague_sub", "colleague_name"), tx)
                 tx.save(invitation)
                 count_invitation(tx, ctx.sub, ctx.now)
         except TransactWriteError as err:
@@ -308,6 +296,28 @@ def resend_invitation(ctx: Ctx, pact_id: str, body: ResendIn) -> PactOut:
     mine, address = with_retries(attempt)
     ctx.events.publish([DomainEvent("InvitationSent", {"pact_id": pact_id, "owner_id": ctx.sub, "resent": True})], ctx.now)
     return pact_out(mine, ctx.now, address)
+
+
+def _resend_to(ctx: Ctx, mine: PactView, theirs: PactView | None, email: str | None) -> tuple[str, Member | None]:
+    """The address a re-sent invitation goes to, and who it belongs to (mine.colleague_sub) where that needs a look-up.
+
+    A corrected address (or one given again after the invitation item went) may be a member's,
+    who then sees the invitation at once. The same address still on record needs no look-up: a
+    member who signed up since took the invitation over then, expired or not.
+    """
+    if email is None:
+        try:
+            return Invitation.get(*Invitation.key(str(mine.invite_key), mine.pact_id), consistent_read=True).email, None
+        except DoesNotExist:
+            raise InvalidField("email", "the invitation expired and its address is no longer kept; give it again") from None
+    if address_key(email) == mine.invite_key and theirs is not None:
+        return email, None
+    found = {(i.pk, i.sk): i for i in Item.batch_get([Member.key(ctx.sub), EmailClaim.key(email)])}
+    me, claim = found.get(Member.key(ctx.sub)), found.get(EmailClaim.key(email))
+    if not isinstance(me, Member) or email == me.email:
+        raise InvalidField("email", "that is your own address; a pact is with a colleague")
+    mine.colleague_sub = claim.sub if isinstance(claim, EmailClaim) else None
+    return email, me
 
 
 def update_pact(ctx: Ctx, pact_id: str, body: PactPatch) -> PactOut:
@@ -350,6 +360,7 @@ def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
             setattr(mine, name, value)
         views = [mine]
         if theirs is not None:
+            mine.paused_until = theirs.paused_until  # a pause set meanwhile (the inviter's away mode) holds for both
             theirs.mutual, theirs.colleague_sub, theirs.colleague_email = True, ctx.sub, me.email
             if not theirs.colleague_named:
                 theirs.colleague_name, theirs.colleague_named = me.display_name, True  # the owner only knew the address
@@ -358,7 +369,16 @@ def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
             view.invite_key = view.invitation_expires_at = view.invitation_state = None
         # Check-ins the owner recorded before the acceptance: one history, the same from both places.
         copies = _history_copies(pact_id, ctx.sub) if mine.last_check_in_at is not None else []
-        names = ("state", "mutual", "colleague_name", "colleague_named", "colleague_sub", "colleague_email", *INVITATION_FIELDS)
+        names = (
+            "state",
+            "mutual",
+            "colleague_name",
+            "colleague_named",
+            "colleague_sub",
+            "colleague_email",
+            "paused_until",
+            *INVITATION_FIELDS,
+        )
         try:
             with TransactWrite(connection=connection()) as tx:
                 # Each view keeps its own values for what did not change on it; one transaction writes both.
@@ -495,30 +515,34 @@ def forget_member_in_pact(pact_id: str, sub: str, colleague_sub: str, ctx: Ctx, 
     The colleague's view ends (`colleague_erased`, one notice without a name) unless it had
     ended already; an invitation from the erased member is withdrawn.
     """
-    try:
-        theirs = PactView.get(*PactView.key(pact_id, colleague_sub), consistent_read=True)
-    except DoesNotExist:
-        theirs = None
     for check_in in CheckIn.query(pact_pk(pact_id), CheckIn.sk.startswith("CHECKIN#"), filter_condition=CheckIn.author_sub == sub):
         check_in.update(actions=[CheckIn.author_sub.remove(), CheckIn.note.remove()])
         copy = TimelineEntry(member_pk(colleague_sub), f"{check_in.sk}#{pact_id}")
         with suppress(UpdateError):  # the colleague has no copy of this one (they joined later, or left)
             copy.update(actions=[TimelineEntry.author_sub.remove()], condition=TimelineEntry.pk.exists())
-    if theirs is None:
-        return
-    if theirs.state == "invited":
-        theirs.delete(add_version_condition=False)  # an invitation from the erased member: withdrawn
-        return
-    if theirs.state == "ended" and theirs.ended_notice == "pending":
-        theirs.ended_reason = "colleague_erased"  # left, then erased before the notice went: it names nobody
-    end_view(theirs, "colleague_erased", ctx.now)
-    theirs.colleague_name, theirs.colleague_named = FORMER_MEMBER, True
-    theirs.colleague_email = theirs.colleague_phone = None
-    if lift_pause is not None and theirs.paused_until == lift_pause:
-        theirs.paused_until = None  # a pause that only the erased member's away mode set
-    names = (*ENDED_ATTRIBUTES, "colleague_name", "colleague_named", "colleague_email", "colleague_phone", "paused_until")
-    with suppress(Retry):  # changed at this very moment: erasure is retried by the member, and finds it again
-        persist_views(ctx, [theirs], names)
+
+    def attempt() -> None:
+        # Read afresh on every attempt: the colleague may be changing the pact at this very moment.
+        try:
+            theirs = PactView.get(*PactView.key(pact_id, colleague_sub), consistent_read=True)
+        except DoesNotExist:
+            return
+        if theirs.state == "invited":
+            theirs.delete(add_version_condition=False)  # an invitation from the erased member: withdrawn
+            return
+        if theirs.state == "ended" and theirs.ended_notice == "pending":
+            theirs.ended_reason = "colleague_erased"  # left, then erased before the notice went: it names nobody
+        end_view(theirs, "colleague_erased", ctx.now)
+        theirs.colleague_name, theirs.colleague_named = FORMER_MEMBER, True
+        theirs.colleague_email = theirs.colleague_phone = None
+        if lift_pause is not None and theirs.paused_until == lift_pause:
+            theirs.paused_until = None  # a pause that only the erased member's away mode set
+        names = (*ENDED_ATTRIBUTES, "colleague_name", "colleague_named", "colleague_email", "colleague_phone", "paused_until")
+        persist_views(ctx, [theirs], names)  # a concurrent change: Retry, read again
+
+    # Still failing after the retries: a 409 before the erased member's own view goes, so that
+    # erasing again finds this pact again and finishes the job.
+    with_retries(attempt)
 
 
 def _delete_my_timeline(sub: str, pact_id: str) -> None:

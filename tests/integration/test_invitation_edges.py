@@ -130,3 +130,60 @@ def test_the_invitation_page_after_the_invitee_accepted_says_it_is_closed(world:
     closed = call("GET", page, email=None, now=START)
     assert closed.status == 410
     assert b"no longer open" in closed.body
+
+
+def test_a_rejected_address_is_never_invited_by_email_again(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError
+
+    from shared.mail import Mailer
+
+    signup(ANN, "Ann", START)
+    signup(BOB, "Bob", START)
+    invite(ANN, JEN, START)
+
+    def rejected(self: Mailer, to: str, *args: Any, **kwargs: Any) -> str:
+        raise ClientError({"Error": {"Code": "MessageRejected", "Message": f"Address blacklisted: {to}"}}, "SendEmail")
+
+    monkeypatch.setattr(Mailer, "send", rejected)
+    assert world.deliver_invitations() == ["rejected"]  # not retried: the address itself is refused
+    monkeypatch.undo()
+    # A week later Bob invites the same address: the same 201, and no email at all
+    later = START + timedelta(days=8)
+    assert invite(BOB, JEN, later).status == 201
+    assert world.deliver_invitations() == ["suppressed"]
+    assert world.mails() == []
+
+
+def test_a_claim_left_by_a_crash_is_retaken_after_its_lease_not_after_a_week(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from functions.notify import app
+    from shared.invitation_email import InvitationMail, send_invitation_email
+    from shared.mail import Mailer
+
+    signup(ANN, "Ann", START)
+    pact_id = invite(ANN, JEN, START).json()["id"]
+    wall = [datetime(2026, 12, 1, 12, tzinfo=UTC)]
+
+    class Crash(BaseException):  # the function dies between the claim and SES's answer
+        pass
+
+    def crash(self: Mailer, *args: Any, **kwargs: Any) -> str:
+        raise Crash
+
+    mail = InvitationMail(app._mailer(), "https://peer.test", clock=lambda: wall[0])
+    monkeypatch.setattr(Mailer, "send", crash)
+    with pytest.raises(Crash):
+        send_invitation_email(pact_id, app_member(ANN), START, mail)
+    monkeypatch.undo()
+    # A redelivery within the lease sends nothing (the first attempt may still be on its way)
+    wall[0] += timedelta(minutes=5)
+    assert send_invitation_email(pact_id, app_member(ANN), START, mail) == "recently-emailed"
+    # After the lease, the redelivery sends the one email
+    wall[0] += timedelta(minutes=15)
+    assert send_invitation_email(pact_id, app_member(ANN), START, mail) == "sent"
+    assert [m.to for m in world.mails()] == [JEN]
+
+
+def app_member(email: str) -> str:
+    from infra.local.auth import member_sub
+
+    return member_sub(email)

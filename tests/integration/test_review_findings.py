@@ -1,7 +1,4 @@
-"""Defects a review of the invitations / ended-pacts change found, each pinned by a test that fails today.
-
-Every test is `xfail(strict=True)`: it documents what should happen; once the defect is fixed the test
-passes, strict xfail turns that into a failure, and the marker comes off.
+"""Defects a review of the invitations / ended-pacts change found (all fixed), each pinned by a test.
 
 Times: START is Tuesday 5 January 2027, 09:00 UTC (Dublin is UTC in winter). A weekly pact on Tuesdays at
 08:30 lapses on Thursday 14 January at 08:30 (the first nudge goes at the nudge hour, 09:00).
@@ -46,15 +43,6 @@ def mutual_pact(owner: str, colleague: str, now: datetime, **terms: Any) -> str:
 # ====================================================================== erasure racing a change
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "DEFECT: shared/pacts.py forget_member_in_pact swallows Retry (`with suppress(Retry)`) when the stayer's view "
-        "changed between its read and the write; erase() then deletes the erased member's own view and profile, so "
-        "no retry ever 'finds it again': the stayer's view stays active and mutual, with the erased member's name and "
-        "email, and keeps being nudged about a colleague who no longer exists"
-    ),
-)
 def test_an_erasure_that_races_a_change_by_the_colleague_still_ends_her_view_and_forgets_him(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -89,15 +77,6 @@ def test_an_erasure_that_races_a_change_by_the_colleague_still_ends_her_view_and
 # ====================================================================== more than twenty invitations at signup
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "DEFECT: shared/members.py put_profile writes the claimed invitations beyond the first 20 after the profile's "
-        "transaction (Claimed.write_rest), unguarded: one inviter changing their pact meanwhile cancels that whole batch "
-        "(a 500 after the profile was saved), and saving the profile again claims nothing (old_email == email), so those "
-        "invitations never reach the new member"
-    ),
-)
 def test_invitations_beyond_twenty_are_not_lost_when_one_inviter_changes_a_pact_during_the_signup(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -135,14 +114,6 @@ def test_invitations_beyond_twenty_are_not_lost_when_one_inviter_changes_a_pact_
 # ====================================================================== Retry-After
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "DEFECT: shared/invitations.py too_many truncates the seconds to UTC midnight (int()), so with a request time "
-        "that has a fraction of a second (API Gateway's timeEpoch is in milliseconds) a client that waits exactly "
-        "Retry-After seconds comes back just before midnight and gets a 429 again; it should round up"
-    ),
-)
 def test_waiting_exactly_retry_after_seconds_is_enough(world: World) -> None:
     signup(ANN, "Ann", START)
     moment = at("2027-01-05T23:59:57.500")
@@ -158,15 +129,6 @@ def test_waiting_exactly_retry_after_seconds_is_enough(world: World) -> None:
 # ====================================================================== the template
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "DEFECT: template.yaml gives NotifyFunction no SES_CONFIGURATION_SET (only NudgeSenderFunction has one, and the "
-        "tests' environment sets it globally, hiding this): invitation emails, the ones most likely to bounce (typed "
-        "addresses of non-members), go out without the configuration set whose event destination feeds "
-        "SuppressionFunction, so their bounces and complaints never suppress the address and invitations keep going there"
-    ),
-)
 def test_invitation_emails_are_sent_with_the_configuration_set_that_reports_bounces() -> None:
     notify = cfn.functions()["NotifyFunction"]
     assert notify.environment.get("SES_CONFIGURATION_SET") == {"Ref": "NudgeConfigurationSet"}
@@ -175,18 +137,8 @@ def test_invitation_emails_are_sent_with_the_configuration_set_that_reports_boun
     assert "configuration-set" in str(ses["Resource"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "DEFECT: template.yaml SmsSweepFunction may not dynamodb:DeleteItem, but shared/texting.py gives a claim back "
-        "with claim.delete() when SNS fails (_text_one and the new _text_ended_notice): in AWS that delete is denied, the "
-        "sweep run crashes, the claim stays 'sending', and the ended-pact text is then marked sent without ever going out"
-    ),
-)
 def test_the_sms_sweep_may_delete_the_claims_it_gives_back() -> None:
-    statements = [
-        s for p in cfn.resource("SmsSweepFunction")["Properties"]["Policies"] if "Statement" in p for s in p["Statement"]
-    ]
+    statements = [s for p in cfn.resource("SmsSweepFunction")["Properties"]["Policies"] if "Statement" in p for s in p["Statement"]]
     actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert "dynamodb:DeleteItem" in actions
 
@@ -194,16 +146,6 @@ def test_the_sms_sweep_may_delete_the_claims_it_gives_back() -> None:
 # ====================================================================== away mode and a member's invitation
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "DEFECT: shared/pacts.py accept_pact does not carry the inviter's away pause onto the new member's view "
-        "(members._pause_everywhere only writes the colleague's view of mutual pacts, so an invited member's view "
-        "created before the inviter went away stays unpaused): after accepting, the invited member is nudged and "
-        "texted about a pact whose other side is away, though README says away mode pauses every pact on both sides "
-        "(an invitation claimed at signup copies the pause; one to an existing member does not)"
-    ),
-)
 def test_accepting_while_the_inviter_is_away_pauses_the_new_side_too(world: World) -> None:
     signup(ANN, "Ann", START)
     signup(BOB, "Bob", START)
@@ -222,24 +164,20 @@ def test_accepting_while_the_inviter_is_away_pauses_the_new_side_too(world: Worl
 # ====================================================================== a member who changed address, invited again
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "DEFECT: shared/pacts.py resend_invitation, for a corrected address that belongs to the member who already holds "
-        "the invited view (he changed his sign-in address since), deletes that view and puts it again in one "
-        "TransactWrite: DynamoDB refuses two operations on one item (a ValidationException without cancellation "
-        "reasons), and raise_if_limited(err, len(codes) - 1) then indexes an empty list (IndexError): a 500, every "
-        "time, so the inviter can never point the invitation at his new address"
-    ),
-)
 def test_an_invitation_can_be_corrected_to_the_new_address_of_the_member_it_already_reached(world: World) -> None:
     signup(ANN, "Ann", START)
     signup(BOB, "Bob", START)
     pact_id = invite(ANN, BOB, START, **WEEKLY).json()["id"]
     # Bob changes his sign-in address (same account); Ann hears of it and corrects the invitation
     home = "bob@home.example.org"
-    moved = call("PUT", "/members/me", email=home, sub=member_sub(BOB), body={"display_name": "Bob", "time_zone": "Europe/Dublin"},
-                 now=START + timedelta(hours=1))
+    moved = call(
+        "PUT",
+        "/members/me",
+        email=home,
+        sub=member_sub(BOB),
+        body={"display_name": "Bob", "time_zone": "Europe/Dublin"},
+        now=START + timedelta(hours=1),
+    )
     assert moved.status == 200, moved.body
     resent = call("POST", f"/pacts/{pact_id}/resend-invitation", email=ANN, body={"email": home}, now=START + timedelta(hours=2))
     assert resent.status == 200, resent.body
