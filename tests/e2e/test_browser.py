@@ -104,3 +104,46 @@ def test_yes_we_talked_in_a_real_browser(stack: Stack, browser, tmp_path: Path) 
         page.close()
     finally:
         stack.request("DELETE", "/_local/clock")
+
+
+def test_an_invitation_declined_in_a_real_browser_without_an_account(stack: Stack, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN Ann invites Dee, who has no account, and the invitation email arrives
+    ann = stack.token("ann.invites.browser@example.org")
+    dee = "dee.browser@example.org"
+    assert stack.request("PUT", "/members/me", token=ann, body={"display_name": "Ann <b>", "time_zone": "Europe/Dublin"}).status == 200
+    created = stack.request(
+        "POST", "/pacts", token=ann, body={"colleague": {"email": dee}, "rhythm": {"weekday": "friday", "time": "12:00"}}
+    )
+    pact_id = created.json()["id"]
+    for _ in range(100):
+        mails = [m for m in stack.request("GET", "/_local/outbox").json()["messages"] if m["to"] == [dee]]
+        if mails:
+            break
+        time.sleep(0.1)
+    url = re.search(r"(http://\S+/i/[\w-]+)", mails[0]["text"]).group(1)  # type: ignore[union-attr]
+
+    # WHEN Dee opens the link on her phone and taps "No, thank you"
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    response = page.goto(url)
+    assert response is not None
+    assert response.status == 200
+    assert page.locator("h1").inner_text() == "Ann <b> invites you to regular check-ins"  # shown as text, never as markup
+    assert "Fridays 12:00" in page.locator("main").inner_text()
+    no = page.get_by_role("button", name="No, thank you")
+    box = no.bounding_box()
+    assert box is not None
+    assert box["height"] >= 44
+    page.screenshot(path=str(tmp_path / "invitation-page.png"), full_page=True)
+    no.click()
+    page.wait_for_load_state()
+
+    # THEN she is thanked, Ann's side reads declined, and the link now says the invitation is closed
+    assert page.locator("h1").inner_text() == "Thank you for letting them know"
+    view = stack.request("GET", f"/pacts/{pact_id}", token=ann).json()
+    assert (view["state"], view["ended_reason"]) == ("ended", "declined")
+    page.goto(url)
+    assert page.locator("h1").inner_text() == "This invitation is no longer open"
+    assert all(urlsplit(r).netloc == urlsplit(stack.url).netloc for r in requested)
+    page.close()
