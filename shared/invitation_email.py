@@ -130,7 +130,7 @@ def proposed_terms(view: PactView) -> dict[str, Any]:
         "when": when,
         "mode": MODES.get(view.mode, view.mode),
         "time_limit": int(view.time_limit_minutes),
-        "first": f"{first:%A %-d %B}" + (f" at {first:%H:%M}" if rule.is_slot else ""),
+        "first": f"{first:%A %-d %B} at {first:%H:%M}" if rule.is_slot else f"by {first:%A %-d %B}",
     }
 
 
