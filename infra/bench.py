@@ -52,14 +52,14 @@ print(time.perf_counter() - t0)
 """
 
 # What each function's first call needs, beyond importing its module.
-_TABLE = "from shared.models import Item; Item._get_connection().connection.client"
+_TABLE = "from shared.adapters.models import Item; Item._get_connection().connection.client"
 FIRST_CALL = {
     "ApiFunction": _TABLE,
     "LinksFunction": _TABLE,
-    "NotifyFunction": _TABLE + "; from shared.aws import client; client('sesv2')",
-    "NudgeSenderFunction": _TABLE + "; from shared.aws import client; client('sesv2')",
-    "NudgeSweepFunction": _TABLE + "; from shared.aws import client; client('sqs')",
-    "SmsSweepFunction": _TABLE + "; from shared.aws import client; client('sns')",
+    "NotifyFunction": _TABLE + "; from shared.adapters.aws import client; client('sesv2')",
+    "NudgeSenderFunction": _TABLE + "; from shared.adapters.aws import client; client('sesv2')",
+    "NudgeSweepFunction": _TABLE + "; from shared.adapters.aws import client; client('sqs')",
+    "SmsSweepFunction": _TABLE + "; from shared.adapters.aws import client; client('sns')",
     "SuppressionFunction": _TABLE,
 }
 

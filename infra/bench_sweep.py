@@ -38,10 +38,10 @@ def main() -> None:
         _seed(ddb)
         seed_seconds = time.perf_counter() - started
 
-        from shared.aws import client
-        from shared.events import EventPublisher
-        from shared.mail import Mailer
-        from shared.nudging import SenderDeps, send_digest, sqs_enqueue, sweep
+        from shared.adapters.aws import client
+        from shared.adapters.events import EventPublisher
+        from shared.adapters.mail import Mailer
+        from shared.nudges.sending import SenderDeps, send_digest, sqs_enqueue, sweep
 
         calls.clear()
         started = time.perf_counter()

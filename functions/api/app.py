@@ -11,30 +11,20 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import invitations, members, pacts
-from shared.aws import client
-from shared.checkins import CheckInRequest
-from shared.checkins import record_check_in as record_check_in_
-from shared.events import EventPublisher
-from shared.http import caller, create_resolver, request_time
-from shared.observability import logger
-from shared.planning import Ctx
-from shared.schemas import (
-    AwayIn,
-    CheckInIn,
-    CheckInOut,
-    ExportOut,
-    MemberOut,
-    NudgeOut,
-    PactIn,
-    PactOut,
-    PactPatch,
-    Page,
-    PauseIn,
-    ProfileIn,
-    ResendIn,
-)
-from shared.settings import get_settings
+from shared.adapters.aws import client
+from shared.adapters.events import EventPublisher
+from shared.adapters.http import caller, create_resolver, request_time
+from shared.adapters.observability import logger
+from shared.adapters.schema_types import Page
+from shared.adapters.settings import get_settings
+from shared.invitations import use_cases as invitations
+from shared.members import use_cases as members
+from shared.members.schemas import AwayIn, ExportOut, MemberOut, NudgeOut, ProfileIn
+from shared.pacts import use_cases as pacts
+from shared.pacts.checkins import CheckInRequest
+from shared.pacts.checkins import record_check_in as record_check_in_
+from shared.pacts.planning import Ctx
+from shared.pacts.schemas import CheckInIn, CheckInOut, PactIn, PactOut, PactPatch, PauseIn, ResendIn
 
 app = create_resolver(
     title="Peer support API",

@@ -20,12 +20,12 @@ from urllib.parse import parse_qsl
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.aws import client
-from shared.events import EventPublisher
-from shared.link_actions import Page, perform, show
-from shared.observability import logger
-from shared.planning import Ctx
-from shared.settings import get_settings
+from shared.adapters.aws import client
+from shared.adapters.events import EventPublisher
+from shared.adapters.observability import logger
+from shared.adapters.settings import get_settings
+from shared.links.actions import Page, perform, show
+from shared.pacts.planning import Ctx
 
 # The page's only stylesheet, inline and allowed by its hash: nothing else may load or run.
 STYLE = (

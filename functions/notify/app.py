@@ -9,12 +9,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.aws import client
-from shared.invitation_email import InvitationMail, send_invitation_email
-from shared.mail import Mailer
-from shared.notices import send_away_notices
-from shared.observability import logger
-from shared.settings import get_settings
+from shared.adapters.aws import client
+from shared.adapters.mail import Mailer
+from shared.adapters.observability import logger
+from shared.adapters.settings import get_settings
+from shared.invitations.emails import InvitationMail, send_invitation_email
+from shared.members.notices import send_away_notices
 
 
 @cache

@@ -11,12 +11,12 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.aws import client
-from shared.events import EventPublisher
-from shared.mail import Mailer
-from shared.nudging import SenderDeps, send_digest, utc
-from shared.observability import logger
-from shared.settings import get_settings
+from shared.adapters.aws import client
+from shared.adapters.events import EventPublisher
+from shared.adapters.mail import Mailer
+from shared.adapters.observability import logger
+from shared.adapters.settings import get_settings
+from shared.nudges.sending import SenderDeps, send_digest, utc
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

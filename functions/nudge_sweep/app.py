@@ -8,10 +8,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.aws import client
-from shared.nudging import sqs_enqueue, sweep
-from shared.observability import logger
-from shared.settings import get_settings
+from shared.adapters.aws import client
+from shared.adapters.observability import logger
+from shared.adapters.settings import get_settings
+from shared.nudges.sending import sqs_enqueue, sweep
 
 
 @logger.inject_lambda_context

@@ -9,11 +9,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.aws import client
-from shared.events import EventPublisher
-from shared.observability import logger
-from shared.settings import get_settings
-from shared.suppression import suppress_from_notification
+from shared.adapters.aws import client
+from shared.adapters.events import EventPublisher
+from shared.adapters.observability import logger
+from shared.adapters.settings import get_settings
+from shared.nudges.suppression import suppress_from_notification
 
 
 @cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.identity import access_token_claims
+from shared.adapters.identity import access_token_claims
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

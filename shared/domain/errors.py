@@ -1,4 +1,4 @@
-"""Domain exceptions. They carry no HTTP; `shared.http` maps them to problem-details responses."""
+"""Domain exceptions. They carry no HTTP; `shared.adapters.http` maps them to problem-details responses."""
 
 from __future__ import annotations
 

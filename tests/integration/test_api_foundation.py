@@ -67,12 +67,12 @@ def test_docs_serve_swagger_ui_without_external_resources(aws) -> None:
 
 
 def test_unexpected_error_is_a_500_problem_without_trace_or_personal_data(aws, monkeypatch: pytest.MonkeyPatch) -> None:
-    import shared.members
+    import shared.members.use_cases
 
     def broken(sub: str) -> None:
         raise RuntimeError("boom for ann@example.org")
 
-    monkeypatch.setattr(shared.members.Member, "get", broken)
+    monkeypatch.setattr(shared.members.use_cases.Member, "get", broken)
     reply = call("GET", "/members/me")
     body = assert_problem(reply, 500)
     assert b"Traceback" not in reply.body
@@ -107,7 +107,7 @@ def test_docs_still_build_after_routes_have_served_requests() -> None:
     # The problem responses are added to the routes when the docs are first asked for;
     # a route that already served requests (its validation models built) must document them too.
     from infra.lambdas import LambdaContext
-    from shared.http import create_resolver
+    from shared.adapters.http import create_resolver
     from tests.helpers import http_event
 
     app = create_resolver(title="t", description="d")

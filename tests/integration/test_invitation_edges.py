@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.invitation_email import InvitationNotSent
+from shared.invitations.emails import InvitationNotSent
 from tests.helpers import call
 from tests.integration.invite_harness import World, invitation_links, invite, signup
 
@@ -60,7 +60,7 @@ def test_who_may_resend_and_to_whom(world: World) -> None:
 
 
 def test_a_failed_invitation_email_is_retried_not_lost_and_names_nobody(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    from shared.mail import Mailer
+    from shared.adapters.mail import Mailer
 
     signup(ANN, "Ann", START)
     invite(ANN, JEN, START)
@@ -135,7 +135,7 @@ def test_the_invitation_page_after_the_invitee_accepted_says_it_is_closed(world:
 def test_a_rejected_address_is_never_invited_by_email_again(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     from botocore.exceptions import ClientError
 
-    from shared.mail import Mailer
+    from shared.adapters.mail import Mailer
 
     signup(ANN, "Ann", START)
     signup(BOB, "Bob", START)
@@ -156,8 +156,8 @@ def test_a_rejected_address_is_never_invited_by_email_again(world: World, monkey
 
 def test_a_claim_left_by_a_crash_is_retaken_after_its_lease_not_after_a_week(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     from functions.notify import app
-    from shared.invitation_email import InvitationMail, send_invitation_email
-    from shared.mail import Mailer
+    from shared.adapters.mail import Mailer
+    from shared.invitations.emails import InvitationMail, send_invitation_email
 
     signup(ANN, "Ann", START)
     pact_id = invite(ANN, JEN, START).json()["id"]

@@ -840,7 +840,7 @@ def test_a_digest_claimed_and_queued_before_the_end_is_dropped_at_send_time(
 ) -> None:
     from botocore.exceptions import ClientError
 
-    from shared.mail import Mailer
+    from shared.adapters.mail import Mailer
 
     signup(ANN, "Ann", START)
     signup(BOB, "Bob", START)
@@ -869,7 +869,7 @@ def test_a_digest_claimed_and_queued_before_the_end_is_dropped_at_send_time(
 
 
 def test_a_text_found_due_before_the_end_is_dropped_at_send_time(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    from shared import texting
+    from shared.texts import sending as texting
 
     signup(ANN, "Ann", START, phone=ANN_PHONE, **WITH_SMS)
     signup(BOB, "Bob", START, phone=BOB_PHONE, **WITH_SMS)

@@ -12,7 +12,7 @@ from moto.ses.models import ses_backends
 
 from infra.lambdas import invoke
 from infra.local.auth import member_sub
-from shared.notices import NoticeNotSent
+from shared.members.notices import NoticeNotSent
 from tests.helpers import DEFAULT_NOW, call, member, pact
 
 ANN, BOB = "ann@example.org", "bob@example.org"
@@ -74,7 +74,7 @@ def test_no_notice_once_back_or_erased(ann_away, sent) -> None:
 
 
 def test_a_failed_send_is_retried_later_not_lost(ann_away, sent, monkeypatch: pytest.MonkeyPatch) -> None:
-    from shared.mail import Mailer
+    from shared.adapters.mail import Mailer
 
     real = Mailer.send
     calls = {"n": 0}

@@ -182,7 +182,7 @@ def test_a_bounce_suppresses_the_address(nudges) -> None:
 
 
 def test_a_failing_message_goes_to_the_dlq_while_the_rest_of_its_batch_is_sent(nudges, monkeypatch: pytest.MonkeyPatch) -> None:
-    from shared.mail import Mailer
+    from shared.adapters.mail import Mailer
 
     for who in ("ann", "bob", "cem"):
         member(f"{who}@example.org")
@@ -208,7 +208,7 @@ def test_a_failing_message_goes_to_the_dlq_while_the_rest_of_its_batch_is_sent(n
 
 
 def test_a_permanent_failure_is_recorded_and_not_retried(nudges, monkeypatch: pytest.MonkeyPatch) -> None:
-    from shared.mail import Mailer
+    from shared.adapters.mail import Mailer
 
     member(ANN)
     pact(ANN, JEN, now=START, **WEEKLY)
@@ -227,7 +227,7 @@ def test_a_permanent_failure_is_recorded_and_not_retried(nudges, monkeypatch: py
 
 
 def test_our_own_configuration_errors_go_to_the_dlq_not_onto_the_member(nudges, monkeypatch: pytest.MonkeyPatch) -> None:
-    from shared.mail import Mailer
+    from shared.adapters.mail import Mailer
 
     member(ANN)
     pact(ANN, JEN, now=START, **WEEKLY)
@@ -244,7 +244,7 @@ def test_our_own_configuration_errors_go_to_the_dlq_not_onto_the_member(nudges, 
 
 
 def test_a_check_in_while_the_email_is_on_its_way_is_not_overwritten(nudges, monkeypatch: pytest.MonkeyPatch) -> None:
-    from shared.mail import Mailer
+    from shared.adapters.mail import Mailer
 
     member(ANN)
     created = pact(ANN, JEN, now=START, **WEEKLY)

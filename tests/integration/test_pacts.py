@@ -205,7 +205,7 @@ def test_idempotency_key_replays_the_same_response_once(two_members, bus_events,
 
 def test_concurrent_recording_loses_no_update(two_members, monkeypatch: pytest.MonkeyPatch) -> None:
     """Ann and Bob record different calls at the same moment: both land, the pact ends consistent."""
-    import shared.planning as planning
+    import shared.pacts.planning as planning
 
     created = pact(ANN, BOB)
     url = f"/pacts/{created['id']}/check-ins"

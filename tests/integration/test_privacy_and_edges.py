@@ -75,8 +75,8 @@ def test_away_news_reaches_only_people_the_member_actually_meets(aws) -> None:
     assert reply.status == 200
     # Eve's view of her own invitation is not paused by Ann's holiday
     assert call("GET", f"/pacts/{stranger['id']}", email=EVE).json()["status"] == "on_track"
-    from shared.models import PactView
-    from shared.notices import _hears_from_us
+    from shared.adapters.models import PactView
+    from shared.members.notices import _hears_from_us
 
     views = [v for v in PactView.gsi1.query(f"MEMBER#{member_sub(ANN)}") if isinstance(v, PactView)]
     assert views
@@ -113,7 +113,7 @@ def test_the_same_minute_with_a_note_of_ones_own_is_a_409_not_a_lost_note(aws) -
 
 
 def test_leaving_is_finished_by_a_retry_after_a_failure(aws, monkeypatch: pytest.MonkeyPatch) -> None:
-    import shared.pacts as pacts
+    import shared.pacts.use_cases as pacts
 
     member(ANN)
     created = pact(ANN, {"name": "Jen", "phone": "+353851111111"})
@@ -196,12 +196,12 @@ def test_a_huge_pact_id_is_a_plain_404(aws) -> None:
 
 
 def test_an_unexpected_error_logs_no_personal_data(aws, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    import shared.members
+    import shared.members.use_cases
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom for ann@example.org")
 
-    monkeypatch.setattr(shared.members.Member, "get", broken)
+    monkeypatch.setattr(shared.members.use_cases.Member, "get", broken)
     assert call("GET", "/members/me").status == 500
     assert "unhandled error" in caplog.text
     assert "ann@example.org" not in caplog.text

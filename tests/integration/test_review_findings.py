@@ -46,7 +46,7 @@ def mutual_pact(owner: str, colleague: str, now: datetime, **terms: Any) -> str:
 def test_an_erasure_that_races_a_change_by_the_colleague_still_ends_her_view_and_forgets_him(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared import pacts
+    from shared.pacts import use_cases as pacts
 
     signup(ANN, "Ann", START)
     signup(BOB, "Bob", START)
@@ -80,7 +80,7 @@ def test_an_erasure_that_races_a_change_by_the_colleague_still_ends_her_view_and
 def test_invitations_beyond_twenty_are_not_lost_when_one_inviter_changes_a_pact_during_the_signup(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared.invitations import Claimed
+    from shared.invitations.use_cases import Claimed
 
     inviters = [f"colleague{number}@example.org" for number in range(22)]
     pact_ids = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from infra import cfn
-from shared.models import Item
+from shared.adapters.models import Item
 
 
 def _key_schema(entries: list[dict]) -> dict[str, str]:

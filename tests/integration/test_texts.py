@@ -174,7 +174,7 @@ def test_no_text_while_the_colleagues_away_mode_pauses_the_pact(aws) -> None:
 
 def test_a_failed_send_is_tried_again_by_the_next_run(ann, monkeypatch: pytest.MonkeyPatch) -> None:
     pact(ANN, JEN, now=START, **SLOT)
-    from shared import texting
+    from shared.texts import sending as texting
 
     real = texting._send
     failures = {"left": 1}

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.events import DomainEvent, EventPublisher
+from shared.adapters.events import DomainEvent, EventPublisher
 
 NOW = datetime(2026, 12, 8, 9, tzinfo=UTC)
 

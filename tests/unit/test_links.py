@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.links import LINK_LIFETIME, UNSUBSCRIBE_LIFETIME, LinkProblem, look_up, new_link, nonce, token_hash
+from shared.links.tokens import LINK_LIFETIME, UNSUBSCRIBE_LIFETIME, LinkProblem, look_up, new_link, nonce, token_hash
 
 NOW = datetime(2026, 12, 8, 9, 5, tzinfo=UTC)
 

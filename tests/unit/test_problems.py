@@ -18,8 +18,17 @@ from pydantic import BaseModel, StrictInt, field_validator
 import shared
 from infra.lambdas import LambdaContext
 from infra.local import apigw
+from shared.adapters.http import (
+    MAX_BODY_BYTES,
+    MAX_BODY_DEPTH,
+    PROBLEM_BASE,
+    PROBLEM_TITLES,
+    BodyRefused,
+    create_resolver,
+    problem,
+    read_json_body,
+)
 from shared.domain.errors import DomainError, TooManyRequests
-from shared.http import MAX_BODY_BYTES, MAX_BODY_DEPTH, PROBLEM_BASE, PROBLEM_TITLES, BodyRefused, create_resolver, problem, read_json_body
 
 
 class _Route:

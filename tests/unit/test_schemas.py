@@ -1,4 +1,4 @@
-"""Request bodies (shared.schemas): what the API accepts and how it names what it rejects."""
+"""Request bodies (shared/members/schemas.py, shared/pacts/schemas.py): what the API accepts and how it names what it rejects."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from shared.schemas import CheckInIn, ColleagueIn, Notifications, PactIn, ProfileIn, QuietHours, RhythmIn
+from shared.members.schemas import Notifications, ProfileIn, QuietHours
+from shared.pacts.schemas import CheckInIn, ColleagueIn, PactIn, RhythmIn
 
 
 def rejected(model: type[BaseModel], **fields: Any) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.settings import Settings, SettingsError
+from shared.adapters.settings import Settings, SettingsError
 
 BASE = {"TABLE_NAME": "peer-support-prod-Table", "EVENT_BUS_NAME": "peer-support-prod-domain"}
 

@@ -17,11 +17,11 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from shared.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, connection
+from shared.adapters.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, connection
+from shared.adapters.events import DomainEvent, EventPublisher
+from shared.adapters.models import Member, PactView, member_pk, pact_pk
 from shared.domain import nudges, rhythm, sms
 from shared.domain.errors import Conflict, NotFound
-from shared.events import DomainEvent, EventPublisher
-from shared.models import Member, PactView, member_pk, pact_pk
 
 T = TypeVar("T")
 MAX_TRANSACTION_ITEMS = 100

@@ -15,12 +15,12 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from shared.db import cancellation_codes, cancelled_item, connection
+from shared.adapters.db import cancellation_codes, cancelled_item, connection
+from shared.adapters.events import DomainEvent
+from shared.adapters.models import CheckIn, IdempotencyRecord, Item, LinkToken, TimelineEntry, member_pk, pact_pk
 from shared.domain.errors import Conflict, InvalidField
-from shared.events import DomainEvent
-from shared.links import LinkProblem, use_link
-from shared.models import CheckIn, IdempotencyRecord, Item, LinkToken, TimelineEntry, member_pk, pact_pk
-from shared.planning import Ctx, Retry, my_views, persist_views, rhythm_of, with_retries
+from shared.links.tokens import LinkProblem, use_link
+from shared.pacts.planning import Ctx, Retry, my_views, persist_views, rhythm_of, with_retries
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 

@@ -17,21 +17,9 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from shared.checkins import check_in_record
-from shared.db import cancellation_codes, connection, newest_first
-from shared.domain import rhythm
-from shared.domain.errors import Conflict, Gone, InvalidField, NotFound
-from shared.events import DomainEvent
-from shared.invitations import (
-    INVITATION_FIELDS,
-    count_invitation,
-    decline,
-    invitation_state,
-    invited_view,
-    new_invitation,
-    raise_if_limited,
-)
-from shared.models import (
+from shared.adapters.db import cancellation_codes, connection, newest_first
+from shared.adapters.events import DomainEvent
+from shared.adapters.models import (
     CheckIn,
     EmailClaim,
     Invitation,
@@ -44,7 +32,20 @@ from shared.models import (
     member_pk,
     pact_pk,
 )
-from shared.planning import (
+from shared.adapters.schema_types import WEEKDAY_CODES, Page
+from shared.domain import rhythm
+from shared.domain.errors import Conflict, Gone, InvalidField, NotFound
+from shared.invitations.use_cases import (
+    INVITATION_FIELDS,
+    count_invitation,
+    decline,
+    invitation_state,
+    invited_view,
+    new_invitation,
+    raise_if_limited,
+)
+from shared.pacts.checkins import check_in_record
+from shared.pacts.planning import (
     ENDED_ATTRIBUTES,
     MAX_TRANSACTION_ITEMS,
     PREFERENCE_ATTRIBUTES,
@@ -59,15 +60,13 @@ from shared.planning import (
     reschedule,
     with_retries,
 )
-from shared.schemas import (
-    WEEKDAY_CODES,
+from shared.pacts.schemas import (
     CheckInOut,
     ColleagueOut,
     InvitationOut,
     PactIn,
     PactOut,
     PactPatch,
-    Page,
     PauseIn,
     ResendIn,
     RhythmIn,

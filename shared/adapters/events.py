@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from shared.observability import logger
+from shared.adapters.observability import logger
 
 SOURCE = "peer-support"
 

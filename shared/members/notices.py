@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from shared.mail import Mailer
-from shared.models import Member, PactView, SentNotice, member_pk
-from shared.observability import logger
+from shared.adapters.mail import Mailer
+from shared.adapters.models import Member, PactView, SentNotice, member_pk
+from shared.adapters.observability import logger
 
 NOTICE_TTL = timedelta(days=14)
 

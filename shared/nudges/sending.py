@@ -30,14 +30,15 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from shared.db import connection
+from shared.adapters.db import connection
+from shared.adapters.events import DomainEvent, EventPublisher
+from shared.adapters.mail import Mailer, render
+from shared.adapters.models import LinkToken, Member, NudgeSent, PactView, SendClaim, member_pk
+from shared.adapters.observability import logger
 from shared.domain import nudges, rhythm
-from shared.events import DomainEvent, EventPublisher
-from shared.links import new_link
-from shared.mail import Mailer, render
-from shared.models import LinkToken, Member, NudgeSent, PactView, SendClaim, member_pk
-from shared.observability import logger
-from shared.planning import (
+from shared.links.tokens import new_link
+from shared.nudges.suppression import suppress_address
+from shared.pacts.planning import (
     NUDGE_ATTRIBUTES,
     PREFERENCE_ATTRIBUTES,
     Ctx,
@@ -47,7 +48,6 @@ from shared.planning import (
     stop_nudge_emails,
     view_actions,
 )
-from shared.suppression import suppress_address
 
 CLAIM_LEASE = timedelta(minutes=15)
 CLAIM_TTL = timedelta(days=60)

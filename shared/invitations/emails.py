@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
+from shared.adapters.mail import Mailer, render
+from shared.adapters.models import AddressSuppression, Invitation, LinkToken, Member, PactView, SendClaim
+from shared.adapters.observability import logger
 from shared.domain import rhythm
-from shared.links import new_link
-from shared.mail import Mailer, render
-from shared.models import AddressSuppression, Invitation, LinkToken, Member, PactView, SendClaim
-from shared.observability import logger
-from shared.suppression import suppress_address
+from shared.links.tokens import new_link
+from shared.nudges.suppression import suppress_address
 
 EMAIL_INTERVAL = timedelta(days=7)  # at most one invitation email per address in this time, whoever invites
 PAGE_AFTERLIFE = timedelta(days=30)  # the page outlives the invitation, to say that it expired (or was answered)

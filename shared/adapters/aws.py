@@ -14,8 +14,8 @@ from typing import Any
 
 from botocore.config import Config
 
-from shared.db import connection
-from shared.settings import get_settings
+from shared.adapters.db import connection
+from shared.adapters.settings import get_settings
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=5)
 

@@ -14,8 +14,8 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.pagination import ResultIterator
 
+from shared.adapters.models import Item
 from shared.domain.errors import InvalidField
-from shared.models import Item
 
 MAX_TRANSACTION_ATTEMPTS = 3
 

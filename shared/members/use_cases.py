@@ -10,11 +10,9 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from shared.db import cancellation_codes, connection, newest_first
-from shared.domain.errors import Conflict, InvalidField, NotFound
-from shared.events import DomainEvent
-from shared.invitations import Claimed, claim_on_signup, decline
-from shared.models import (
+from shared.adapters.db import cancellation_codes, connection, newest_first
+from shared.adapters.events import DomainEvent
+from shared.adapters.models import (
     EmailClaim,
     Invitation,
     Item,
@@ -28,8 +26,12 @@ from shared.models import (
     member_pk,
     pact_pk,
 )
-from shared.pacts import check_in_out, forget_member_in_pact, pact_out
-from shared.planning import (
+from shared.adapters.schema_types import WEEKDAY_NAMES, Page
+from shared.domain.errors import Conflict, InvalidField, NotFound
+from shared.invitations.use_cases import Claimed, claim_on_signup, decline
+from shared.members.schemas import AwayIn, ExportOut, MemberOut, Notifications, NudgeOut, ProfileIn
+from shared.members.schemas import QuietHours as QuietHoursIn
+from shared.pacts.planning import (
     MAX_TRANSACTION_ITEMS,
     NUDGE_ATTRIBUTES,
     Ctx,
@@ -40,8 +42,7 @@ from shared.planning import (
     view_actions,
     views_of,
 )
-from shared.schemas import WEEKDAY_NAMES, AwayIn, ExportOut, MemberOut, Notifications, NudgeOut, Page, ProfileIn
-from shared.schemas import QuietHours as QuietHoursIn
+from shared.pacts.use_cases import check_in_out, forget_member_in_pact, pact_out
 
 MAX_CLAIMED_WITH_PROFILE = 20  # open invitations taken over in the profile's own transaction (two items each)
 

@@ -53,7 +53,7 @@ def templates() -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     return Environment(
-        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),  # shared/templates
         autoescape=select_autoescape(["html", "html.j2"]),
         undefined=StrictUndefined,
         keep_trailing_newline=True,

@@ -24,10 +24,9 @@ from datetime import UTC, datetime, time, timedelta
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from shared.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, connection
-from shared.domain.errors import Conflict, NotFound, TooManyRequests
-from shared.events import DomainEvent
-from shared.models import (
+from shared.adapters.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, connection
+from shared.adapters.events import DomainEvent
+from shared.adapters.models import (
     DailyCount,
     Invitation,
     Item,
@@ -36,7 +35,8 @@ from shared.models import (
     address_key,
     member_pk,
 )
-from shared.planning import ENDED_ATTRIBUTES, Ctx, Retry, end_view, persist_views, views_of, with_retries
+from shared.domain.errors import Conflict, NotFound, TooManyRequests
+from shared.pacts.planning import ENDED_ATTRIBUTES, Ctx, Retry, end_view, persist_views, views_of, with_retries
 
 INVITATION_LIFETIME = timedelta(days=30)
 DAILY_LIMIT = 20  # invitations (new and re-sent) per member per UTC day

@@ -7,10 +7,10 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from shared.events import EventPublisher
-from shared.models import AddressSuppression, EmailClaim, address_key
-from shared.observability import logger
-from shared.planning import Ctx, stop_nudge_emails
+from shared.adapters.events import EventPublisher
+from shared.adapters.models import AddressSuppression, EmailClaim, address_key
+from shared.adapters.observability import logger
+from shared.pacts.planning import Ctx, stop_nudge_emails
 
 
 def suppress_address(email: str, reason: str, now: datetime, *, key: str | None = None) -> None:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
-from shared.models import LinkToken, member_pk
+from shared.adapters.models import LinkToken, member_pk
 
 TOKEN_ALPHABET = frozenset(string.ascii_letters + string.digits + "-_")  # what token_urlsafe gives
 LINK_LIFETIME = timedelta(days=7)

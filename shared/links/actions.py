@@ -9,16 +9,16 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from shared.checkins import CheckInRequest, record_check_in
-from shared.db import cancellation_codes, connection
+from shared.adapters.db import cancellation_codes, connection
+from shared.adapters.models import Invitation, LinkToken, Member, PactView
 from shared.domain import rhythm
-from shared.invitation_email import proposed_terms
-from shared.invitations import decline_by_link
-from shared.links import LinkProblem, look_up, nonce, use_link
-from shared.models import Invitation, LinkToken, Member, PactView
-from shared.nudging import MODES
-from shared.planning import Ctx, Retry, local_midnight, persist_views, stop_nudge_emails, views_of, with_retries
-from shared.suppression import suppress_address
+from shared.invitations.emails import proposed_terms
+from shared.invitations.use_cases import decline_by_link
+from shared.links.tokens import LinkProblem, look_up, nonce, use_link
+from shared.nudges.sending import MODES
+from shared.nudges.suppression import suppress_address
+from shared.pacts.checkins import CheckInRequest, record_check_in
+from shared.pacts.planning import Ctx, Retry, local_midnight, persist_views, stop_nudge_emails, views_of, with_retries
 
 SNOOZE = timedelta(days=7)
 PAUSE = timedelta(days=28)

@@ -29,8 +29,8 @@ from aws_lambda_powertools.event_handler.types import EventHandlerInstance
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
+from shared.adapters.observability import logger
 from shared.domain.errors import Conflict, DomainError, Gone, InvalidField, NotFound, TooManyRequests
-from shared.observability import logger
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://peer-support.dev/problems/"

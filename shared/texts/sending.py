@@ -17,12 +17,12 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
+from shared.adapters.events import EventPublisher
+from shared.adapters.models import Member, PactView, SendClaim, member_pk
+from shared.adapters.observability import logger
 from shared.domain import sms
-from shared.events import EventPublisher
-from shared.links import new_link
-from shared.models import Member, PactView, SendClaim, member_pk
-from shared.observability import logger
-from shared.planning import NUDGE_ATTRIBUTES, Ctx, iso_instant, reschedule, stop_texts, view_actions
+from shared.links.tokens import new_link
+from shared.pacts.planning import NUDGE_ATTRIBUTES, Ctx, iso_instant, reschedule, stop_texts, view_actions
 
 TOO_LATE = timedelta(hours=2)  # a run that comes this late sends no "today?" text for that slot
 CLAIM_TTL = timedelta(days=30)

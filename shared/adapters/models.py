@@ -44,7 +44,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from shared.settings import get_settings
+from shared.adapters.settings import get_settings
 
 
 def _meta(index_name: str) -> type:

@@ -1,0 +1,92 @@
+"""The members capability's request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt, field_validator, model_validator
+
+from shared.adapters.schema_types import HHMM, Channel, Day, Name, Phone, Strict, Tags, TimeZone, Weekday, no_control_characters
+from shared.pacts.schemas import CheckInOut, PactOut
+
+# ------------------------------------------------------------------ members
+
+
+class QuietHours(Strict):
+    weekday: Weekday
+    start: HHMM
+    end: HHMM
+
+    @model_validator(mode="after")
+    def _ordered(self) -> QuietHours:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+def _email_only() -> list[Channel]:
+    return ["email"]
+
+
+class Notifications(Strict):
+    channels: list[Channel] = Field(default_factory=_email_only, description="How nudges may reach you.")
+    nudge_hour: StrictInt = Field(default=9, ge=0, le=23, description="Local hour at which nudges may arrive.")
+    quiet_days: list[Weekday] = Field(default_factory=list, description="Days with no nudges at all, e.g. weekends.")
+    quiet_hours: list[QuietHours] = Field(default_factory=list, max_length=21, description="Hours you see clients: no text then.")
+
+    @field_validator("channels", "quiet_days")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+
+class ProfileIn(Strict):
+    display_name: Name
+    phone: Phone | None = Field(default=None, description="Mobile number; stored in E.164.")
+    time_zone: TimeZone = "UTC"
+    specialties: Tags = Field(default_factory=list)
+    modalities: Tags = Field(default_factory=list)
+    region: Annotated[str, Field(max_length=80), AfterValidator(no_control_characters)] | None = None
+    in_directory: StrictBool = Field(default=False, description="Appear in the colleague directory (off by default).")
+    notifications: Notifications = Field(default_factory=Notifications)
+
+    @model_validator(mode="after")
+    def _sms_needs_a_phone(self) -> ProfileIn:
+        if "sms" in self.notifications.channels and not self.phone:
+            raise ValueError("notifications.channels: SMS needs a mobile phone number")
+        return self
+
+
+class MemberOut(BaseModel):
+    id: str
+    display_name: str
+    email: str
+    phone: str | None
+    time_zone: str
+    specialties: list[str]
+    modalities: list[str]
+    region: str | None
+    in_directory: bool
+    notifications: Notifications
+    away_until: datetime | None
+    email_status: str = Field(description="ok, unsubscribed, or why nudges cannot be emailed (bounce, complaint, rejected).")
+    created_at: datetime
+    updated_at: datetime
+
+
+class AwayIn(Strict):
+    until: Day = Field(description="The date you are back (in your time zone); everything resumes by itself then.")
+
+
+class NudgeOut(BaseModel):
+    sent_at: datetime
+    pact_ids: list[str]
+    reminder: bool
+
+
+class ExportOut(BaseModel):
+    exported_at: datetime
+    profile: MemberOut | None
+    pacts: list[PactOut]
+    check_ins: list[CheckInOut]
