@@ -5,15 +5,12 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
 from infra.cfn import ROOT
-from infra.local.stack import free_port
+from tests.e2e.conftest import local_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -25,36 +22,10 @@ def walkthrough() -> str:
 
 
 @pytest.fixture(scope="module")
-def readme_stack() -> Iterator[str]:
+def readme_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A stack of its own, signing with the key `make token` uses (.local/), on a free port."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_", "EVENT_BUS", "PUBLIC_BASE"))}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "infra.local", "--port", str(port), "--state-dir", str(ROOT / ".local")],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_local/health", timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("the local stack did not start") from None
-            time.sleep(0.2)
-    try:
+    with local_stack(ROOT / ".local", tmp_path_factory.mktemp("readme") / "stack.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_the_readme_walkthrough_runs_verbatim(readme_stack: str) -> None:
