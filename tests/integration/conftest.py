@@ -56,3 +56,11 @@ def bus_events(aws: dict[str, Any]) -> Any:
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
 
     return read
+
+
+@pytest.fixture
+def world(aws: dict[str, Any], bus_events: Any) -> Any:
+    """Invitations and endings driven as AWS would (tests/integration/invite_harness.py)."""
+    from tests.integration.invite_harness import World
+
+    return World(bus_events)

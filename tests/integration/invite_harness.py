@@ -59,6 +59,15 @@ def invite(owner: str, email: str, now: datetime, *, name: str | None = None, **
     return call("POST", "/pacts", email=owner, body={"colleague": colleague, **terms}, now=now)
 
 
+def mutual_pact(owner: str, colleague: str, now: datetime, **terms: Any) -> str:
+    created = invite(owner, colleague, now, **terms)
+    assert created.status == 201, created.body
+    pact_id = str(created.json()["id"])
+    accepted = call("POST", f"/pacts/{pact_id}/accept", email=colleague, now=now)
+    assert accepted.status == 200, accepted.body
+    return pact_id
+
+
 @dataclass
 class InvitationMail:
     mail: Mail

@@ -15,11 +15,6 @@ START = datetime(2027, 1, 5, 9, tzinfo=UTC)  # a Tuesday
 ANN, BOB, CARA, JEN = "ann@example.org", "bob@example.org", "cara@example.org", "jen@example.org"
 
 
-@pytest.fixture
-def world(aws: dict[str, Any], bus_events: Any) -> World:
-    return World(bus_events)
-
-
 def test_a_corrected_address_that_is_a_members_moves_the_invitation_to_them(world: World) -> None:
     # GIVEN Ann invited Bob (a member) by mistake; she meant Cara, also a member
     signup(ANN, "Ann", START)

@@ -31,6 +31,7 @@ from tests.integration.invite_harness import (
     holding,
     invitation_links,
     invite,
+    mutual_pact,
     of_kind,
     press,
     raw_view,
@@ -49,11 +50,6 @@ INVITATION_SUBJECT = "Ann would like to keep in regular touch with you"
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-@pytest.fixture
-def world(aws: dict[str, Any], bus_events: Any) -> World:
-    return World(bus_events)
 
 
 def ses_notification(kind: str, address: str) -> dict[str, Any]:
@@ -86,15 +82,6 @@ def texts_about(texts: list[tuple[str, str]], name: str) -> list[tuple[str, str]
 
 def mentions(mail: Mail, text: str) -> bool:
     return text in mail.subject or text in mail.text or text in mail.html
-
-
-def mutual_pact(owner: str, colleague: str, now: datetime, **terms: Any) -> str:
-    created = invite(owner, colleague, now, **terms)
-    assert created.status == 201, created.body
-    pact_id = str(created.json()["id"])
-    accepted = call("POST", f"/pacts/{pact_id}/accept", email=colleague, now=now)
-    assert accepted.status == 200, accepted.body
-    return pact_id
 
 
 # ====================================================================== the inviter

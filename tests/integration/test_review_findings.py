@@ -14,7 +14,7 @@ import pytest
 from infra import cfn
 from infra.local.auth import member_sub
 from tests.helpers import call
-from tests.integration.invite_harness import World, invite, signup
+from tests.integration.invite_harness import World, invite, mutual_pact, signup
 from tests.integration.nudge_harness import Mail
 
 ANN, BOB, JEN = "ann@example.org", "bob@example.org", "jen@example.org"
@@ -24,20 +24,6 @@ WEEKLY: dict[str, Any] = {"rhythm": {"weekday": "tuesday", "time": "08:30"}}
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-@pytest.fixture
-def world(aws: dict[str, Any], bus_events: Any) -> World:
-    return World(bus_events)
-
-
-def mutual_pact(owner: str, colleague: str, now: datetime, **terms: Any) -> str:
-    created = invite(owner, colleague, now, **terms)
-    assert created.status == 201, created.body
-    pact_id = str(created.json()["id"])
-    accepted = call("POST", f"/pacts/{pact_id}/accept", email=colleague, now=now)
-    assert accepted.status == 200, accepted.body
-    return pact_id
 
 
 # ====================================================================== erasure racing a change
