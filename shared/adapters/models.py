@@ -13,6 +13,15 @@ paged query. Key layout (see docs/data-model.md):
 | check-in      | PACT#<id>        | CHECKIN#<minute>        |                                  |
 | timeline copy | MEMBER#<sub>     | CHECKIN#<minute>#<pact> |                                  |
 | idempotency   | MEMBER#<sub>     | IDEMPOTENCY#<key>       | TTL                              |
+| group         | GROUP#<id>       | META                    | group_due (sparse: next meeting to schedule, review) |
+| membership    | GROUP#<id>       | MEMBER#<sub> / MEMBER#@<address key> | gsi1: MEMBER#<sub> / GROUP#<created>#<id>; remind_due (sparse) |
+| meeting       | GROUP#<id>       | MEETING#<original start> |                                 |
+| attended      | MEMBER#<sub>     | ATTENDED#<start>#<group> |                                 |
+| calendar      | CAL#<sha256>     | CAL                     |                                  |
+
+A group's partition sorts MEETING# < MEMBER# < META, so "the meetings from an instant on, the
+members and the group" is one query (`sk >= MEETING#<instant>`), and past meetings are a
+range query on MEETING# newest first.
 
 A pact is its party views: one item per party, side by side in the pact's partition,
 each a full copy of the shared terms plus that party's own state (role, invitation,
@@ -26,6 +35,7 @@ Keys and index names here must match template.yaml; a test compares them.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import (
@@ -80,6 +90,22 @@ class NudgeDueIndex(GlobalSecondaryIndex["Item"]):
     nudge_due = UnicodeAttribute(range_key=True)
 
 
+class GroupDueIndex(GlobalSecondaryIndex["Item"]):
+    """Sparse and write-sharded: groups whose next meeting is to be scheduled, or whose agreement review is due."""
+
+    Meta = _meta("group_due")
+    group_shard = UnicodeAttribute(hash_key=True)
+    group_due = UnicodeAttribute(range_key=True)
+
+
+class RemindDueIndex(GlobalSecondaryIndex["Item"]):
+    """Sparse and write-sharded: group members whose reminder of the next meeting is due."""
+
+    Meta = _meta("remind_due")
+    remind_shard = UnicodeAttribute(hash_key=True)
+    remind_due = UnicodeAttribute(range_key=True)
+
+
 class SmsDueIndex(GlobalSecondaryIndex["Item"]):
     """Sparse and write-sharded: pacts whose agreed call slot ends next (the SMS check-in link)."""
 
@@ -105,12 +131,18 @@ class Item(Model):
     nudge_due = UnicodeAttribute(null=True)
     sms_shard = UnicodeAttribute(null=True)
     sms_due = UnicodeAttribute(null=True)
+    group_shard = UnicodeAttribute(null=True)
+    group_due = UnicodeAttribute(null=True)
+    remind_shard = UnicodeAttribute(null=True)
+    remind_due = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
     gsi1 = Gsi1()
     gsi2 = Gsi2()
     nudge_due_index = NudgeDueIndex()
     sms_due_index = SmsDueIndex()
+    group_due_index = GroupDueIndex()
+    remind_due_index = RemindDueIndex()
 
 
 def member_pk(sub: str) -> str:
@@ -145,6 +177,7 @@ class Member(Item, discriminator="member"):
     sms_opted_out = BooleanAttribute(default=False)  # the number replied STOP (the SMS service says so)
     email_suppressed = UnicodeAttribute(null=True)  # "bounce" / "complaint" / "rejected": never email again
     invitations_pending = BooleanAttribute(default=False)  # invitations to the address not all taken over yet
+    calendar_key = UnicodeAttribute(null=True)  # SHA-256 of the calendar feed's secret (the CalendarSecret item's key)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -290,13 +323,14 @@ def address_key(email: str) -> str:
 
 
 class Invitation(Item, discriminator="invitation"):
-    """An open invitation to an address: INVITE#<address_key> / PACT#<id> (later GROUP#<id>).
+    """An open invitation to an address: INVITE#<address_key> / PACT#<id> or GROUP#<id>.
 
     The only place the invited address is kept in clear while the invitation is open; it is
     deleted when the invitation is accepted, declined or withdrawn, and expires (TTL) after 30 days.
     """
 
-    pact_id = UnicodeAttribute()
+    pact_id = UnicodeAttribute(null=True)
+    group_id = UnicodeAttribute(null=True)
     inviter_sub = UnicodeAttribute()
     email = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
@@ -305,6 +339,10 @@ class Invitation(Item, discriminator="invitation"):
     @staticmethod
     def key(invite_key: str, pact_id: str) -> tuple[str, str]:
         return f"INVITE#{invite_key}", f"PACT#{pact_id}"
+
+    @staticmethod
+    def group_key(invite_key: str, group_id: str) -> tuple[str, str]:
+        return f"INVITE#{invite_key}", f"GROUP#{group_id}"
 
 
 class AddressSuppression(Item, discriminator="address_suppression"):
@@ -365,3 +403,150 @@ class NudgeSent(Item, discriminator="nudge_sent"):
     message_id = UnicodeAttribute()
     pact_ids = ListAttribute(of=UnicodeAttribute)
     reminder = BooleanAttribute(default=False)
+
+
+# ------------------------------------------------------------------ peer supervision groups
+
+
+def group_pk(group_id: str) -> str:
+    return f"GROUP#{group_id}"
+
+
+class Group(Item, discriminator="group"):
+    """A peer supervision group: its agreement (objectives, rhythm, boundary, venue, format) and its series state.
+
+    Meetings come from the rhythm (RRULE in the group's zone from `starts_at`); only occurrences
+    something was decided about are stored (`Meeting`). Changed by conveners, the scheduler and
+    attendance -> versioned.
+    """
+
+    group_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    purpose = UnicodeAttribute(null=True)
+    objectives = UnicodeAttribute(null=True)
+    rrule = UnicodeAttribute()
+    time_zone = UnicodeAttribute()
+    starts_at = UTCDateTimeAttribute()  # the series' anchor: its first occurrence
+    duration_minutes = NumberAttribute()  # the time boundary
+    venue_kind = UnicodeAttribute()  # place | online | rotation
+    venue = UnicodeAttribute(null=True)  # the fixed place
+    online_url = UnicodeAttribute(null=True)
+    rotation = UnicodeAttribute(null=True)  # JSON: [{"venue": ..., "host": <sub>}, ...] in order
+    rotation_state = UnicodeAttribute(null=True)  # JSON: {"position": n, "owed": [..]}
+    format = UnicodeAttribute()  # JSON: domain.groups.format_to_dict
+    size_limit = NumberAttribute(default=16)
+    reminder_days = NumberAttribute(default=1)  # reminders go this many days before, at each member's nudge hour
+    review_months = NumberAttribute(default=6)
+    review_due_at = UTCDateTimeAttribute(null=True)
+    agreement_version = NumberAttribute(default=1)
+    agreement_changed_at = UTCDateTimeAttribute()
+    scheduled_through = UTCDateTimeAttribute(null=True)  # occurrences starting up to here have been scheduled (fixed)
+    former_attendance = NumberAttribute(default=0)  # attendances of members who left or erased: counts only
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+    @staticmethod
+    def key(group_id: str) -> tuple[str, str]:
+        return group_pk(group_id), "META"
+
+
+class GroupMember(Item, discriminator="group_member"):
+    """One person in a group: a member (MEMBER#<sub>) or an address invited who is not a member yet (MEMBER#@<key>)."""
+
+    group_id = UnicodeAttribute()
+    member_sub = UnicodeAttribute(null=True)
+    invite_key = UnicodeAttribute(null=True)  # invited by email: the address's key (the Invitation item's partition)
+    invited_by = UnicodeAttribute(null=True)
+    invitation_expires_at = UTCDateTimeAttribute(null=True)
+    role = UnicodeAttribute()  # convener | member
+    state = UnicodeAttribute()  # active | invited
+    display_name = UnicodeAttribute()  # as the group sees them (the member's display name)
+    joined_at = UTCDateTimeAttribute(null=True)
+    presented = NumberAttribute(default=0)  # fair speaking time: presentations so far in this group
+    last_presented_at = UTCDateTimeAttribute(null=True)
+    roles_held = UnicodeAttribute(null=True)  # JSON: {"moderator": 2, ...}
+    attended = NumberAttribute(default=0)
+    missed_in_a_row = NumberAttribute(default=0)
+    attendance_notice = UnicodeAttribute(null=True)  # pending: the digest says "you missed two meetings" once
+    # Reminder of the next scheduled meeting: the member's own preferences decide when.
+    party_time_zone = UnicodeAttribute(null=True)
+    party_nudge_hour = NumberAttribute(null=True)
+    party_quiet_days = NumberSetAttribute(null=True)
+    party_quiet_hours = UnicodeAttribute(null=True)
+    party_wants_email = BooleanAttribute(default=False)
+    remind_for = UnicodeAttribute(null=True)  # the meeting (original start, ISO) the pending reminder is about
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+    @staticmethod
+    def key(group_id: str, sub: str) -> tuple[str, str]:
+        return group_pk(group_id), member_pk(sub)
+
+    @staticmethod
+    def invite_key_of(group_id: str, invite_key: str) -> tuple[str, str]:
+        return group_pk(group_id), f"MEMBER#@{invite_key}"
+
+
+class Meeting(Item, discriminator="meeting"):
+    """One occurrence something was decided about: scheduled (presenters fixed), RSVPs, cancelled, moved, attended.
+
+    Keyed by the occurrence's original start (its RECURRENCE-ID), so a moved meeting stays itself.
+    """
+
+    group_id = UnicodeAttribute()
+    original_start = UTCDateTimeAttribute()
+    starts_at = UTCDateTimeAttribute()  # where it moved to (= original_start unless rescheduled)
+    status = UnicodeAttribute(default="planned")  # planned | scheduled | cancelled | held
+    venue = UnicodeAttribute(null=True)  # a one-off venue (or the rotation's, once scheduled)
+    online_url = UnicodeAttribute(null=True)
+    host_sub = UnicodeAttribute(null=True)
+    stop_index = NumberAttribute(null=True)
+    presenters = ListAttribute(of=UnicodeAttribute, null=True)  # fixed when scheduled
+    roles = UnicodeAttribute(null=True)  # JSON: {"meeting": {...}, "cases": [{...}]}
+    rsvps = MapAttribute[str, Any](null=True)  # sub -> yes | no | maybe
+    slot_requests = UnicodeSetAttribute(null=True)
+    gave_back = UnicodeSetAttribute(null=True)
+    attendees = UnicodeSetAttribute(null=True)  # recorded after the meeting
+    presented = UnicodeSetAttribute(null=True)
+    former_attendees = NumberAttribute(default=0)  # attendees who since left or erased: a count only
+    cancel_reason = UnicodeAttribute(null=True)
+    sequence = NumberAttribute(default=0)  # iCalendar SEQUENCE: bumped on every change
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+    @staticmethod
+    def key(group_id: str, original_start: datetime) -> tuple[str, str]:
+        return group_pk(group_id), f"MEETING#{iso_z(original_start)}"
+
+
+class Attended(Item, discriminator="attended"):
+    """A meeting a member attended, in their own partition: "my meetings attended, newest first" is one query."""
+
+    group_id = UnicodeAttribute()
+    group_name = UnicodeAttribute()
+    original_start = UTCDateTimeAttribute()
+    starts_at = UTCDateTimeAttribute()
+    presented = BooleanAttribute(default=False)
+    recorded_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(sub: str, starts_at: datetime, group_id: str) -> tuple[str, str]:
+        return member_pk(sub), f"ATTENDED#{iso_z(starts_at)}#{group_id}"
+
+
+class CalendarSecret(Item, discriminator="calendar_secret"):
+    """A member's private calendar feed: only the SHA-256 of its secret is stored (CAL#<hash>)."""
+
+    member_sub = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(secret_hash: str) -> tuple[str, str]:
+        return f"CAL#{secret_hash}", "CAL"
+
+
+def iso_z(value: datetime) -> str:
+    """Sortable fixed-width UTC text (keys and due-index range keys)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
