@@ -30,7 +30,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from shared.adapters.observability import logger
-from shared.domain.errors import Conflict, DomainError, Gone, InvalidField, NotFound, TooManyRequests
+from shared.domain.errors import Conflict, DomainError, Forbidden, Gone, InvalidField, NotFound, TooManyRequests
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://peer-support.dev/problems/"
@@ -43,6 +43,7 @@ MAX_BODY_DEPTH = 32
 PROBLEM_TITLES: dict[HTTPStatus, str] = {
     HTTPStatus.BAD_REQUEST: "Malformed JSON",
     HTTPStatus.UNAUTHORIZED: "Unauthorized",
+    HTTPStatus.FORBIDDEN: "Forbidden",
     HTTPStatus.NOT_FOUND: "Not found",
     HTTPStatus.METHOD_NOT_ALLOWED: "Method not allowed",
     HTTPStatus.CONFLICT: "Conflict",
@@ -64,6 +65,7 @@ def problem_type(status: HTTPStatus) -> tuple[str, str]:
 
 _STATUS: dict[type[DomainError], HTTPStatus] = {
     NotFound: HTTPStatus.NOT_FOUND,
+    Forbidden: HTTPStatus.FORBIDDEN,
     Conflict: HTTPStatus.CONFLICT,
     InvalidField: HTTPStatus.UNPROCESSABLE_ENTITY,
     Gone: HTTPStatus.GONE,
@@ -261,7 +263,14 @@ def _gateway_response(description: str, message: str) -> OpenAPIResponse:
 PROBLEM_RESPONSES: dict[int, OpenAPIResponse] = {
     400: _problem_response(f"The body is not JSON we can read: not valid JSON, not UTF-8, or nested deeper than {MAX_BODY_DEPTH} levels."),
     401: _gateway_response("No valid token: API Gateway's JWT authorizer answers, with this body (not a problem).", "Unauthorized"),
-    403: _gateway_response("The token lacks the peer-support/api scope: API Gateway's JWT authorizer answers.", "Forbidden"),
+    403: {
+        "description": "The token lacks the peer-support/api scope (API Gateway's JWT authorizer answers, application/json), "
+        "or you may see this but not change it, e.g. only a group's conveners do (a problem).",
+        "content": {
+            **_gateway_response("", "Forbidden")["content"],
+            **_problem_response("")["content"],
+        },
+    },
     404: _problem_response("No such thing, or not yours: the two look the same."),
     405: _problem_response("A known path with another method.", {"Allow": "The methods this path accepts."}),
     409: _problem_response("Clashes with the current state (a concurrent change, an invitation already accepted)."),

@@ -503,9 +503,9 @@ class Meeting(Item, discriminator="meeting"):
     online_url = UnicodeAttribute(null=True)
     host_sub = UnicodeAttribute(null=True)
     stop_index = NumberAttribute(null=True)
-    presenters = ListAttribute(of=UnicodeAttribute, null=True)  # fixed when scheduled
+    presenters = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]  # member ids, fixed when scheduled
     roles = UnicodeAttribute(null=True)  # JSON: {"meeting": {...}, "cases": [{...}]}
-    rsvps = MapAttribute[str, Any](null=True)  # sub -> yes | no | maybe
+    rsvps = UnicodeAttribute(null=True)  # JSON: {sub: yes | no | maybe}
     slot_requests = UnicodeSetAttribute(null=True)
     gave_back = UnicodeSetAttribute(null=True)
     attendees = UnicodeSetAttribute(null=True)  # recorded after the meeting

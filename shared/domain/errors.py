@@ -15,6 +15,10 @@ class NotFound(DomainError):
     """The thing does not exist, or the caller may not know that it does."""
 
 
+class Forbidden(DomainError):
+    """The caller may see the thing but not do this to it (a plain member changing what only conveners change)."""
+
+
 class Conflict(DomainError):
     """The request is well-formed but clashes with the current state (a concurrent change, a duplicate)."""
 

@@ -28,6 +28,7 @@ from shared.adapters.models import (
 )
 from shared.adapters.schema_types import WEEKDAY_NAMES, Page
 from shared.domain.errors import Conflict, InvalidField, NotFound
+from shared.groups import use_cases as groups
 from shared.invitations.use_cases import Claimed, claim_on_signup, decline
 from shared.members.schemas import AwayIn, ExportOut, MemberOut, Notifications, NudgeOut, ProfileIn
 from shared.members.schemas import QuietHours as QuietHoursIn
@@ -145,6 +146,8 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
         claimed.write_rest(len(first), ctx.sub, email, ctx.now)
         member.invitations_pending = False
         member.update(actions=[Member.invitations_pending.set(False)], add_version_condition=False)
+    if claiming:  # group invitations to the address show in the member's GET /groups
+        groups.claim_invitations(ctx.sub, email, ctx.now)
     ctx.events.publish([DomainEvent("MemberProfileUpdated", {"member_id": ctx.sub, "created": old_email is None})], ctx.now)
     if claimed:
         pact_ids = [invited.pact_id for invited, _ in claimed.pairs]
@@ -286,6 +289,7 @@ def erase(ctx: Ctx) -> None:
             lift = away_until if view.state == "active" else None
             forget_member_in_pact(view.pact_id, ctx.sub, theirs.member_sub, ctx, lift_pause=lift)
         view.delete(add_version_condition=False)
+    group_ids = groups.erase_member(ctx)  # the member leaves every group; their attendance stays only as a count
     links = LinkToken.gsi1.query(member_pk(ctx.sub), LinkToken.gsi1sk.startswith("LINK#"))  # from nudges and texts
     with Item.batch_write() as batch:
         for item in [*own, *links]:
@@ -295,7 +299,8 @@ def erase(ctx: Ctx) -> None:
         with suppress(DeleteError):  # already gone (a retry), or someone else's since
             EmailClaim(*EmailClaim.key(profile.email)).delete(condition=EmailClaim.sub == ctx.sub)
         profile.delete(add_version_condition=False)
-    ctx.events.publish([DomainEvent("MemberErased", {"member_id": ctx.sub, "pact_ids": [v.pact_id for v in views]})], ctx.now)
+    erased = {"member_id": ctx.sub, "pact_ids": [v.pact_id for v in views], "group_ids": group_ids}
+    ctx.events.publish([DomainEvent("MemberErased", erased)], ctx.now)
 
 
 def recent_nudges(ctx: Ctx, limit: int, cursor: str | None) -> Page[NudgeOut]:

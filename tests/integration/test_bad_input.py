@@ -29,6 +29,37 @@ PROBLEM_JSON = "application/problem+json"
 
 # A valid instance of each request model (nested ones too): the base that bad values go into.
 EXAMPLES: dict[str, dict[str, Any]] = {
+    "GroupIn": {
+        "name": "Cork peer supervision",
+        "purpose": "Case consultation",
+        "objectives": "One case each",
+        "rhythm": {"rrule": "FREQ=MONTHLY;BYDAY=2TU;BYHOUR=19;BYMINUTE=0", "time_zone": "Europe/Dublin", "starts_on": "2026-12-01"},
+        "duration_minutes": 120,
+        "where": {"kind": "rotation", "stops": [{"venue": "Cork"}, {"venue": "Dublin"}], "venue": None, "url": None},
+        "format": {
+            "segments": [
+                {
+                    "title": "Case",
+                    "minutes": 30,
+                    "kind": "case",
+                    "repeat": 2,
+                    "steps": [{"title": "Tell", "minutes": 30}],
+                    "roles": ["the client"],
+                }
+            ],
+            "roles": ["moderator"],
+        },
+        "size_limit": 8,
+        "reminder_days": 1,
+        "review_months": 6,
+    },
+    "GroupPatch": {"name": "Cork group", "duration_minutes": 120},
+    "InviteIn": {"email": "cara@example.org"},
+    "RoleIn": {"role": "convener"},
+    "RsvpIn": {"answer": "no"},
+    "CancelIn": {"reason": "Holiday"},
+    "RescheduleIn": {"starts_at": "2026-12-09T19:00:00+00:00", "venue": "Cork", "url": "https://meet.example.org/x"},
+    "AttendanceIn": {"attended": ["a"], "presented": ["a"]},
     "ProfileIn": {
         "display_name": "Ann",
         "time_zone": "Europe/Dublin",

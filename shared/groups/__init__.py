@@ -1,0 +1,1 @@
+"""Peer supervision groups: the agreement, members and conveners, meetings (series + exceptions), reminders, the calendar feed."""
