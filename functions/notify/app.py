@@ -13,7 +13,8 @@ from shared.adapters.aws import client
 from shared.adapters.mail import Mailer
 from shared.adapters.observability import logger
 from shared.adapters.settings import get_settings
-from shared.invitations.emails import InvitationMail, send_invitation_email
+from shared.groups.notices import send_review_prompts
+from shared.invitations.emails import InvitationMail, send_group_invitation_email, send_invitation_email
 from shared.members.notices import send_away_notices
 
 
@@ -33,8 +34,14 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     if event.detail_type == "InvitationSent":
         settings = get_settings()
         mail = InvitationMail(_mailer(), settings.public_base_url, settings.app_url, settings.ses_configuration_set or None)
-        outcome = send_invitation_email(event.detail["pact_id"], event.detail["owner_id"], now, mail)
+        if "group_id" in event.detail:
+            outcome = send_group_invitation_email(event.detail["group_id"], str(event.detail["member_id"]).removeprefix("@"), now, mail)
+        else:
+            outcome = send_invitation_email(event.detail["pact_id"], event.detail["owner_id"], now, mail)
         logger.info("invitation handled", extra={"outcome": outcome})
         return {"sent": int(outcome == "sent"), "outcome": outcome}
+    if event.detail_type == "GroupReviewDue":
+        sent = send_review_prompts(event.get_id, event.detail["group_id"], now, _mailer(), get_settings().app_url)
+        return {"sent": sent}
     logger.warning("event type not handled here", extra={"detail_type": event.detail_type})
     return {"sent": 0}

@@ -76,7 +76,10 @@ class GroupState:
 
 
 def person_id(item: GroupMember) -> str:
-    return item.member_sub or f"@{item.invite_key}"
+    """How the group names someone: their member id, or "@<address key>" while invited (member or not: no enumeration)."""
+    if item.state == "invited" and item.invite_key:
+        return f"@{item.invite_key}"
+    return str(item.member_sub)
 
 
 def load(group_id: str, since: datetime) -> GroupState | None:

@@ -508,7 +508,9 @@ def invite(ctx: Ctx, group_id: str, email: str) -> GroupOut:
         return group_out(ctx, state, mine)
 
     out = with_retries(attempt)
-    ctx.events.publish([DomainEvent("InvitationSent", {"group_id": group_id, "owner_id": ctx.sub, "resent": False})], ctx.now)
+    # The invited person is named by the id the group's API shows for them ("@" + the address's key).
+    invited = {"group_id": group_id, "owner_id": ctx.sub, "member_id": f"@{key}", "resent": False}
+    ctx.events.publish([DomainEvent("InvitationSent", invited)], ctx.now)
     return out
 
 

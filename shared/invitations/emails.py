@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from shared.adapters.mail import Mailer, render
-from shared.adapters.models import AddressSuppression, Invitation, LinkToken, Member, PactView, SendClaim
+from shared.adapters.models import AddressSuppression, Group, Invitation, LinkToken, Member, PactView, SendClaim
 from shared.adapters.observability import logger
 from shared.domain import rhythm
+from shared.domain.groups import describe_rhythm
 from shared.links.tokens import new_link
 from shared.nudges.suppression import suppress_address
 
@@ -59,8 +60,54 @@ def send_invitation_email(pact_id: str, owner_sub: str, now: datetime, mail: Inv
         return "not-open"
     if invitation.valid_until <= now:
         return "expired"
+
+    def context(page_url: str | None, stop_url: str) -> tuple[str, dict[str, Any]]:
+        return "invitation", invitation_context(owner, inviter, invitation, str(page_url), stop_url, mail.app_url)
+
+    return _send_once(owner.invite_key, invitation, now, mail, context, page_for=pact_id)
+
+
+def send_group_invitation_email(group_id: str, invite_key: str, now: datetime, mail: InvitationMail) -> str:
+    """The one kind email inviting an address into a peer supervision group, under the same limits as pacts."""
     try:
-        AddressSuppression.get(*AddressSuppression.key(owner.invite_key))
+        group = Group.get(*Group.key(group_id))
+        invitation = Invitation.get(*Invitation.group_key(invite_key, group_id), consistent_read=True)
+        inviter = Member.get(*Member.key(invitation.inviter_sub))
+    except DoesNotExist:
+        return "not-open"
+    if invitation.valid_until <= now:
+        return "expired"
+    zone = ZoneInfo(group.time_zone)
+    first = group.starts_at.astimezone(zone)
+
+    def context(page_url: str | None, stop_url: str) -> tuple[str, dict[str, Any]]:
+        return "group_invitation", {
+            "subject": f"{inviter.display_name} invites you to the peer supervision group {group.name}",
+            "inviter": inviter.display_name,
+            "group": group.name,
+            "purpose": group.purpose or "",
+            "when": describe_rhythm(group.rrule, group.time_zone, group.starts_at),
+            "first": f"{first:%A %-d %B %Y} at {first:%H:%M}",
+            "minutes": int(group.duration_minutes),
+            "unsubscribe_url": stop_url,
+            "app_url": mail.app_url,
+            "expires_on": f"{invitation.valid_until.astimezone(zone):%A %-d %B}",
+        }
+
+    return _send_once(invite_key, invitation, now, mail, context, page_for=None)
+
+
+def _send_once(
+    invite_key: str,
+    invitation: Invitation,
+    now: datetime,
+    mail: InvitationMail,
+    context_of: Callable[[str | None, str], tuple[str, dict[str, Any]]],
+    page_for: str | None,
+) -> str:
+    """Send one invitation email to an address unless it is suppressed or had one in the last 7 days."""
+    try:
+        AddressSuppression.get(*AddressSuppression.key(invite_key))
         return "suppressed"
     except DoesNotExist:
         pass
@@ -68,7 +115,7 @@ def send_invitation_email(pact_id: str, owner_sub: str, now: datetime, mail: Inv
     # can be retaken after a 15-minute lease on the wall clock, as redeliveries happen in real time.
     wall = mail.clock()
     claim = SendClaim(
-        f"ADDRESS#{owner.invite_key}",
+        f"ADDRESS#{invite_key}",
         "INVITATION_EMAIL",
         status="sending",
         claimed_at=now,
@@ -80,16 +127,21 @@ def send_invitation_email(pact_id: str, owner_sub: str, now: datetime, mail: Inv
         claim.save(condition=SendClaim.pk.does_not_exist() | (SendClaim.claimed_at <= now - EMAIL_INTERVAL) | stale)
     except PutError:
         return "recently-emailed"
-    # The page outlives the invitation by a month, so that it can say the invitation expired (or was answered).
-    page_token, page = new_link("", "invitation", now, pact_id, lifetime=invitation.valid_until - now + PAGE_AFTERLIFE)
     stop_token, stop = new_link("", "unsubscribe", now, None)
-    page.invite_key = stop.invite_key = owner.invite_key
-    page_url, stop_url = f"{mail.base_url}/i/{page_token}", f"{mail.base_url}/u/{stop_token}"
+    stop.invite_key = invite_key
+    stop_url = f"{mail.base_url}/u/{stop_token}"
+    links = [stop]
+    page_url = None
+    if page_for is not None:  # a pact invitation has its own page (decline without an account)
+        page_token, page = new_link("", "invitation", now, page_for, lifetime=invitation.valid_until - now + PAGE_AFTERLIFE)
+        page.invite_key = invite_key
+        page_url = f"{mail.base_url}/i/{page_token}"
+        links.append(page)
     with LinkToken.batch_write() as batch:
-        batch.save(page)
-        batch.save(stop)
-    context = invitation_context(owner, inviter, invitation, page_url, stop_url, mail.app_url)
-    text, html = render("invitation", **context)
+        for link in links:
+            batch.save(link)
+    template, context = context_of(page_url, stop_url)
+    text, html = render(template, **context)
     headers = {
         "List-Unsubscribe": f"<{stop_url}>, <mailto:{mail.mailer.sender}?subject=unsubscribe>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -103,7 +155,7 @@ def send_invitation_email(pact_id: str, owner_sub: str, now: datetime, mail: Inv
         if str(response.get("Error", {}).get("Code") or "") == "MessageRejected":
             # The address itself is refused: never again, and no retry.
             claim.update(actions=[SendClaim.status.set("failed")])
-            suppress_address("", "rejected", now, key=owner.invite_key)
+            suppress_address("", "rejected", now, key=invite_key)
             return "rejected"
         claim.delete()  # let the retry send it
         # The provider's message may name the recipient: only its type goes on.

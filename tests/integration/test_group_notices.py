@@ -1,0 +1,90 @@
+"""The emails a group sends outside its meetings: the invitation to a colleague (member or not) and the review prompt."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shared.adapters.events import EventPublisher
+from shared.groups.scheduling import sweep_groups
+from tests.helpers import call, member
+from tests.integration.group_harness import create_group
+from tests.integration.invite_harness import World, signup
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+ANN, CARA, BOB = "ann@example.org", "cara@example.org", "bob@example.org"
+
+
+def _publisher() -> EventPublisher:
+    import os
+
+    import boto3
+
+    return EventPublisher(lambda: boto3.client("events"), os.environ["EVENT_BUS_NAME"])
+
+
+def test_a_colleague_who_is_not_a_member_gets_one_kind_invitation_email_signs_up_and_joins(world: World) -> None:
+    # GIVEN Ann's group
+    member(ANN, "Ann")
+    group = create_group(ANN, NOW, purpose="Case consultation among peers")
+    # WHEN she invites Cara, who has no account
+    invited = call("POST", f"/groups/{group['id']}/invitations", email=ANN, body={"email": CARA}, now=NOW)
+    assert invited.status == 200, invited.body
+    # THEN Cara gets one email naming the group, its rhythm and how to join, and a redelivery sends nothing more
+    assert world.deliver_invitations() == ["sent"]
+    [mail] = world.mails(CARA)
+    assert "Cork peer supervision" in mail.subject
+    assert "Ann" in mail.subject
+    assert "second Tuesday of the month at 19:00" in mail.text
+    assert "Tuesday 8 December 2026 at 19:00" in mail.text
+    assert "/u/" in mail.text  # don't email me again
+    event = world.events("InvitationSent")[0]
+    assert CARA not in str(event)
+    assert "cara" not in str(event).lower()
+    assert world.notify(event)["outcome"] == "recently-emailed"
+    assert len(world.mails(CARA)) == 1
+    # WHEN Cara signs up with that address THEN the invitation waits in her GET /groups, and she can join
+    signup(CARA, "Cara", NOW + timedelta(days=1))
+    mine = call("GET", "/groups", email=CARA, now=NOW + timedelta(days=1)).json()["items"]
+    assert [(g["id"], g["my_state"]) for g in mine] == [(group["id"], "invited")]
+    joined = call("POST", f"/groups/{group['id']}/accept", email=CARA, now=NOW + timedelta(days=1))
+    assert joined.status == 200, joined.body
+    names = {m["name"]: m["state"] for m in joined.json()["members"]}
+    assert names == {"Ann": "active", "Cara": "active"}
+
+
+def test_a_member_is_invited_with_the_same_answer_and_email_as_anyone(world: World) -> None:
+    member(ANN, "Ann")
+    member(BOB, "Bob")
+    group = create_group(ANN, NOW)
+    to_member = call("POST", f"/groups/{group['id']}/invitations", email=ANN, body={"email": BOB}, now=NOW).json()
+    to_stranger = call("POST", f"/groups/{group['id']}/invitations", email=ANN, body={"email": CARA}, now=NOW).json()
+    invited = [m for m in to_stranger["members"] if m["state"] == "invited"]
+    assert sorted(m["name"] for m in invited) == ["bob", "cara"]  # the address's local part for both
+    assert all(m["member_id"].startswith("@") for m in invited)
+    assert len([m for m in to_member["members"] if m["state"] == "invited"]) == 1
+    assert world.deliver_invitations() == ["sent", "sent"]
+    assert len(world.mails(BOB)) == 1
+    assert len(world.mails(CARA)) == 1
+
+
+def test_conveners_are_prompted_once_to_review_the_agreement_when_it_is_due(world: World) -> None:
+    member(ANN, "Ann")
+    group = create_group(ANN, NOW, review_months=1, objectives="One case each; leave with one idea")
+    publisher = _publisher()
+    # Nothing is due before the month is out (the first meeting is fixed a week ahead: no review yet).
+    sweep_groups(NOW + timedelta(days=2), 8, publisher)
+    assert world.events("GroupReviewDue") == []
+    due = NOW + timedelta(days=32)
+    sweep_groups(due, 8, publisher)
+    sweep_groups(due, 8, publisher)  # a second run at the same instant prompts nothing more
+    [event] = world.events("GroupReviewDue")
+    assert {k: event["detail"][k] for k in ("group_id", "version")} == {"group_id": group["id"], "version": 1}
+    assert world.notify(event)["sent"] == 1
+    assert world.notify(event)["sent"] == 0  # a redelivered event
+    [mail] = world.mails(ANN)
+    assert "review" in mail.subject.lower()
+    assert "One case each; leave with one idea" in mail.text
+    assert "version 1" in mail.text
+    got: dict[str, Any] = call("GET", f"/groups/{group['id']}", email=ANN, now=due).json()
+    assert got["agreement"]["review_due_at"].startswith("2027-02-02")
