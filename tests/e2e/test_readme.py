@@ -50,5 +50,10 @@ def test_the_readme_walkthrough_runs_verbatim(readme_stack: str) -> None:
         "Did you talk with",
         '"state":"ended"',
         '"ended_reason":"colleague_left"',
+        '"my_state":"invited"',
+        '"local_time":"19:00"',
+        '"my_rsvp":"no"',
+        '"status":"held"',
+        '"group_name":"Cork peer supervision"',
     ):
         assert expected in out, f"the walkthrough did not show {expected!r}"
