@@ -23,8 +23,9 @@ def main() -> None:
     from infra import cfn
     from infra.callcount import counting_calls
     from tests.helpers import DEFAULT_NOW, call, member, pact
+    from tests.integration.group_harness import group_body, group_of
 
-    ann, bob = "ann@example.org", "bob@example.org"
+    ann, bob, finn = "ann@example.org", "bob@example.org", "finn@example.org"
     with mock_aws(), counting_calls() as calls:
         cfn.create_table(boto3.client("dynamodb"), os.environ["TABLE_NAME"])
         boto3.client("events").create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
@@ -39,6 +40,8 @@ def main() -> None:
             pact(f"inviter{number}@example.org", "cara@example.org", accept=False)
         for day in range(5):
             call("POST", f"/pacts/{shared}/check-ins", body={}, now=DEFAULT_NOW + timedelta(days=day))
+        group = group_of(ann, [bob, "erin@example.org", finn], DEFAULT_NOW)
+        meeting = call("GET", f"/groups/{group}/meetings?limit=1", email=bob).json()["items"][0]["id"]
         later = DEFAULT_NOW + timedelta(days=6)
         plan: list[tuple[str, str, str, Any]] = [
             ("GET", "/members/me", ann, None),
@@ -59,6 +62,16 @@ def main() -> None:
             ("GET", "/members/me/nudges", ann, None),
             ("PUT", "/members/me/away", ann, {"until": "2026-12-24"}),
             ("DELETE", "/members/me/away", ann, None),
+            ("POST", "/groups", ann, group_body()),
+            ("GET", "/groups", bob, None),
+            ("GET", f"/groups/{group}", bob, None),
+            ("GET", f"/groups/{group}/meetings?limit=3", bob, None),
+            ("GET", f"/groups/{group}/meetings?when=past&limit=10", bob, None),
+            ("PATCH", f"/groups/{group}", ann, {"objectives": "One case each"}),
+            ("POST", f"/groups/{group}/invitations", ann, {"email": "gail@example.org"}),
+            ("POST", f"/groups/{group}/meetings/{meeting}/rsvp", bob, {"answer": "no"}),
+            ("POST", f"/groups/{group}/meetings/{meeting}/slot-requests", finn, None),
+            ("GET", "/members/me/meetings", bob, None),
             ("GET", "/members/me/export", ann, None),
             ("DELETE", f"/pacts/{shared}", bob, None),
             ("DELETE", "/members/me", ann, None),
@@ -69,8 +82,9 @@ def main() -> None:
             assert reply.status < 400, (method, path, reply.body)
             ddb = {k: v for k, v in calls.items() if k.startswith("dynamodb.")}
             route = f"{method} {path}"
-            for pact_id in (shared, invite, declined, resent):
+            for pact_id in (shared, invite, declined, resent, group):
                 route = route.replace(pact_id, "{id}")
+            route = route.replace(meeting, "{mid}")
             if who == "cara@example.org":
                 route += " (first profile, 3 open invitations)"
             row = {"route": route, "calls": sum(ddb.values()), "scans": ddb.get("dynamodb.Scan", 0)}

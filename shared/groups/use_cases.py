@@ -576,12 +576,12 @@ def _withdraw(person: GroupMember, group_id: str) -> None:
     transact(write)
 
 
-def claim_invitations(sub: str, email: str, now: datetime) -> int:
+def claim_invitations(sub: str, email: str, now: datetime, invitations: list[Invitation]) -> int:
     """A new member (or a new address) finds the group invitations sent to the address in their GET /groups."""
     key = address_key(email)
     claimed = 0
-    for invitation in Invitation.query(f"INVITE#{key}", Invitation.sk.startswith("GROUP#"), consistent_read=True):
-        if not isinstance(invitation, Invitation) or invitation.group_id is None:
+    for invitation in invitations:
+        if invitation.group_id is None:
             continue
         with suppress(DoesNotExist, TransactWriteError):
             person = GroupMember.get(*GroupMember.invite_key_of(invitation.group_id, key), consistent_read=True)

@@ -104,6 +104,7 @@ class Claimed:
     """Open invitations a new address takes over: each an invited view to add and the inviter's view to tell who it is."""
 
     pairs: list[tuple[PactView, PactView]] = field(default_factory=list)
+    groups: list[Invitation] = field(default_factory=list)  # invitations into groups: the groups capability takes them over
 
     def __len__(self) -> int:
         return 2 * len(self.pairs)
@@ -141,13 +142,15 @@ def claim_on_signup(member_sub: str, email: str, now: datetime) -> Claimed:
     address's invitations and, when there are some, one batch read (per hundred keys).
     """
     key = address_key(email)
+    # One query for the address's invitations of every kind (pacts and groups).
+    everything = [i for i in Invitation.query(f"INVITE#{key}", consistent_read=True) if isinstance(i, Invitation)]
     open_ones = [
         i
-        for i in Invitation.query(f"INVITE#{key}", Invitation.sk.startswith("PACT#"), consistent_read=True)
+        for i in everything
         # Expired ones too (until TTL takes them): the new member sees them as expired, and a re-send reaches them.
-        if isinstance(i, Invitation) and i.inviter_sub != member_sub
+        if i.sk.startswith("PACT#") and i.inviter_sub != member_sub
     ]
-    claimed = Claimed()
+    claimed = Claimed(groups=[i for i in everything if i.sk.startswith("GROUP#")])
     if not open_ones:
         return claimed
     keys = {

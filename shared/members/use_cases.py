@@ -13,6 +13,7 @@ from pynamodb.transactions import TransactWrite
 from shared.adapters.db import cancellation_codes, connection, newest_first
 from shared.adapters.events import DomainEvent
 from shared.adapters.models import (
+    CalendarSecret,
     EmailClaim,
     Invitation,
     Item,
@@ -146,8 +147,8 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
         claimed.write_rest(len(first), ctx.sub, email, ctx.now)
         member.invitations_pending = False
         member.update(actions=[Member.invitations_pending.set(False)], add_version_condition=False)
-    if claiming:  # group invitations to the address show in the member's GET /groups
-        groups.claim_invitations(ctx.sub, email, ctx.now)
+    if claimed.groups:  # group invitations to the address show in the member's GET /groups
+        groups.claim_invitations(ctx.sub, email, ctx.now, claimed.groups)
     ctx.events.publish([DomainEvent("MemberProfileUpdated", {"member_id": ctx.sub, "created": old_email is None})], ctx.now)
     if claimed:
         pact_ids = [invited.pact_id for invited, _ in claimed.pairs]
@@ -292,6 +293,8 @@ def erase(ctx: Ctx) -> None:
     group_ids = groups.erase_member(ctx)  # the member leaves every group; their attendance stays only as a count
     links = LinkToken.gsi1.query(member_pk(ctx.sub), LinkToken.gsi1sk.startswith("LINK#"))  # from nudges and texts
     with Item.batch_write() as batch:
+        if profile is not None and profile.calendar_key:  # the calendar feed's address stops answering
+            batch.delete(CalendarSecret(*CalendarSecret.key(profile.calendar_key)))
         for item in [*own, *links]:
             if item is not profile:
                 batch.delete(item)
