@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +21,7 @@ from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import newest_first
 from shared.adapters.events import DomainEvent
-from shared.adapters.models import Attended, GroupMember, Meeting, iso_z, member_pk
+from shared.adapters.models import Attended, GroupMember, Meeting, Member, iso_z, member_pk
 from shared.adapters.schema_types import Page
 from shared.domain import groups as domain
 from shared.domain.errors import Conflict, Forbidden, InvalidField, NotFound
@@ -85,7 +86,7 @@ def list_meetings(ctx: Ctx, group_id: str, when: str, limit: int, cursor: str | 
     """Upcoming: the next `limit` (one query). Past: a page newest first (two queries). The cursor is an instant."""
     state, _ = as_member(ctx, group_id)
     if when == "upcoming":
-        found = series.expand(state, _cursor_instant(cursor, "upcoming") if cursor else ctx.now, limit)
+        found = series.expand(state, _cursor_instant(cursor, "upcoming") if cursor else ctx.now, limit, series.profiles(state))
         nxt = _cursor("upcoming", found[-1].ends_at) if len(found) == limit else None
     else:
         before = _cursor_instant(cursor, "past") if cursor else ctx.now
@@ -111,10 +112,12 @@ def _cursor_instant(cursor: str, kind: str) -> datetime:
 
 def get_meeting(ctx: Ctx, group_id: str, mid: str) -> MeetingOut:
     state, _ = as_member(ctx, group_id)
-    return meeting_out(state, _occurrence(state, mid, ctx.now, upcoming=False), ctx.sub)
+    return meeting_out(state, _occurrence(state, mid, ctx.now, upcoming=False, members=series.profiles(state)), ctx.sub)
 
 
-def _occurrence(state: series.GroupState, mid: str, now: datetime, *, upcoming: bool = True) -> series.Occurrence:
+def _occurrence(
+    state: series.GroupState, mid: str, now: datetime, *, upcoming: bool = True, members: Mapping[str, Member] | None = None
+) -> series.Occurrence:
     original = series.parse_meeting_id(mid)
     group = state.group
     if original is None or not (
@@ -128,7 +131,7 @@ def _occurrence(state: series.GroupState, mid: str, now: datetime, *, upcoming: 
         raise Conflict("This meeting has already started; decisions about it are closed.")
     if start + duration <= now - series.LOOK_BACK:
         raise NotFound(f"The group has no meeting {mid} open to changes.")
-    found = [o for o in series.expand(state, min(now, start), 64) if o.original_start == original]
+    found = [o for o in series.expand(state, min(now, start), 64, members) if o.original_start == original]
     if not found:
         raise NotFound(f"The group has no meeting {mid}.")
     return found[0]

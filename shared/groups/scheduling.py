@@ -22,14 +22,20 @@ from dateutil.relativedelta import relativedelta
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.events import DomainEvent, EventPublisher
-from shared.adapters.models import Group, GroupMember, Meeting, iso_z
+from shared.adapters.models import Group, GroupMember, Meeting, Member, iso_z
 from shared.adapters.observability import logger
 from shared.domain import groups as domain
 from shared.domain import nudges, sms
 from shared.groups import series
-from shared.groups.use_cases import SCHEDULE_AHEAD, Retry, plan_schedule, transact
+from shared.groups.use_cases import SCHEDULE_AHEAD, Retry, plan_schedule, prefs_of, transact
 
 REMINDER_FLOOR = timedelta(hours=1)  # a reminder that can only come later than an hour before the meeting goes at once
+
+
+def refresh_preferences(person: GroupMember, profile: Member) -> None:
+    """The membership carries the member's current reminder preferences (read when a meeting is fixed)."""
+    for name, value in prefs_of(profile).items():
+        setattr(person, name, value)
 
 
 def reminder_at(start: datetime, days_before: int, person: GroupMember, now: datetime) -> datetime | None:
@@ -114,7 +120,8 @@ def _fix(state: series.GroupState, original: datetime, now: datetime, shards: in
     people: list[GroupMember] = []
     over = (stored.starts_at if stored else original) + duration <= now
     if not over and (stored is None or stored.status == "planned"):
-        projected = next((o for o in series.expand(state, original, 4) if o.original_start == original), None)
+        members = series.profiles(state)
+        projected = next((o for o in series.expand(state, original, 4, members) if o.original_start == original), None)
         if projected is not None:
             meeting = stored or Meeting(
                 *Meeting.key(group.group_id, original), group_id=group.group_id, original_start=original, starts_at=original, updated_at=now
@@ -125,7 +132,7 @@ def _fix(state: series.GroupState, original: datetime, now: datetime, shards: in
             meeting.updated_at = now
             meeting.sequence = int(meeting.sequence or 0) + 1
             if group.venue_kind == "rotation":
-                no = {s for s, a in series.rsvps_of(meeting).items() if a == "no"}
+                no = {s for s, a in series.rsvps_of(meeting).items() if a == "no"} | series.away_on(members, meeting.starts_at)
                 stop, rotation = domain.next_stop(state.stops, state.rotation_state, no)
                 meeting.stop_index = stop
                 group.rotation_state = json.dumps({"position": rotation.position, "owed": list(rotation.owed)})
@@ -145,6 +152,8 @@ def _fix(state: series.GroupState, original: datetime, now: datetime, shards: in
                             mine[role] = int(mine.get(role, 0)) + 1
                 if sub in role_holders:
                     person.roles_held = json.dumps(mine, sort_keys=True)
+                if sub in members:
+                    refresh_preferences(person, members[sub])
                 plan_reminder(person, group, meeting, now, shards)
                 person.updated_at = now
                 people.append(person)

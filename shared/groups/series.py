@@ -15,11 +15,12 @@ rotation's state, so the same answer comes back until something changes.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from shared.adapters.models import Group, GroupMember, Item, Meeting, group_pk, iso_z
+from shared.adapters.models import Group, GroupMember, Item, Meeting, Member, group_pk, iso_z
 from shared.domain import groups as domain
 
 FORMER_MEMBER = "a former member"
@@ -185,8 +186,23 @@ def _where(state: GroupState, stored: Meeting | None, stop: int | None) -> tuple
     return venue, url, host
 
 
-def expand(state: GroupState, after: datetime, count: int) -> list[Occurrence]:
-    """The next `count` meetings ending after `after` (under way ones included), with agendas."""
+def profiles(state: GroupState) -> dict[str, Member]:
+    """The active members' profiles (one batch read): who is away when, and their reminder preferences."""
+    keys = [Member.key(str(p.member_sub)) for p in state.active if p.member_sub]
+    return {m.pk.removeprefix("MEMBER#"): m for m in Member.batch_get(keys) if isinstance(m, Member)} if keys else {}
+
+
+def away_on(members: Mapping[str, Member], start: datetime) -> set[str]:
+    """Members in away mode at a meeting's start: they present nothing, hold no role, host nothing."""
+    return {sub for sub, m in members.items() if m.away_until is not None and m.away_until > start}
+
+
+def expand(state: GroupState, after: datetime, count: int, members: Mapping[str, Member] | None = None) -> list[Occurrence]:
+    """The next `count` meetings ending after `after` (under way ones included), with agendas.
+
+    With the members' profiles, a member away on a meeting's date is left out of its presenters,
+    roles and host turn (the rotation continues with the next, and comes back to them).
+    """
     group = state.group
     duration = timedelta(minutes=int(group.duration_minutes))
     starts = domain.occurrences(group.rrule, group.time_zone, group.starts_at, after - duration, count + 8)
@@ -212,7 +228,7 @@ def expand(state: GroupState, after: datetime, count: int) -> list[Occurrence]:
         elif cancelled:
             presenters, roles, stop = [], domain.Roles(meeting={}, cases=()), None
         else:
-            no = _said_no(stored)
+            no = _said_no(stored) | away_on(members or {}, start)
             requested = set(stored.slot_requests or ()) if stored is not None else set()
             presenters = domain.choose_presenters(running_tallies, fmt.case_slots, requested=requested & active, excluded=no)
             running_tallies = domain.presented(running_tallies, presenters, start)

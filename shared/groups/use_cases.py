@@ -221,7 +221,7 @@ def where_out(state: series.GroupState) -> WhereOut:
     return WhereOut(kind=group.venue_kind, venue=group.venue, url=group.online_url, stops=stops)
 
 
-def group_out(ctx: Ctx, state: series.GroupState, mine: GroupMember) -> GroupOut:
+def group_out(ctx: Ctx, state: series.GroupState, mine: GroupMember, *, read_profiles: bool = True) -> GroupOut:
     group = state.group
     convener = mine.state == "active" and mine.role == "convener"
     people = state.people.values() if mine.state == "active" else state.conveners
@@ -238,7 +238,8 @@ def group_out(ctx: Ctx, state: series.GroupState, mine: GroupMember) -> GroupOut
         )
         for p in sorted(people, key=lambda p: (p.state != "active", p.role != "convener", p.joined_at or p.created_at, p.sk))
     ]
-    upcoming = series.expand(state, ctx.now, 1) if mine.state == "active" else []
+    profiles = series.profiles(state) if read_profiles and mine.state == "active" else None
+    upcoming = series.expand(state, ctx.now, 1, profiles) if mine.state == "active" else []
     return GroupOut(
         id=group.group_id,
         name=group.name,
@@ -364,7 +365,7 @@ def list_groups(ctx: Ctx, limit: int, cursor: str | None) -> Page[GroupOut]:
             continue
         # The list shows each group as its summary; the members and meetings are one GET away.
         state = series.GroupState(group, {series.person_id(m): m})
-        out = group_out(ctx, state, m)
+        out = group_out(ctx, state, m, read_profiles=False)
         out.members = [] if m.state != "active" else [x for x in out.members if x.member_id == ctx.sub]
         items.append(out)
     return Page[GroupOut](items=items, next=encode_cursor(results.last_evaluated_key))
