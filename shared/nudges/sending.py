@@ -36,6 +36,7 @@ from shared.adapters.mail import Mailer, render
 from shared.adapters.models import LinkToken, Member, NudgeSent, PactView, SendClaim, member_pk
 from shared.adapters.observability import logger
 from shared.domain import nudges, rhythm
+from shared.groups import attendance
 from shared.links.tokens import new_link
 from shared.nudges.suppression import suppress_address
 from shared.pacts.planning import (
@@ -228,7 +229,15 @@ def _send(member_id: str, member: Member, views: list[PactView], now: datetime, 
     reminder = all(int(v.nudge_stage or 1) >= nudges.REMINDER for v in views)
     names = ", ".join(str(p["colleague"]) for p in pacts)
     subject = f"A gentle reminder: time to catch up with {names}" if reminder else f"Time to catch up with {names}?"
-    context = {"name": member.display_name, "pacts": pacts, "unsubscribe_url": unsubscribe_url, "reminder": reminder, "subject": subject}
+    missed = attendance.missed_lines(member_id)  # a group's missed meetings: a line here, never an email of its own
+    context = {
+        "name": member.display_name,
+        "pacts": pacts,
+        "groups": [line for _, line in missed],
+        "unsubscribe_url": unsubscribe_url,
+        "reminder": reminder,
+        "subject": subject,
+    }
     text, html = render("nudge", **context)
     with LinkToken.batch_write() as batch:
         for item in links:
@@ -239,13 +248,15 @@ def _send(member_id: str, member: Member, views: list[PactView], now: datetime, 
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
     try:
-        return deps.mailer.send(member.email, subject, text, html, headers=headers, configuration_set=deps.configuration_set)
+        message_id = deps.mailer.send(member.email, subject, text, html, headers=headers, configuration_set=deps.configuration_set)
     except Exception as exc:
         response = getattr(exc, "response", None) or {}
         code = str(response.get("Error", {}).get("Code") or type(exc).__name__)
         if code in PERMANENT:
             raise _Permanent("rejected") from None
         raise TransientSendError(code) from None
+    attendance.said([m for m, _ in missed])
+    return message_id
 
 
 def _record(member_id: str, views: list[PactView], now: datetime, message_id: str, deps: SenderDeps) -> None:

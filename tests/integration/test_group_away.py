@@ -41,3 +41,35 @@ def test_the_group_lists_cost_what_the_bench_says(aws, aws_calls) -> None:
         ddb = {k: v for k, v in aws_calls.items() if k.startswith("dynamodb.")}
         assert sum(ddb.values()) <= most, (path, ddb)
         assert "dynamodb.Scan" not in ddb
+
+
+def test_two_missed_meetings_in_a_row_are_one_kind_line_in_the_next_digest(world) -> None:
+    from datetime import timedelta
+
+    from tests.helpers import pact
+
+    # GIVEN Ann and Bob in a monthly group (8 December, 12 January) and a weekly pact
+    group = group_of(ANN, [BOB], NOW)
+    pact_id = pact(ANN, BOB, rhythm={"every_days": 7})["id"]
+    meetings = [m["id"] for m in call("GET", f"/groups/{group}/meetings?limit=2", email=ANN, now=NOW).json()["items"]]
+    # WHEN Bob misses both (Ann records attendance after each)
+    for mid, after in zip(meetings, (datetime(2026, 12, 8, 22, tzinfo=UTC), datetime(2027, 1, 12, 22, tzinfo=UTC)), strict=True):
+        recorded = call("POST", f"/groups/{group}/meetings/{mid}/attendance", email=ANN, body={"attended": [sub(ANN)]}, now=after)
+        assert recorded.status == 200, recorded.body
+    members = call("GET", f"/groups/{group}", email=ANN, now=datetime(2027, 1, 13, tzinfo=UTC)).json()["members"]
+    assert {m["name"]: m["missed_in_a_row"] for m in members} == {"Ann": 0, "Bob": 2}
+    # and the pact lapses afterwards (last talked on the 12th)
+    call(
+        "POST",
+        f"/pacts/{pact_id}/check-ins",
+        email=ANN,
+        body={"occurred_at": "2027-01-12T08:00:00Z"},
+        now=datetime(2027, 1, 13, tzinfo=UTC),
+    )
+    start = datetime(2027, 1, 13, 9, tzinfo=UTC)
+    sent = [m for at in (start + timedelta(days=d) for d in range(0, 20)) for m in world.tick(at)[0] if m.to == BOB]
+    # THEN Bob's first digest says it once, kindly; his second (the reminder) does not repeat it; Ann's never has it
+    assert len(sent) == 2
+    assert "missed the last two meetings of Cork peer supervision" in sent[0].text
+    assert "missed the last two" not in sent[1].text
+    assert all("missed the last two" not in m.text for m in world.mails(ANN))
