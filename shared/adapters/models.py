@@ -14,7 +14,7 @@ paged query. Key layout (see docs/data-model.md):
 | timeline copy | MEMBER#<sub>     | CHECKIN#<minute>#<pact> |                                  |
 | idempotency   | MEMBER#<sub>     | IDEMPOTENCY#<key>       | TTL                              |
 | group         | GROUP#<id>       | META                    | group_due (sparse: next meeting to schedule, review) |
-| membership    | GROUP#<id>       | MEMBER#<sub> / MEMBER#@<address key> | gsi1: MEMBER#<sub> / GROUP#<created>#<id>; remind_due (sparse) |
+| membership    | GROUP#<id>       | MEMBER#<sub>, MEMBER#@<invitation> | gsi1: MEMBER#<sub> / GROUP#<created>#<id>; remind_due |
 | meeting       | GROUP#<id>       | MEETING#<original start> |                                 |
 | attended      | MEMBER#<sub>     | ATTENDED#<start>#<group> |                                 |
 | calendar      | CAL#<sha256>     | CAL                     |                                  |
@@ -331,6 +331,7 @@ class Invitation(Item, discriminator="invitation"):
 
     pact_id = UnicodeAttribute(null=True)
     group_id = UnicodeAttribute(null=True)
+    invitation_id = UnicodeAttribute(null=True)  # a group invitation's entry in the group (GroupMember.invited_key)
     inviter_sub = UnicodeAttribute()
     email = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
@@ -372,7 +373,9 @@ class LinkToken(Item, discriminator="link"):
     member_sub = UnicodeAttribute()  # empty for an invitation's links: the address may belong to nobody yet
     pact_id = UnicodeAttribute(null=True)
     invite_key = UnicodeAttribute(null=True)  # an invitation's links: the invited address's key
-    action = UnicodeAttribute()  # check_in | snooze | pause | unsubscribe | invitation
+    group_id = UnicodeAttribute(null=True)  # a meeting's links (rsvp_no): the group
+    meeting_id = UnicodeAttribute(null=True)  # and the meeting (series.meeting_id of its original start)
+    action = UnicodeAttribute()  # check_in | snooze | pause | unsubscribe | invitation | rsvp_no
     created_at = UTCDateTimeAttribute()
     valid_until = UTCDateTimeAttribute()  # TTL deletes late; expiry is checked against this
     used_at = UTCDateTimeAttribute(null=True)
@@ -388,6 +391,7 @@ class SendClaim(Item, discriminator="send_claim"):
 
     Nudges: MEMBER#<sub> / NUDGED#<pact>#<lapse>#<stage>. Texts: MEMBER#<sub> / SMS#<pact>#<slot>.
     Invitation emails: ADDRESS#<address_key> / INVITATION_EMAIL (one per address per 7 days, whoever invites; TTL).
+    Group meeting reminders: MEMBER#<sub> / REMIND#<group>#<meeting id>.
     """
 
     status = UnicodeAttribute()  # sending | sent | failed
@@ -452,7 +456,7 @@ class Group(Item, discriminator="group"):
 
 
 class GroupMember(Item, discriminator="group_member"):
-    """One person in a group: a member (MEMBER#<sub>) or an address invited who is not a member yet (MEMBER#@<key>)."""
+    """One person in a group: a member (MEMBER#<sub>), or an invitation not yet answered (MEMBER#@<invitation id>)."""
 
     group_id = UnicodeAttribute()
     member_sub = UnicodeAttribute(null=True)
@@ -485,8 +489,9 @@ class GroupMember(Item, discriminator="group_member"):
         return group_pk(group_id), member_pk(sub)
 
     @staticmethod
-    def invite_key_of(group_id: str, invite_key: str) -> tuple[str, str]:
-        return group_pk(group_id), f"MEMBER#@{invite_key}"
+    def invited_key(group_id: str, invitation_id: str) -> tuple[str, str]:
+        """An open invitation's entry: keyed by a random id, so nothing about the address shows in its id."""
+        return group_pk(group_id), f"MEMBER#@{invitation_id}"
 
 
 class Meeting(Item, discriminator="meeting"):

@@ -47,7 +47,7 @@ class GroupState:
     """One read of a group's partition: the group, its people (members and open email invitations), some meetings."""
 
     group: Group
-    people: dict[str, GroupMember]  # by member id: the sub, or "@<address key>" for an invited address
+    people: dict[str, GroupMember]  # by member id: the sub, or "@<invitation id>" for an open invitation
     meetings: dict[datetime, Meeting] = field(default_factory=dict)  # by original start
 
     @property
@@ -77,9 +77,9 @@ class GroupState:
 
 
 def person_id(item: GroupMember) -> str:
-    """How the group names someone: their member id, or "@<address key>" while invited (member or not: no enumeration)."""
-    if item.state == "invited" and item.invite_key:
-        return f"@{item.invite_key}"
+    """How the group names someone: their member id, or "@<invitation id>" while invited (member or not: no enumeration)."""
+    if item.state == "invited":
+        return "@" + item.sk.removeprefix("MEMBER#@")
     return str(item.member_sub)
 
 

@@ -452,6 +452,7 @@ def invite(ctx: Ctx, group_id: str, email: str) -> GroupOut:
     """A convener invites by email: a member or not, the answer is the same (the address's local part until they accept)."""
     email = email.strip().lower()
     key = address_key(email)
+    invitation_id = secrets.token_hex(8)
     colleague_sub: str | None = None
     with suppress(DoesNotExist):
         colleague_sub = EmailClaim.get(*EmailClaim.key(email)).sub
@@ -463,7 +464,7 @@ def invite(ctx: Ctx, group_id: str, email: str) -> GroupOut:
             raise InvalidField("email", "that is your own address")
         if colleague_sub is not None and colleague_sub in state.people:
             raise Conflict("That colleague is in the group already.")
-        if f"@{key}" in state.people:
+        if any(p.invite_key == key and p.state == "invited" for p in state.people.values()):
             raise Conflict("That address has an open invitation to this group already.")
         if len(state.people) >= int(group.size_limit):
             raise InvalidField(
@@ -471,7 +472,7 @@ def invite(ctx: Ctx, group_id: str, email: str) -> GroupOut:
             )
         valid_until = ctx.now + INVITATION_LIFETIME
         person = GroupMember(
-            *GroupMember.invite_key_of(group_id, key),
+            *GroupMember.invited_key(group_id, invitation_id),
             group_id=group_id,
             member_sub=colleague_sub,
             invite_key=key,
@@ -488,6 +489,7 @@ def invite(ctx: Ctx, group_id: str, email: str) -> GroupOut:
         invitation = Invitation(
             *Invitation.group_key(key, group_id),
             group_id=group_id,
+            invitation_id=invitation_id,
             inviter_sub=ctx.sub,
             email=email,
             created_at=ctx.now,
@@ -505,12 +507,12 @@ def invite(ctx: Ctx, group_id: str, email: str) -> GroupOut:
             if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
                 raise Retry from err
             raise
-        state.people[f"@{key}"] = person
+        state.people[f"@{invitation_id}"] = person
         return group_out(ctx, state, mine)
 
     out = with_retries(attempt)
     # The invited person is named by the id the group's API shows for them ("@" + the address's key).
-    invited = {"group_id": group_id, "owner_id": ctx.sub, "member_id": f"@{key}", "resent": False}
+    invited = {"group_id": group_id, "owner_id": ctx.sub, "member_id": f"@{invitation_id}", "resent": False}
     ctx.events.publish([DomainEvent("InvitationSent", invited)], ctx.now)
     return out
 
@@ -577,15 +579,14 @@ def _withdraw(person: GroupMember, group_id: str) -> None:
     transact(write)
 
 
-def claim_invitations(sub: str, email: str, now: datetime, invitations: list[Invitation]) -> int:
+def claim_invitations(sub: str, now: datetime, invitations: list[Invitation]) -> int:
     """A new member (or a new address) finds the group invitations sent to the address in their GET /groups."""
-    key = address_key(email)
     claimed = 0
     for invitation in invitations:
         if invitation.group_id is None:
             continue
         with suppress(DoesNotExist, TransactWriteError):
-            person = GroupMember.get(*GroupMember.invite_key_of(invitation.group_id, key), consistent_read=True)
+            person = GroupMember.get(*GroupMember.invited_key(invitation.group_id, str(invitation.invitation_id)), consistent_read=True)
             if person.member_sub == sub:
                 continue
             group = Group.get(*Group.key(invitation.group_id))

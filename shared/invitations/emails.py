@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from shared.adapters.mail import Mailer, render
-from shared.adapters.models import AddressSuppression, Group, Invitation, LinkToken, Member, PactView, SendClaim
+from shared.adapters.models import AddressSuppression, Group, GroupMember, Invitation, LinkToken, Member, PactView, SendClaim
 from shared.adapters.observability import logger
 from shared.domain import rhythm
 from shared.domain.groups import describe_rhythm
@@ -67,9 +67,13 @@ def send_invitation_email(pact_id: str, owner_sub: str, now: datetime, mail: Inv
     return _send_once(owner.invite_key, invitation, now, mail, context, page_for=pact_id)
 
 
-def send_group_invitation_email(group_id: str, invite_key: str, now: datetime, mail: InvitationMail) -> str:
+def send_group_invitation_email(group_id: str, invitation_id: str, now: datetime, mail: InvitationMail) -> str:
     """The one kind email inviting an address into a peer supervision group, under the same limits as pacts."""
     try:
+        invited = GroupMember.get(*GroupMember.invited_key(group_id, invitation_id), consistent_read=True)
+        if invited.state != "invited" or not invited.invite_key:
+            return "not-open"
+        invite_key = invited.invite_key
         group = Group.get(*Group.key(group_id))
         invitation = Invitation.get(*Invitation.group_key(invite_key, group_id), consistent_read=True)
         inviter = Member.get(*Member.key(invitation.inviter_sub))

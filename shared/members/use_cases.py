@@ -148,7 +148,7 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
         member.invitations_pending = False
         member.update(actions=[Member.invitations_pending.set(False)], add_version_condition=False)
     if claimed.groups:  # group invitations to the address show in the member's GET /groups
-        groups.claim_invitations(ctx.sub, email, ctx.now, claimed.groups)
+        groups.claim_invitations(ctx.sub, ctx.now, claimed.groups)
     ctx.events.publish([DomainEvent("MemberProfileUpdated", {"member_id": ctx.sub, "created": old_email is None})], ctx.now)
     if claimed:
         pact_ids = [invited.pact_id for invited, _ in claimed.pairs]
