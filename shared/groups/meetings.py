@@ -111,7 +111,17 @@ def _cursor_instant(cursor: str, kind: str) -> datetime:
 
 
 def get_meeting(ctx: Ctx, group_id: str, mid: str) -> MeetingOut:
+    """One meeting, upcoming or past (a past one as the past list shows it)."""
     state, _ = as_member(ctx, group_id)
+    original = series.parse_meeting_id(mid)
+    group = state.group
+    if original is not None and original + timedelta(minutes=int(group.duration_minutes)) < ctx.now - series.LOOK_BACK:
+        if domain.is_occurrence(group.rrule, group.time_zone, group.starts_at, original):
+            ended = original + timedelta(minutes=int(group.duration_minutes), seconds=1)
+            found = [o for o in series.past(state, ended, 1) if o.original_start == original]
+            if found:
+                return meeting_out(state, found[0], ctx.sub)
+        raise NotFound(f"The group has no meeting {mid}.")
     return meeting_out(state, _occurrence(state, mid, ctx.now, upcoming=False, members=series.profiles(state)), ctx.sub)
 
 

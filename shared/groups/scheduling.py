@@ -135,28 +135,11 @@ def _fix(state: series.GroupState, original: datetime, now: datetime, shards: in
                 no = {s for s, a in series.rsvps_of(meeting).items() if a == "no"} | series.away_on(members, meeting.starts_at)
                 stop, rotation = domain.next_stop(state.stops, state.rotation_state, no)
                 meeting.stop_index = stop
+                if stop is not None:  # the meeting keeps its venue and host, whatever the rotation becomes
+                    meeting.venue = meeting.venue or state.stops[stop].venue
+                    meeting.host_sub = meeting.host_sub or state.stops[stop].host
                 group.rotation_state = json.dumps({"position": rotation.position, "owed": list(rotation.owed)})
-            held = series.held_roles(state)
-            role_holders = [*projected.roles.meeting.values(), *(who for case in projected.roles.cases for who in case.values())]
-            for person in state.active:
-                sub = str(person.member_sub)
-                if sub in projected.presenters:
-                    person.presented = int(person.presented) + 1
-                    person.last_presented_at = meeting.starts_at
-                mine = dict(held.get(sub, {}))
-                for role in (r for r, who in [*projected.roles.meeting.items()] if who == sub):
-                    mine[role] = int(mine.get(role, 0)) + 1
-                for case in projected.roles.cases:
-                    for role, who in case.items():
-                        if who == sub:
-                            mine[role] = int(mine.get(role, 0)) + 1
-                if sub in role_holders:
-                    person.roles_held = json.dumps(mine, sort_keys=True)
-                if sub in members:
-                    refresh_preferences(person, members[sub])
-                plan_reminder(person, group, meeting, now, shards)
-                person.updated_at = now
-                people.append(person)
+            people = _take_turns(state, projected, meeting, members, now, shards)
     group.scheduled_through = original
     group.updated_at = now
     plan_schedule(group, shards)
@@ -173,6 +156,33 @@ def _fix(state: series.GroupState, original: datetime, now: datetime, shards: in
 
     transact(write)
     return meeting
+
+
+def _take_turns(
+    state: series.GroupState, projected: series.Occurrence, meeting: Meeting, members: dict[str, Member], now: datetime, shards: int
+) -> list[GroupMember]:
+    """Each member's tallies count the meeting just fixed (presentations, roles), and their reminder is planned."""
+    held = series.held_roles(state)
+    holders: dict[str, list[str]] = {}
+    for role, who in [*projected.roles.meeting.items(), *(item for case in projected.roles.cases for item in case.items())]:
+        holders.setdefault(who, []).append(role)
+    people = []
+    for person in state.active:
+        sub = str(person.member_sub)
+        if sub in projected.presenters:
+            person.presented = int(person.presented) + 1
+            person.last_presented_at = meeting.starts_at
+        if sub in holders:
+            mine = dict(held.get(sub, {}))
+            for role in holders[sub]:
+                mine[role] = int(mine.get(role, 0)) + 1
+            person.roles_held = json.dumps(mine, sort_keys=True)
+        if sub in members:
+            refresh_preferences(person, members[sub])
+        plan_reminder(person, state.group, meeting, now, shards)
+        person.updated_at = now
+        people.append(person)
+    return people
 
 
 def _finish(group: Group, now: datetime, shards: int, review: bool, events: EventPublisher) -> bool:

@@ -176,9 +176,12 @@ def _where(state: GroupState, stored: Meeting | None, stop: int | None) -> tuple
     venue: str | None = group.venue
     url: str | None = group.online_url
     host: str | None = None
-    if group.venue_kind == "rotation" and stop is not None:
-        chosen = state.stops[stop]
-        venue, host = chosen.venue, chosen.host
+    if stored is not None and stored.status in ("scheduled", "held") and group.venue_kind == "rotation":
+        # A fixed meeting keeps the venue and host it was fixed with, whatever the rotation becomes.
+        return stored.venue, stored.online_url or url, stored.host_sub
+    stops = state.stops
+    if group.venue_kind == "rotation" and stop is not None and 0 <= stop < len(stops):
+        venue, host = stops[stop].venue, stops[stop].host
     if stored is not None:  # a one-off venue or link for this meeting
         venue = stored.venue or venue
         url = stored.online_url or url

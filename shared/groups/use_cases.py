@@ -239,7 +239,7 @@ def group_out(ctx: Ctx, state: series.GroupState, mine: GroupMember, *, read_pro
         for p in sorted(people, key=lambda p: (p.state != "active", p.role != "convener", p.joined_at or p.created_at, p.sk))
     ]
     profiles = series.profiles(state) if read_profiles and mine.state == "active" else None
-    upcoming = series.expand(state, ctx.now, 1, profiles) if mine.state == "active" else []
+    upcoming = series.expand(state, ctx.now, 4, profiles) if mine.state == "active" else []
     return GroupOut(
         id=group.group_id,
         name=group.name,
@@ -667,22 +667,34 @@ def _remove(ctx: Ctx, group_id: str, sub: str, reason: str) -> None:
     if last:
         delete_group(group_id)
     else:
-        _forget_attendance(group_id, sub)
+        _forget_attendance(group_id, sub, ctx.now)
     events = [DomainEvent("GroupMemberLeft", {"group_id": group_id, "member_id": sub, "reason": reason})]
     if promoted:
         events.append(DomainEvent("GroupConvenerChanged", {"group_id": group_id, "member_id": promoted}))
     ctx.events.publish(events, ctx.now)
 
 
-def _forget_attendance(group_id: str, sub: str) -> None:
-    """Past meetings keep a former member's attendance as a count only."""
+def _forget_attendance(group_id: str, sub: str, now: datetime) -> None:
+    """Past meetings keep a former member's attendance as a count only; future ones forget them (host, roles, slots)."""
     for meeting in Meeting.query(group_pk(group_id), Meeting.sk.startswith("MEETING#")):
         if not isinstance(meeting, Meeting):
             continue
         touched = {a for a in ("attendees", "presented", "slot_requests", "gave_back") if sub in (getattr(meeting, a) or set())}
         rsvps = series.rsvps_of(meeting)
-        if not touched and sub not in rsvps and sub not in (meeting.presenters or []):
+        roles = series.roles_of(meeting)
+        held = sub in roles.meeting.values() or any(sub in case.values() for case in roles.cases)
+        hosting = meeting.host_sub == sub and meeting.starts_at > now
+        if not touched and not held and not hosting and sub not in rsvps and sub not in (meeting.presenters or []):
             continue
+        if held:
+            meeting.roles = series.roles_json(
+                domain.Roles(
+                    meeting={r: w for r, w in roles.meeting.items() if w != sub},
+                    cases=tuple({r: w for r, w in case.items() if w != sub} for case in roles.cases),
+                )
+            )
+        if hosting:
+            meeting.host_sub = None
         if "attendees" in touched:
             meeting.former_attendees = int(meeting.former_attendees) + 1
         for name in touched:
