@@ -464,9 +464,12 @@ def invite(ctx: Ctx, group_id: str, email: str) -> GroupOut:
             raise InvalidField("email", "that is your own address")
         if colleague_sub is not None and colleague_sub in state.people:
             raise Conflict("That colleague is in the group already.")
-        if any(p.invite_key == key and p.state == "invited" for p in state.people.values()):
+        invited = [p for p in state.people.values() if p.state == "invited"]
+        expired = [p for p in invited if p.invitation_expires_at is not None and p.invitation_expires_at <= ctx.now]
+        if any(p.invite_key == key for p in invited if p not in expired):
             raise Conflict("That address has an open invitation to this group already.")
-        if len(state.people) >= int(group.size_limit):
+        stale = [p for p in expired if p.invite_key == key]  # inviting the address again replaces its expired entry
+        if len(state.people) - len(expired) >= int(group.size_limit):
             raise InvalidField(
                 "email", f"the group is full: {int(group.size_limit)} members and open invitations (raise size_limit, at most 16)"
             )
@@ -499,19 +502,23 @@ def invite(ctx: Ctx, group_id: str, email: str) -> GroupOut:
         try:
             with TransactWrite(connection=connection()) as tx:
                 tx.condition_check(Group, group.pk, group.sk, condition=Group.version == group.version)
+                for old in stale:
+                    tx.delete(old)
                 tx.save(person, condition=Item.pk.does_not_exist())
                 tx.save(invitation, condition=Item.pk.does_not_exist() | (Invitation.valid_until < ctx.now))
                 count_invitation(tx, ctx.sub, ctx.now)
         except TransactWriteError as err:
-            raise_if_limited(err, 3, ctx.now)
+            raise_if_limited(err, 3 + len(stale), ctx.now)  # order: checks, deletes, puts, then the counter
             if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
                 raise Retry from err
             raise
+        for old in stale:
+            state.people.pop(series.person_id(old), None)
         state.people[f"@{invitation_id}"] = person
         return group_out(ctx, state, mine)
 
     out = with_retries(attempt)
-    # The invited person is named by the id the group's API shows for them ("@" + the address's key).
+    # The invited person is named by the id the group's API shows for them ("@" + a random invitation id).
     invited = {"group_id": group_id, "owner_id": ctx.sub, "member_id": f"@{invitation_id}", "resent": False}
     ctx.events.publish([DomainEvent("InvitationSent", invited)], ctx.now)
     return out

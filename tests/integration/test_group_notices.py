@@ -88,3 +88,23 @@ def test_conveners_are_prompted_once_to_review_the_agreement_when_it_is_due(worl
     assert "version 1" in mail.text
     got: dict[str, Any] = call("GET", f"/groups/{group['id']}", email=ANN, now=due).json()
     assert got["agreement"]["review_due_at"].startswith("2027-02-02")
+
+
+def test_an_expired_invitation_frees_its_place_and_the_address_can_be_invited_again(world: World) -> None:
+    # GIVEN a group of at most two: Ann, and an invitation to Cara that nobody answers
+    member(ANN, "Ann")
+    group = create_group(ANN, NOW, size_limit=2)
+    assert call("POST", f"/groups/{group['id']}/invitations", email=ANN, body={"email": CARA}, now=NOW).status == 200
+    full = call("POST", f"/groups/{group['id']}/invitations", email=ANN, body={"email": BOB}, now=NOW)
+    assert full.status == 422
+    assert "full" in full.json()["detail"]
+    again = call("POST", f"/groups/{group['id']}/invitations", email=ANN, body={"email": CARA}, now=NOW)
+    assert again.status == 409
+    # WHEN the 30 days pass
+    later = NOW + timedelta(days=31)
+    # THEN the place is free, and Cara can be invited again (her old entry is replaced, not doubled)
+    renewed = call("POST", f"/groups/{group['id']}/invitations", email=ANN, body={"email": CARA}, now=later)
+    assert renewed.status == 200, renewed.body
+    invited = [m for m in renewed.json()["members"] if m["state"] == "invited"]
+    assert len(invited) == 1
+    assert invited[0]["invitation_expires_at"].startswith("2027-01-31")
