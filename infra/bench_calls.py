@@ -42,6 +42,7 @@ def main() -> None:
             call("POST", f"/pacts/{shared}/check-ins", body={}, now=DEFAULT_NOW + timedelta(days=day))
         group = group_of(ann, [bob, "erin@example.org", finn], DEFAULT_NOW)
         meeting = call("GET", f"/groups/{group}/meetings?limit=1", email=bob).json()["items"][0]["id"]
+        feed = call("POST", "/members/me/calendar-secret", email=bob).json()["url"].rsplit("/", 1)[1]  # Bob: 1 group, his pacts with Ann
         later = DEFAULT_NOW + timedelta(days=6)
         plan: list[tuple[str, str, str, Any]] = [
             ("GET", "/members/me", ann, None),
@@ -72,6 +73,8 @@ def main() -> None:
             ("POST", f"/groups/{group}/meetings/{meeting}/rsvp", bob, {"answer": "no"}),
             ("POST", f"/groups/{group}/meetings/{meeting}/slot-requests", finn, None),
             ("GET", "/members/me/meetings", bob, None),
+            ("POST", "/members/me/calendar-secret", ann, None),
+            ("GET", f"/calendar/{feed}", bob, None),  # public: the secret is the key (2 calls + 1 per group)
             ("GET", "/members/me/export", ann, None),
             ("DELETE", f"/pacts/{shared}", bob, None),
             ("DELETE", "/members/me", ann, None),
@@ -84,7 +87,7 @@ def main() -> None:
             route = f"{method} {path}"
             for pact_id in (shared, invite, declined, resent, group):
                 route = route.replace(pact_id, "{id}")
-            route = route.replace(meeting, "{mid}")
+            route = route.replace(meeting, "{mid}").replace(feed, "{secret}.ics (1 group)")
             if who == "cara@example.org":
                 route += " (first profile, 3 open invitations)"
             row = {"route": route, "calls": sum(ddb.values()), "scans": ddb.get("dynamodb.Scan", 0)}

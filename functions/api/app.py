@@ -13,15 +13,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.adapters.aws import client
 from shared.adapters.events import EventPublisher
-from shared.adapters.http import caller, create_resolver, request_time
+from shared.adapters.http import caller, create_resolver, public_base_url, request_time
 from shared.adapters.observability import logger
 from shared.adapters.schema_types import Page
 from shared.adapters.settings import get_settings
+from shared.calendar import use_cases as calendar
 from shared.groups import meetings
 from shared.groups import use_cases as groups
 from shared.groups.schemas import (
     AttendanceIn,
     AttendedOut,
+    CalendarOut,
     CancelIn,
     GroupIn,
     GroupOut,
@@ -99,6 +101,15 @@ def away(body: AwayIn) -> MemberOut:
 @app.delete("/members/me/away", summary="Back early: resume what away mode paused", tags=["members"])
 def back() -> MemberOut:
     return members.clear_away(ctx())
+
+
+@app.post(
+    "/members/me/calendar-secret",
+    summary="Your private calendar feed's address: a new one each time (the previous one stops at once)",
+    tags=["members"],
+)
+def calendar_secret() -> CalendarOut:
+    return calendar.create_or_rotate(ctx(), public_base_url(app, get_settings().public_base_url))
 
 
 @app.get("/members/me/nudges", summary="The nudge emails you were sent lately (90 days)", tags=["members"])

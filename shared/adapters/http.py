@@ -457,6 +457,11 @@ def caller(app: APIGatewayHttpResolver) -> Caller:
     )
 
 
+def public_base_url(app: APIGatewayHttpResolver, configured: str) -> str:
+    """The base of links we hand out: the configured one, or the domain this request came in on."""
+    return configured or f"https://{app.current_event.request_context.domain_name}"
+
+
 def request_time(app: APIGatewayHttpResolver) -> datetime:
     """When API Gateway received the request: the `now` the domain is given (the local stack can move it)."""
     epoch_ms = app.current_event.request_context.time_epoch

@@ -8,7 +8,7 @@ from pathlib import Path
 from infra.cfn import ROOT
 
 SHARED = ROOT / "shared"
-CAPABILITIES = {"members", "pacts", "invitations", "nudges", "texts", "links", "groups"}
+CAPABILITIES = {"members", "pacts", "invitations", "nudges", "texts", "links", "groups", "calendar"}
 
 
 def imports_of(path: Path) -> set[str]:
