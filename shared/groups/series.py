@@ -225,7 +225,8 @@ def expand(state: GroupState, after: datetime, count: int, members: Mapping[str,
         fixed = stored is not None and stored.status in ("scheduled", "held")
         cancelled = stored is not None and stored.status == "cancelled"
         if fixed and stored is not None:
-            presenters = [p for p in stored.presenters or [] if p in active or stored.status == "held"]
+            # Held: who presented, as recorded; scheduled: who is fixed to (and still in the group).
+            presenters = sorted(stored.presented or ()) if stored.status == "held" else [p for p in stored.presenters or [] if p in active]
             roles = roles_of(stored)
             stop = int(stored.stop_index) if stored.stop_index is not None else None
         elif cancelled:
