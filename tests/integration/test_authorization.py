@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.helpers import DEFAULT_NOW, call, member, pact
+from tests.integration.group_harness import group_body, group_of
+from tests.integration.group_harness import sub as group_sub
 
 ANN, BOB, CAROL = "ann@example.org", "bob@example.org", "carol@example.org"
 
@@ -36,13 +39,14 @@ SELF_ROUTES = [
     ("POST", "/pacts", {"colleague": {"name": "Dee", "phone": "+353851111111"}}),
     ("GET", "/check-ins", None),
     ("GET", "/members/me/nudges", None),
+    ("POST", "/members/me/calendar-secret", None),
 ]
 
 
 def test_the_matrix_covers_every_route_in_the_api(aws) -> None:
     spec = call("GET", "/openapi.json", email=None).json()
     documented = {(method.upper(), path.replace("{pact_id}", "{id}")) for path, ops in spec["paths"].items() for method in ops}
-    covered = {(m, p) for m, p, _ in PACT_ROUTES + SELF_ROUTES}
+    covered = {(m, p) for m, p, _ in PACT_ROUTES + SELF_ROUTES} | {(m, p) for m, p, _, _ in GROUP_ROUTES}
     assert documented == covered
 
 
@@ -111,3 +115,131 @@ def test_each_request_costs_at_most_three_dynamodb_calls_and_no_scan(
     assert "dynamodb.Scan" not in dynamodb
     if f"{method} {path}" not in BUDGET_EXCEPTIONS and f"{method} {path.replace(ann_and_bob_pact, '{id}')}" not in BUDGET_EXCEPTIONS:
         assert sum(dynamodb.values()) <= 3, dynamodb
+
+
+# ------------------------------------------------------------------ groups: every route, five callers
+
+# Ann convenes; Bob and Eve are plain members; Dee is invited and has not answered; Carol is in no group.
+# Each group route with a body valid for the right caller, and what each caller gets. A caller's status:
+# "stranger" (another member), "member" (Bob, no convener role), "invited" (Dee), and "right": who the
+# route is for and their status. Anyone without a token gets 401. Meeting routes are about the second
+# meeting (upcoming), attendance about the first (it was held: Ann and Bob came).
+STRANGER, PLAIN, INVITED = CAROL, BOB, "dee@example.org"
+OTHER = "eve@example.org"
+CONVENER_ONLY = {"stranger": 404, "member": 403, "invited": 404}
+MEMBERS_ONLY = {"stranger": 404, "member": 200, "invited": 404}
+ANYONE = {"stranger": 200, "member": 200, "invited": 200}
+GROUP_ROUTES: list[tuple[str, str, object, dict[str, object]]] = [
+    ("GET", "/groups", None, {**ANYONE, "right": (ANN, 200)}),
+    ("POST", "/groups", "new-group", {"stranger": 201, "member": 201, "invited": 201, "right": (ANN, 201)}),
+    ("GET", "/groups/{group_id}", None, {"stranger": 404, "member": 200, "invited": 200, "right": (ANN, 200)}),
+    ("PATCH", "/groups/{group_id}", {"name": "Renamed"}, {**CONVENER_ONLY, "right": (ANN, 200)}),
+    ("POST", "/groups/{group_id}/invitations", {"email": "fran@example.org"}, {**CONVENER_ONLY, "right": (ANN, 200)}),
+    ("POST", "/groups/{group_id}/accept", None, {"stranger": 404, "member": 409, "invited": 200, "right": (INVITED, 200)}),
+    ("POST", "/groups/{group_id}/decline", None, {"stranger": 404, "member": 409, "invited": 204, "right": (INVITED, 204)}),
+    ("DELETE", "/groups/{group_id}/members/{member_id}", None, {**CONVENER_ONLY, "right": (ANN, 204)}),
+    ("PUT", "/groups/{group_id}/members/{member_id}/role", {"role": "convener"}, {**CONVENER_ONLY, "right": (ANN, 200)}),
+    ("POST", "/groups/{group_id}/members/{member_id}/hand-over", None, {**CONVENER_ONLY, "right": (ANN, 200)}),
+    ("GET", "/groups/{group_id}/meetings", None, {**MEMBERS_ONLY, "right": (ANN, 200)}),
+    ("GET", "/groups/{group_id}/meetings/{meeting_id}", None, {**MEMBERS_ONLY, "right": (ANN, 200)}),
+    ("POST", "/groups/{group_id}/meetings/{meeting_id}/rsvp", {"answer": "yes"}, {**MEMBERS_ONLY, "right": (ANN, 200)}),
+    ("POST", "/groups/{group_id}/meetings/{meeting_id}/slot-requests", None, {**MEMBERS_ONLY, "right": (ANN, 200)}),
+    ("POST", "/groups/{group_id}/meetings/{meeting_id}/give-back", None, {**MEMBERS_ONLY, "right": (ANN, 200)}),
+    ("POST", "/groups/{group_id}/meetings/{meeting_id}/cancel", {"reason": "Snow"}, {**CONVENER_ONLY, "right": (ANN, 200)}),
+    ("POST", "/groups/{group_id}/meetings/{meeting_id}/reschedule", {"venue": "Room 4"}, {**CONVENER_ONLY, "right": (ANN, 200)}),
+    (
+        "POST",
+        "/groups/{group_id}/meetings/{meeting_id}/attendance",
+        "attendance",
+        {**CONVENER_ONLY, "right": (ANN, 200)},
+    ),
+    ("GET", "/members/me/meetings", None, {**ANYONE, "right": (ANN, 200)}),
+]
+GROUP_CALLERS = {"no token": None, "another member": STRANGER, "plain member": PLAIN, "invited": INVITED, "right member": "right"}
+FIRST, SECOND = datetime(2026, 12, 8, 19, tzinfo=UTC), datetime(2027, 1, 12, 19, tzinfo=UTC)  # 19:00 in Dublin
+AT = FIRST + timedelta(hours=3)  # after the first meeting
+
+
+@dataclass
+class GroupWorld:
+    group_id: str
+    sub: dict[str, str]
+
+    def path(self, template: str, group_id: str | None = None) -> str:
+        meeting = FIRST if template.endswith("/attendance") else SECOND
+        return template.format(group_id=group_id or self.group_id, member_id=self.sub[OTHER], meeting_id=meeting.strftime("%Y%m%dT%H%M%SZ"))
+
+    def body(self, body: object) -> object:
+        if body == "new-group":
+            return group_body(name="A group of one's own", where={"kind": "online", "url": "https://meet.example.org/own"})
+        if body == "attendance":
+            return {"attended": [self.sub[ANN], self.sub[BOB]], "presented": [self.sub[BOB]]}
+        return body
+
+    def snapshot(self) -> list[bytes]:
+        """Everything Ann, the convener, can see about the group."""
+        paths = [f"/groups/{self.group_id}", f"/groups/{self.group_id}/meetings?limit=3", f"/groups/{self.group_id}/meetings?when=past"]
+        return [call("GET", p, email=ANN, now=AT).body for p in paths]
+
+
+@pytest.fixture
+def group_world(aws) -> GroupWorld:
+    group_id = group_of(ANN, [BOB, OTHER], DEFAULT_NOW)
+    for email in (CAROL, INVITED):
+        member(email)
+    invited = call("POST", f"/groups/{group_id}/invitations", email=ANN, body={"email": INVITED}, now=DEFAULT_NOW)
+    assert invited.status == 200, invited.body
+    held = call(
+        "POST",
+        f"/groups/{group_id}/meetings/{FIRST.strftime('%Y%m%dT%H%M%SZ')}/attendance",
+        email=ANN,
+        body={"attended": [group_sub(ANN), group_sub(BOB)]},
+        now=FIRST + timedelta(hours=2),
+    )
+    assert held.status == 200, held.body
+    return GroupWorld(group_id, {e: group_sub(e) for e in (ANN, BOB, CAROL, INVITED, OTHER)})
+
+
+GROUP_CASES = [(route, caller) for route in GROUP_ROUTES for caller in GROUP_CALLERS]
+
+
+@pytest.mark.parametrize(("route", "caller"), GROUP_CASES, ids=[f"{r[0]} {r[1]} by {c}" for r, c in GROUP_CASES])
+def test_every_group_route_answers_each_caller_as_their_place_in_the_group_allows(
+    group_world: GroupWorld, route: tuple[str, str, object, dict[str, object]], caller: str
+) -> None:
+    method, template, body, expected = route
+    who = GROUP_CALLERS[caller]
+    if who is None:
+        email, status = None, 401
+    elif who == "right":
+        email, status = expected["right"]  # type: ignore[misc]
+    else:
+        email, status = who, expected[{STRANGER: "stranger", PLAIN: "member", INVITED: "invited"}[who]]
+    before = group_world.snapshot()
+    reply = call(method, group_world.path(template), email=email, body=group_world.body(body), now=AT)
+    assert reply.status == status, reply.body
+    if status >= 400:
+        assert reply.headers["content-type"].startswith("application/problem+json")
+        assert reply.json()["status"] == status
+        assert group_world.snapshot() == before  # refused: nothing changed
+    if email in (STRANGER, None) or (email == INVITED and status == 404):
+        text = reply.body.decode()
+        for secret in ("Cork peer supervision", "Ann's rooms", group_world.sub[ANN], group_world.sub[BOB], group_world.sub[OTHER]):
+            assert secret not in text
+        if status < 400 and template.startswith("/groups/{group_id}"):
+            raise AssertionError(f"{caller} reached {method} {template}")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [(m, p, b) for m, p, b, _ in GROUP_ROUTES if p.startswith("/groups/{group_id}")],
+    ids=[f"{m} {p}" for m, p, _, _ in GROUP_ROUTES if p.startswith("/groups/{group_id}")],
+)
+def test_someone_elses_group_looks_exactly_like_one_that_does_not_exist(
+    group_world: GroupWorld, method: str, path: str, body: object
+) -> None:
+    missing = "g_doesnotexist0000"
+    theirs = call(method, group_world.path(path), email=STRANGER, body=group_world.body(body), now=AT)
+    unknown = call(method, group_world.path(path, missing), email=STRANGER, body=group_world.body(body), now=AT)
+    assert theirs.status == unknown.status == 404
+    assert theirs.body.replace(group_world.group_id.encode(), b"<id>") == unknown.body.replace(missing.encode(), b"<id>")
