@@ -214,6 +214,9 @@ def rsvp(ctx: Ctx, group_id: str, mid: str, answer: str) -> MeetingOut:
         rsvps = series.rsvps_of(meeting)
         rsvps[ctx.sub] = answer
         meeting.rsvps = json.dumps(rsvps, sort_keys=True)
+        if answer == "no" and meeting.status == "scheduled" and meeting.host_sub == ctx.sub:
+            meeting.host_sub = None  # a host who cannot come hosts nothing; the venue stays unless a convener changes it
+            meeting.sequence = int(meeting.sequence) + 1
         return _reassign(state, meeting, ctx.sub, ctx.now) if answer == "no" else []
 
     return _decide(ctx, group_id, mid, change)

@@ -674,14 +674,14 @@ def _remove(ctx: Ctx, group_id: str, sub: str, reason: str) -> None:
     if last:
         delete_group(group_id)
     else:
-        _forget_attendance(group_id, sub, ctx.now)
+        _forget_attendance(group_id, sub)
     events = [DomainEvent("GroupMemberLeft", {"group_id": group_id, "member_id": sub, "reason": reason})]
     if promoted:
         events.append(DomainEvent("GroupConvenerChanged", {"group_id": group_id, "member_id": promoted}))
     ctx.events.publish(events, ctx.now)
 
 
-def _forget_attendance(group_id: str, sub: str, now: datetime) -> None:
+def _forget_attendance(group_id: str, sub: str) -> None:
     """Past meetings keep a former member's attendance as a count only; future ones forget them (host, roles, slots)."""
     for meeting in Meeting.query(group_pk(group_id), Meeting.sk.startswith("MEETING#")):
         if not isinstance(meeting, Meeting):
@@ -690,7 +690,7 @@ def _forget_attendance(group_id: str, sub: str, now: datetime) -> None:
         rsvps = series.rsvps_of(meeting)
         roles = series.roles_of(meeting)
         held = sub in roles.meeting.values() or any(sub in case.values() for case in roles.cases)
-        hosting = meeting.host_sub == sub and meeting.starts_at > now
+        hosting = meeting.host_sub == sub  # past and future: a former member is named nowhere
         if not touched and not held and not hosting and sub not in rsvps and sub not in (meeting.presenters or []):
             continue
         if held:

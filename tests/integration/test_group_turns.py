@@ -104,11 +104,6 @@ def test_the_rotation_stays_fair_once_the_scheduler_fixes_the_meetings(aws) -> N
     assert [m["venue"] for m in fixed] == [VENUES[i] for i in (0, 2, 1, 0, 1, 2)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="shared/groups/use_cases.py _forget_attendance (hosting = meeting.host_sub == sub and starts_at > now) clears "
-    "the host of future meetings only: a held meeting the leaver hosted keeps their member id as host ('a former member')",
-)
 def test_a_host_who_leaves_is_not_named_by_id_in_the_meetings_they_hosted(aws) -> None:
     group_id = hosted_rotation()
     for start in MEETINGS[:2]:
@@ -121,11 +116,6 @@ def test_a_host_who_leaves_is_not_named_by_id_in_the_meetings_they_hosted(aws) -
     assert sub(BOB) not in str(hosted_by_bob)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="shared/groups/meetings.py rsvp: 'no' from a fixed meeting's presenter hands the slot on (_reassign), but "
-    "'no' from its host changes nothing: the meeting, fixed a week ahead, still names as host someone who is not coming",
-)
 def test_a_host_who_says_no_within_the_last_week_is_not_still_named_as_host(aws) -> None:
     group_id = hosted_rotation()
     sweep(week_before(MEETINGS[0]))
