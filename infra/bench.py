@@ -11,7 +11,9 @@ its end (`MISSES GOAL (...)`); the last line counts them. Rows:
 - DynamoDB calls per API request, counted on moto (goal: at most 3, and no Scan);
 - the nudge sweep at 100,000 pacts with 1,000 due: items read (goal: at most 1.1 per nudge)
   and calls per nudge, SES calls per 1,000 nudges, and its wall time next to a plain query
-  loop over the same items.
+  loop over the same items;
+- the group reminder sweep at 10,000 groups with 100 meetings due (500 reminders): items read per
+  reminder (same goal), beside the nudge sweep's figure, and the sender's calls per reminder.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ FIRST_CALL = {
     "NotifyFunction": _TABLE + "; from shared.adapters.aws import client; client('sesv2')",
     "NudgeSenderFunction": _TABLE + "; from shared.adapters.aws import client; client('sesv2')",
     "NudgeSweepFunction": _TABLE + "; from shared.adapters.aws import client; client('sqs')",
+    "GroupSweepFunction": _TABLE + "; from shared.adapters.aws import client; client('sqs')",
+    "ReminderSenderFunction": _TABLE + "; from shared.adapters.aws import client; client('sesv2')",
     "SmsSweepFunction": _TABLE + "; from shared.adapters.aws import client; client('sns')",
     "SuppressionFunction": _TABLE,
 }
@@ -256,14 +260,48 @@ def sweep_at_scale() -> Iterator[Row]:
     """The nudge sweep over 100,000 pacts with 1,000 due, on moto (see infra/bench_sweep.py)."""
     progress("the nudge sweep at scale, on moto: seeding the table takes a few minutes")
     for r in _child_rows("infra.bench_sweep"):
+        if r["stage"] == "sweep":
+            MEASURED["items_per_nudge"] = r["items_read"] / r["due"]
         yield from sweep_rows(r)
+
+
+MEASURED: dict[str, float] = {}  # figures one row group shows beside another's
+
+
+def reminder_rows(r: dict[str, Any], items_per_nudge: float | None = None) -> Iterator[Row]:
+    """Rows from one stage of infra/bench_reminders.py, the nudge sweep's figure beside the reminders'."""
+    if r["stage"] == "reminder_sweep":
+        due, calls, per_reminder = r["due"], r["sweep_dynamodb_calls"], r["items_read"] / r["due"]
+        beside = f"; the nudge sweep reads {items_per_nudge:.2f} per nudge" if items_per_nudge is not None else ""
+        counts = f"{r['groups']} / {r['memberships']} / {due}"
+        yield Row("reminder sweep: groups / memberships / reminders due", counts, "every member's reminder planned")
+        yield Row(
+            "reminder sweep: items read per reminder due",
+            f"{per_reminder:.2f}",
+            f"goal <= {SWEEP_GOAL}{beside}",
+            f"≤{SWEEP_GOAL} items read per reminder" if per_reminder > SWEEP_GOAL else "",
+        )
+        yield Row("reminder sweep: DynamoDB calls per reminder", f"{calls / due:.3f}", f"{calls} queries, one per shard and page")
+        yield Row("reminder sweep wall time (moto)", f"{r['sweep_seconds'] * 1000:.0f} ms", "includes queueing the messages")
+    elif r["stage"] == "reminder_sender":
+        sample = r["sender_reminders"]
+        per_reminder = r["sender_dynamodb_calls"] / sample
+        yield Row("reminder sender: DynamoDB calls per reminder", f"{per_reminder:.2f}", f"measured on {sample} reminders")
+        yield Row("reminder sender: SES calls per 1,000 reminders", f"{r['emails'] / sample * 1000:.0f}", "one per member and meeting")
+
+
+def reminders_at_scale() -> Iterator[Row]:
+    """The group reminder sweep over 10,000 groups with 100 meetings due, on moto (see infra/bench_reminders.py)."""
+    progress("the group reminder sweep at scale, on moto: seeding the table takes a few minutes")
+    for r in _child_rows("infra.bench_reminders"):
+        yield from reminder_rows(r, MEASURED.get("items_per_nudge"))
 
 
 def main() -> None:
     if "--sizes" in sys.argv:
         emit(package_sizes())
         return
-    emit(itertools.chain(cold_starts(), package_sizes(), calls_per_route(), sweep_at_scale()))
+    emit(itertools.chain(cold_starts(), package_sizes(), calls_per_route(), sweep_at_scale(), reminders_at_scale()))
 
 
 if __name__ == "__main__":

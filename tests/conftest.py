@@ -19,6 +19,7 @@ os.environ.update(
         "STAGE": "test",
         "PUBLIC_BASE_URL": "https://peer.test",
         "NUDGE_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/peer-support-test-nudges",
+        "GROUP_REMINDER_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/peer-support-test-group-reminders",
         "SES_CONFIGURATION_SET": "peer-support-test-nudges",
         "SENDER_EMAIL": "nudges@example.org",
         "DUE_SHARDS": "4",

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One file attached to a message, e.g. an .ics: text/calendar with params {"method": "PUBLISH"}."""
+
+    filename: str
+    data: bytes
+    maintype: str = "application"
+    subtype: str = "octet-stream"
+    params: dict[str, str] = field(default_factory=dict)
 
 
 class Mailer:
@@ -24,8 +36,9 @@ class Mailer:
         html: str | None = None,
         headers: dict[str, str] | None = None,
         configuration_set: str | None = None,
+        attachment: Attachment | None = None,
     ) -> str:
-        """Send one message to one recipient; returns SES's message id."""
+        """Send one message to one recipient (with one attachment, if given); returns SES's message id."""
         message = EmailMessage()
         message["From"] = formataddr((self.sender_name, self.sender))
         message["To"] = to
@@ -36,6 +49,14 @@ class Mailer:
         message.set_content(text)
         if html is not None:
             message.add_alternative(html, subtype="html")
+        if attachment is not None:  # the bodies become the first part of a multipart/mixed message
+            message.add_attachment(
+                attachment.data,
+                maintype=attachment.maintype,
+                subtype=attachment.subtype,
+                filename=attachment.filename,
+                params=attachment.params,
+            )
         request: dict[str, Any] = {
             "FromEmailAddress": self.sender,
             "Destination": {"ToAddresses": [to]},

@@ -30,6 +30,7 @@ class Settings:
     # Where therapists sign in or sign up (named in invitation emails); empty: "the Peer support app".
     app_url: str = ""
     nudge_queue_url: str = ""
+    group_reminder_queue_url: str = ""
     ses_configuration_set: str = ""
 
     def __post_init__(self) -> None:
@@ -59,6 +60,7 @@ class Settings:
             due_shards=shards,
             app_url=env.get("APP_URL", ""),
             nudge_queue_url=env.get("NUDGE_QUEUE_URL", ""),
+            group_reminder_queue_url=env.get("GROUP_REMINDER_QUEUE_URL", ""),
             ses_configuration_set=env.get("SES_CONFIGURATION_SET", ""),
         )
 

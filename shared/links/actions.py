@@ -12,6 +12,7 @@ from pynamodb.transactions import TransactWrite
 from shared.adapters.db import cancellation_codes, connection
 from shared.adapters.models import Invitation, LinkToken, Member, PactView
 from shared.domain import rhythm
+from shared.groups import series
 from shared.invitations.emails import proposed_terms
 from shared.invitations.use_cases import decline_by_link
 from shared.links.tokens import LinkProblem, look_up, nonce, use_link
@@ -52,6 +53,13 @@ PROBLEM_PAGES = {
         "This invitation has expired",
         ["Invitations stay open for 30 days. Whoever sent it can send it again if they like."],
     ),
+    "meeting_closed": Page(
+        410,
+        "This meeting is no longer open to replies",
+        ["It is no longer on the group's calendar, or you are no longer in the group. Nothing has been recorded."],
+    ),
+    "meeting_started": Page(410, "This meeting has already started", ["Nothing has been recorded. There is nothing you need to do."]),
+    "meeting_cancelled": Page(410, "This meeting was cancelled", ["Nothing has been recorded. There is nothing you need to do."]),
 }
 
 
@@ -118,6 +126,8 @@ def show(token: str, now: datetime) -> Page:
                 [("unsubscribe", "Stop nudge emails")],
                 nonce(item),
             )
+        if item.action == "rsvp_no":
+            return _rsvp_page(item, now)
         view = _view(item)
     except LinkProblem as problem:
         return PROBLEM_PAGES[problem.kind]
@@ -151,6 +161,57 @@ def _zone(sub: str) -> str:
         return "UTC"
 
 
+def _meeting(item: LinkToken, now: datetime) -> tuple[series.GroupState, series.Occurrence]:
+    """The meeting a reminder's "I can't make it" link stands for, as the group sees it now; LinkProblem if replies are closed."""
+    state = series.load(str(item.group_id), now - series.LOOK_BACK)
+    person = state.people.get(item.member_sub) if state is not None else None
+    original = series.parse_meeting_id(str(item.meeting_id))
+    if state is None or person is None or person.state != "active" or original is None:
+        raise LinkProblem("meeting_closed")
+    found = next((o for o in series.expand(state, now, 8) if o.original_start == original), None)
+    if found is None:
+        raise LinkProblem("meeting_started" if original <= now else "meeting_closed")
+    if found.status == "cancelled":
+        raise LinkProblem("meeting_cancelled")
+    if found.starts_at <= now:
+        raise LinkProblem("meeting_started")
+    return state, found
+
+
+def _rsvp_page(item: LinkToken, now: datetime) -> Page:
+    state, meeting = _meeting(item, now)
+    zone = _zone(item.member_sub)
+    local = meeting.starts_at.astimezone(ZoneInfo(zone))
+    when = f"{local:%A %-d %B, %H:%M} ({zone} time)"
+    if meeting.rsvp(item.member_sub) == "no":
+        lines = [when, "Nothing more is needed. Thank you for letting them know."]
+        return Page(200, f"You have told {state.group.name} you can't make it", lines)
+    lines = [when, "The group will see that you can't come; no reason is needed."]
+    if item.member_sub in meeting.presenters:
+        lines.append("You were to present: your slot passes to the next person in turn.")
+    return Page(200, f"Can't make it to {state.group.name}?", lines, [("no", "I can't make it")], nonce(item))
+
+
+def _rsvp_no(item: LinkToken, ctx: Ctx) -> Page:
+    """RSVP "no" as the member (their slot passes on), then use the link up. A repeat changes nothing: "no" is "no"."""
+    from shared.domain.errors import Conflict, NotFound
+    from shared.groups import meetings  # only these links need the meetings' module and its schemas
+
+    state, _ = _meeting(item, ctx.now)
+    try:
+        meetings.rsvp(ctx, str(item.group_id), str(item.meeting_id), "no")
+    except NotFound:
+        raise LinkProblem("meeting_closed") from None
+    except Conflict:
+        return Page(409, "Please try again", ["The group was changing at the same moment. Nothing has been recorded yet."])
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            use_link(tx, item, ctx.now, "rsvp_no")
+    except TransactWriteError:
+        raise LinkProblem("used") from None
+    return Page(200, "Thank you for letting them know", [f"{state.group.name} will see that you can't come. Nothing more is needed."])
+
+
 def perform(token: str, form: dict[str, str], now: datetime, ctx: Ctx) -> Page:
     """Do what the confirmed form asks. `ctx.sub` is filled in from the link, never from the request."""
     try:
@@ -174,6 +235,8 @@ def perform(token: str, form: dict[str, str], now: datetime, ctx: Ctx) -> Page:
         if item.action == "unsubscribe" and choice == "unsubscribe":
             stop_nudge_emails(ctx, "unsubscribed")
             return Page(200, "Done: no more nudge emails", ["You can turn them back on in your profile whenever you like."])
+        if item.action == "rsvp_no" and choice == "no":
+            return _rsvp_no(item, ctx)
         allowed = {"check_in": {"yes", "no", "snooze"}, "snooze": {"snooze"}, "pause": {"pause"}}.get(item.action, set())
         if choice not in allowed:
             return Page(400, "Please use the buttons on the page", ["Open the link again and choose there. Nothing has been recorded."])

@@ -29,9 +29,18 @@ def token_hash(token: str) -> str:
 
 
 def new_link(
-    member_sub: str, action: str, now: datetime, pact_id: str | None = None, lifetime: timedelta | None = None
+    member_sub: str,
+    action: str,
+    now: datetime,
+    pact_id: str | None = None,
+    lifetime: timedelta | None = None,
+    *,
+    meeting: tuple[str, str] | None = None,
 ) -> tuple[str, LinkToken]:
-    """A fresh secret and the item to store for it (the caller writes it, e.g. in a batch)."""
+    """A fresh secret and the item to store for it (the caller writes it, e.g. in a batch).
+
+    `meeting`: (group id, meeting id) for a meeting's links (rsvp_no).
+    """
     token = secrets.token_urlsafe(16)
     valid_until = now + (lifetime or (UNSUBSCRIBE_LIFETIME if action == "unsubscribe" else LINK_LIFETIME))
     item = LinkToken(
@@ -41,6 +50,8 @@ def new_link(
         gsi1sk=f"LINK#{now.isoformat()}" if member_sub else None,
         member_sub=member_sub,
         pact_id=pact_id,
+        group_id=meeting[0] if meeting else None,
+        meeting_id=meeting[1] if meeting else None,
         action=action,
         created_at=now,
         valid_until=valid_until,
