@@ -58,6 +58,7 @@ _TABLE = "from shared.adapters.models import Item; Item._get_connection().connec
 FIRST_CALL = {
     "ApiFunction": _TABLE,
     "LinksFunction": _TABLE,
+    "CalendarFeedFunction": _TABLE,
     "NotifyFunction": _TABLE + "; from shared.adapters.aws import client; client('sesv2')",
     "NudgeSenderFunction": _TABLE + "; from shared.adapters.aws import client; client('sesv2')",
     "NudgeSweepFunction": _TABLE + "; from shared.adapters.aws import client; client('sqs')",

@@ -55,5 +55,7 @@ def test_the_readme_walkthrough_runs_verbatim(readme_stack: str) -> None:
         '"my_rsvp":"no"',
         '"status":"held"',
         '"group_name":"Cork peer supervision"',
+        "RRULE:FREQ=MONTHLY;",
+        "DTSTART;TZID=Europe/Dublin:20270112T190000",
     ):
         assert expected in out, f"the walkthrough did not show {expected!r}"
