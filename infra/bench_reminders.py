@@ -207,7 +207,7 @@ def _groups_for_the_sender() -> None:
     from shared.adapters.models import Group, GroupMember, Member
     from shared.domain import groups as domain
     from shared.groups.scheduling import sweep_groups
-    from shared.groups.use_cases import plan_schedule
+    from shared.groups.writes import plan_schedule
 
     created = MEETING - timedelta(days=30)
     fmt = json.dumps(domain.format_to_dict(domain.preset("case_slots", 120, 3)))

@@ -27,7 +27,8 @@ from shared.domain import groups as domain
 from shared.domain.errors import Conflict, Forbidden, InvalidField, NotFound
 from shared.groups import series
 from shared.groups.schemas import AgendaItemOut, AttendanceIn, AttendedOut, MeetingOut, PersonOut, RescheduleIn, StepOut
-from shared.groups.use_cases import as_convener, as_member, transact, with_retries
+from shared.groups.use_cases import as_convener, as_member
+from shared.groups.writes import transact, with_retries
 from shared.pacts.planning import Ctx
 
 PAST_PAGE_SPAN = timedelta(days=3 * 366)  # a page of the past reaches at most this far back

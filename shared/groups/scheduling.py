@@ -27,7 +27,7 @@ from shared.adapters.observability import logger
 from shared.domain import groups as domain
 from shared.domain import nudges, sms
 from shared.groups import series
-from shared.groups.use_cases import SCHEDULE_AHEAD, Retry, plan_schedule, prefs_of, transact
+from shared.groups.writes import SCHEDULE_AHEAD, Retry, plan_schedule, prefs_of, transact
 
 REMINDER_FLOOR = timedelta(hours=1)  # a reminder that can only come later than an hour before the meeting goes at once
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
 from contextlib import suppress
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -26,7 +25,6 @@ from shared.adapters.events import DomainEvent
 from shared.adapters.models import EmailClaim, Group, GroupMember, Invitation, Item, Meeting, Member, address_key, group_pk, member_pk
 from shared.adapters.schema_types import Page
 from shared.domain import groups as domain
-from shared.domain import nudges
 from shared.domain.errors import Conflict, Forbidden, Gone, InvalidField, NotFound
 from shared.groups import series
 from shared.groups.schemas import (
@@ -45,38 +43,9 @@ from shared.groups.schemas import (
     WhereIn,
     WhereOut,
 )
+from shared.groups.writes import Retry, plan_schedule, prefs_of, transact, with_retries
 from shared.invitations.use_cases import INVITATION_LIFETIME, count_invitation, raise_if_limited
-from shared.pacts.planning import Ctx, iso_instant
-
-T = TypeVar("T")
-SCHEDULE_AHEAD = timedelta(days=7)  # a meeting's presenters, roles and host are fixed this long before it
-ATTEMPTS = 3
-
-
-class Retry(Exception):
-    """Something changed between read and write: read again and redo."""
-
-
-def with_retries(operation: Callable[[], T]) -> T:
-    for attempt in range(ATTEMPTS):
-        try:
-            return operation()
-        except Retry:
-            if attempt == ATTEMPTS - 1:
-                raise Conflict("The group was changed by someone else at the same moment; please try again.") from None
-    raise AssertionError("unreachable")
-
-
-def transact(write: Callable[[TransactWrite], None]) -> None:
-    """One transaction; a failed condition or a clash means read again (`Retry`)."""
-    try:
-        with TransactWrite(connection=connection()) as tx:
-            write(tx)
-    except TransactWriteError as err:
-        if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
-            raise Retry from err
-        raise
-
+from shared.pacts.planning import Ctx
 
 # ------------------------------------------------------------------ reading and access
 
@@ -174,18 +143,6 @@ def where_of(body: WhereIn, members: set[str]) -> dict[str, Any]:
     }
 
 
-def plan_schedule(group: Group, shards: int) -> None:
-    """When the group sweep next has work here: fixing the next meeting, or prompting the agreement's review."""
-    after = group.scheduled_through + timedelta(seconds=1) if group.scheduled_through else group.starts_at
-    nxt = domain.occurrences(group.rrule, group.time_zone, group.starts_at, after, 1)
-    candidates = [t for t in (nxt[0] - SCHEDULE_AHEAD if nxt else None, group.review_due_at) if t is not None]
-    if not candidates:
-        group.group_shard = group.group_due = None
-        return
-    group.group_shard = nudges.shard(group.group_id, shards)
-    group.group_due = iso_instant(min(candidates))
-
-
 # ------------------------------------------------------------------ answers
 
 
@@ -273,17 +230,6 @@ def _profile(sub: str) -> Member:
         return Member.get(*Member.key(sub))
     except DoesNotExist:
         raise Conflict("Create your profile first: PUT /members/me.") from None
-
-
-def prefs_of(member: Member) -> dict[str, Any]:
-    """A member's reminder preferences as their membership carries them."""
-    return {
-        "party_time_zone": member.time_zone,
-        "party_nudge_hour": int(member.nudge_hour),
-        "party_quiet_days": set(member.quiet_days or ()) or None,
-        "party_quiet_hours": json.dumps([{"weekday": int(q.weekday), "start": q.start, "end": q.end} for q in member.quiet_hours or []]),
-        "party_wants_email": member.wants_email_nudges,
-    }
 
 
 def membership(group_id: str, member: Member, role: str, now: datetime, created_at: datetime, presented: int = 0) -> GroupMember:
