@@ -237,16 +237,9 @@ def _override(state: series.GroupState, meeting: Meeting, uid: str, zone: ZoneIn
 
 
 def _place(state: series.GroupState, meeting: Meeting) -> tuple[str | None, str | None, str | None]:
-    """Where a stored meeting happens: a one-off venue or link, else its rotation stop once fixed, else the group's."""
-    group = state.group
-    venue: str | None = group.venue
-    url: str | None = group.online_url
-    host: str | None = None
-    stops = state.stops
-    if group.venue_kind == "rotation" and meeting.stop_index is not None and int(meeting.stop_index) < len(stops):
-        stop = stops[int(meeting.stop_index)]
-        venue, host = stop.venue, stop.host
-    return meeting.venue or venue, meeting.online_url or url, meeting.host_sub or host
+    """Where a stored meeting happens: as the API says it (`series.place_of`)."""
+    stop = int(meeting.stop_index) if meeting.stop_index is not None else None
+    return series.place_of(state, meeting, stop)
 
 
 def _name(state: series.GroupState, who: str, sub: str) -> str:

@@ -106,7 +106,10 @@ def _cursor_instant(cursor: str, kind: str) -> datetime:
         found, _, instant = text.partition(":")
         if found != kind:
             raise ValueError
-        return datetime.strptime(instant, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        at = datetime.strptime(instant, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        if not datetime(2000, 1, 1, tzinfo=UTC) <= at <= datetime(2200, 1, 1, tzinfo=UTC):
+            raise ValueError
+        return at
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidField("next", "this cursor is not one this list gave out") from None
 
@@ -218,7 +221,9 @@ def rsvp(ctx: Ctx, group_id: str, mid: str, answer: str) -> MeetingOut:
         if answer == "no" and meeting.status == "scheduled" and meeting.host_sub == ctx.sub:
             meeting.host_sub = None  # a host who cannot come hosts nothing; the venue stays unless a convener changes it
             meeting.sequence = int(meeting.sequence) + 1
-        return _reassign(state, meeting, ctx.sub, ctx.now) if answer == "no" else []
+        if answer != "no":
+            return []
+        return [*_reassign(state, meeting, ctx.sub, ctx.now), *_hand_on_roles(state, meeting, ctx.sub)]
 
     return _decide(ctx, group_id, mid, change)
 
@@ -236,6 +241,55 @@ def request_slot(ctx: Ctx, group_id: str, mid: str) -> MeetingOut:
         return []
 
     return _decide(ctx, group_id, mid, change)
+
+
+def _count_roles(person: GroupMember, roles: domain.Roles, step: int) -> bool:
+    """Add `step` to each role the person holds in a meeting's roles; True if they hold any."""
+    mine = [r for r, w in roles.meeting.items() if w == person.member_sub]
+    mine += [r for case in roles.cases for r, w in case.items() if w == person.member_sub]
+    if not mine:
+        return False
+    held = json.loads(person.roles_held or "{}")
+    for role in mine:
+        held[role] = max(0, int(held.get(role, 0)) + step)
+    person.roles_held = json.dumps(held, sort_keys=True)
+    return True
+
+
+def _hand_on_roles(state: series.GroupState, meeting: Meeting, leaving: str) -> list[GroupMember]:
+    """A fixed meeting's role holder who will not come: each of their roles goes to the next in turn for it."""
+    if meeting.status != "scheduled":
+        return []
+    roles = series.roles_of(meeting)
+    person = state.people.get(leaving)
+    if person is None or not _count_roles(person, roles, -1):
+        return []
+    away = {s for s, a in series.rsvps_of(meeting).items() if a == "no"} | {leaving}
+    attendees = [str(p.member_sub) for p in state.active if p.member_sub not in away]
+    fresh = domain.assign_roles(state.format, list(meeting.presenters or []), attendees, series.held_roles(state))
+    meeting_roles = {r: (fresh.meeting.get(r) if w == leaving else w) for r, w in roles.meeting.items()}
+    cases = tuple(
+        {r: (fresh.cases[i].get(r) if w == leaving and i < len(fresh.cases) else w) for r, w in case.items()}
+        for i, case in enumerate(roles.cases)
+    )
+    handed = domain.Roles(
+        meeting={r: w for r, w in meeting_roles.items() if w}, cases=tuple({r: w for r, w in c.items() if w} for c in cases)
+    )
+    meeting.roles = series.roles_json(handed)
+    changed = [person]
+    for sub in {w for r, w in meeting_roles.items() if roles.meeting.get(r) == leaving and w} | {
+        w for i, c in enumerate(cases) for r, w in c.items() if roles.cases[i].get(r) == leaving and w
+    }:
+        taker = state.people.get(sub)
+        if taker is not None:
+            held = json.loads(taker.roles_held or "{}")
+            for role in [r for r, w in meeting_roles.items() if w == sub and roles.meeting.get(r) == leaving] + [
+                r for i, c in enumerate(cases) for r, w in c.items() if w == sub and roles.cases[i].get(r) == leaving
+            ]:
+                held[role] = int(held.get(role, 0)) + 1
+            taker.roles_held = json.dumps(held, sort_keys=True)
+            changed.append(taker)
+    return changed
 
 
 def give_back(ctx: Ctx, group_id: str, mid: str) -> MeetingOut:
@@ -256,6 +310,8 @@ def cancel(ctx: Ctx, group_id: str, mid: str, reason: str | None) -> MeetingOut:
             changed = False
             if meeting.status == "scheduled" and person.member_sub in (meeting.presenters or []):
                 person.presented = max(0, int(person.presented) - 1)
+                changed = True
+            if meeting.status == "scheduled" and _count_roles(person, series.roles_of(meeting), -1):
                 changed = True
             if person.remind_for == series.meeting_id(meeting.original_start):
                 person.remind_for = person.remind_shard = person.remind_due = None
@@ -332,6 +388,8 @@ def record_attendance(ctx: Ctx, group_id: str, mid: str, body: AttendanceIn) -> 
         people = []
         for person in state.active:
             sub = str(person.member_sub)
+            if person.joined_at is not None and person.joined_at > occurrence.starts_at and sub not in came:
+                continue  # joined after this meeting: they did not miss it
             was, now_came = sub in before_came, sub in came
             person.presented = max(0, int(person.presented) + (sub in body.presented) - (sub in before_presented))
             if sub in body.presented:

@@ -119,6 +119,14 @@ class GroupPatch(Strict):
     reminder_days: StrictInt | None = Field(default=None, ge=0, le=7)
     review_months: StrictInt | None = Field(default=None, ge=1, le=24)
 
+    @model_validator(mode="after")
+    def _no_nulls(self) -> GroupPatch:
+        """Leave a field out to keep it; only purpose and objectives can be cleared with null."""
+        nulls = sorted(n for n in self.model_fields_set if getattr(self, n) is None and n not in ("purpose", "objectives"))
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)}: leave it out to keep it; it cannot be null")
+        return self
+
 
 class InviteIn(Strict):
     email: Email = Field(description="A member is found by their email; anyone else gets an invitation to join.")

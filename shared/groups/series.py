@@ -171,7 +171,7 @@ def tallies(state: GroupState) -> list[domain.Tally]:
     ]
 
 
-def _where(state: GroupState, stored: Meeting | None, stop: int | None) -> tuple[str | None, str | None, str | None]:
+def place_of(state: GroupState, stored: Meeting | None, stop: int | None) -> tuple[str | None, str | None, str | None]:
     group = state.group
     venue: str | None = group.venue
     url: str | None = group.online_url
@@ -241,7 +241,7 @@ def expand(state: GroupState, after: datetime, count: int, members: Mapping[str,
                 stop, rotation = domain.next_stop(state.stops, rotation, no)
             attendees = [p for p in (p.member_sub for p in state.active) if p and p not in no]
             roles = domain.assign_roles(fmt, presenters, attendees, held_roles(state))
-        venue, url, host = _where(state, stored, stop)
+        venue, url, host = place_of(state, stored, stop)
         status = stored.status if stored is not None else "planned"
         local = start.astimezone(ZoneInfo(group.time_zone))
         slots: list[str | None] = list(presenters) + [None] * max(0, fmt.case_slots - len(presenters))
@@ -279,12 +279,13 @@ def past(state: GroupState, before: datetime, count: int) -> list[Occurrence]:
         meeting = stored.get(original)
         start = meeting.starts_at if meeting is not None else original
         status = meeting.status if meeting is not None else "planned"
-        presenters = (
-            sorted(meeting.presented) if meeting is not None and meeting.presented else list(meeting.presenters or []) if meeting else []
-        )
+        if meeting is not None and meeting.status == "held":
+            presenters = sorted(meeting.presented or ())  # who presented, as recorded (nobody, maybe)
+        else:
+            presenters = list(meeting.presenters or []) if meeting is not None else []
         roles = roles_of(meeting) if meeting is not None else domain.Roles(meeting={}, cases=())
         stop = int(meeting.stop_index) if meeting is not None and meeting.stop_index is not None else None
-        venue, url, host = _where(state, meeting, stop)
+        venue, url, host = place_of(state, meeting, stop)
         local = start.astimezone(ZoneInfo(group.time_zone))
         slots: list[str | None] = list(presenters) + [None] * max(0, fmt.case_slots - len(presenters))
         out.append(

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import secrets
 from contextlib import suppress
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import cancellation_codes, connection, decode_cursor, encode_cursor
@@ -43,9 +43,11 @@ from shared.groups.schemas import (
     WhereIn,
     WhereOut,
 )
-from shared.groups.writes import Retry, plan_schedule, prefs_of, transact, with_retries
+from shared.groups.writes import ATTEMPTS, Retry, plan_schedule, prefs_of, transact, with_retries
 from shared.invitations.use_cases import INVITATION_LIFETIME, count_invitation, raise_if_limited
 from shared.pacts.planning import Ctx
+
+INVITED_LABEL = "Invited colleague"
 
 # ------------------------------------------------------------------ reading and access
 
@@ -185,7 +187,8 @@ def group_out(ctx: Ctx, state: series.GroupState, mine: GroupMember, *, read_pro
     members = [
         GroupMemberOut(
             member_id=series.person_id(p),
-            name=p.display_name,
+            # An open invitation is labelled with the address's local part for conveners (who typed it) only.
+            name=p.display_name if p.state == "active" or convener else INVITED_LABEL,
             role=p.role,
             state="active" if p.state == "active" else "invited",
             invitation_expires_at=p.invitation_expires_at if p.state == "invited" else None,
@@ -201,7 +204,7 @@ def group_out(ctx: Ctx, state: series.GroupState, mine: GroupMember, *, read_pro
         id=group.group_id,
         name=group.name,
         purpose=group.purpose,
-        objectives=group.objectives,
+        objectives=group.objectives if mine.state == "active" else None,
         my_role=mine.role,
         my_state="active" if mine.state == "active" else "invited",
         rhythm=domain.describe_rhythm(group.rrule, group.time_zone, group.starts_at),
@@ -209,7 +212,8 @@ def group_out(ctx: Ctx, state: series.GroupState, mine: GroupMember, *, read_pro
         time_zone=group.time_zone,
         starts_at=group.starts_at,
         duration_minutes=int(group.duration_minutes),
-        where=where_out(state),
+        # Where it meets (an address, a link, the hosts) is for members; the invited see only how it meets.
+        where=where_out(state) if mine.state == "active" else WhereOut(kind=group.venue_kind),
         format=format_out(state.format),
         size_limit=int(group.size_limit),
         reminder_days=int(group.reminder_days),
@@ -289,9 +293,13 @@ def create_group(ctx: Ctx, body: GroupIn) -> GroupOut:
 def get_group(ctx: Ctx, group_id: str) -> GroupOut:
     state = _state(ctx, group_id)
     mine = my_membership(state, ctx.sub)
-    if mine is None:
+    if mine is None or _expired(mine, ctx.now):
         raise NotFound(f"You have no group {group_id}.")
     return group_out(ctx, state, mine)
+
+
+def _expired(person: GroupMember, now: datetime) -> bool:
+    return person.state == "invited" and person.invitation_expires_at is not None and person.invitation_expires_at <= now
 
 
 def list_groups(ctx: Ctx, limit: int, cursor: str | None) -> Page[GroupOut]:
@@ -302,7 +310,7 @@ def list_groups(ctx: Ctx, limit: int, cursor: str | None) -> Page[GroupOut]:
     results = GroupMember.gsi1.query(
         member_pk(ctx.sub), GroupMember.gsi1sk.startswith("GROUP#"), limit=limit, page_size=limit, last_evaluated_key=start
     )
-    mine = [m for m in results if isinstance(m, GroupMember)]
+    mine = [m for m in results if isinstance(m, GroupMember) and not _expired(m, ctx.now)]
     groups = {g.group_id: g for g in Group.batch_get([Group.key(m.group_id) for m in mine]) if isinstance(g, Group)} if mine else {}
     items = []
     for m in mine:
@@ -335,7 +343,9 @@ def update_group(ctx: Ctx, group_id: str, body: GroupPatch) -> GroupOut:
         duration = body.duration_minutes or int(group.duration_minutes)
         group.duration_minutes = duration
         moved_series = False
-        if body.rhythm is not None:
+        same_rhythm = body.rhythm is not None and (body.rhythm.rrule, body.rhythm.time_zone) == (group.rrule, group.time_zone)
+        if body.rhythm is not None and not (same_rhythm and body.rhythm.starts_on is None):
+            # A new rhythm (or a new start) is a new series from its first meeting on; the same one sent again changes nothing.
             rule, first = anchor_of(body.rhythm, ctx.now.astimezone(ZoneInfo(body.rhythm.time_zone)).date())
             moved_series = (rule, body.rhythm.time_zone, first) != (group.rrule, group.time_zone, group.starts_at)
             group.rrule, group.time_zone, group.starts_at = rule, body.rhythm.time_zone, first
@@ -348,7 +358,10 @@ def update_group(ctx: Ctx, group_id: str, body: GroupPatch) -> GroupOut:
                     "duration_minutes", f"the format takes {state.format.total_minutes} minutes: {over} more than {duration} minutes"
                 )
         if body.where is not None:
-            for name, value in where_of(body.where, {p.member_sub for p in state.active if p.member_sub}).items():
+            where = where_of(body.where, {p.member_sub for p in state.active if p.member_sub})
+            if where["rotation"] == group.rotation and group.rotation is not None:
+                del where["rotation_state"]  # the same rotation sent again keeps its place in the turn
+            for name, value in where.items():
                 setattr(group, name, value)
         agreement = any(name in changed for name in AGREEMENT_FIELDS)
         if agreement:
@@ -432,6 +445,7 @@ def invite(ctx: Ctx, group_id: str, email: str) -> GroupOut:
             display_name=email.split("@", 1)[0],
             created_at=ctx.now,
             updated_at=ctx.now,
+            expires_at=valid_until + timedelta(days=30),  # an unanswered invitation's entry goes a month after it expires
         )
         if colleague_sub is not None:  # it shows in their GET /groups
             person.gsi1pk, person.gsi1sk = member_pk(colleague_sub), f"GROUP#{group.created_at.isoformat()}#{group_id}"
@@ -446,22 +460,23 @@ def invite(ctx: Ctx, group_id: str, email: str) -> GroupOut:
             expires_at=valid_until,
         )
         try:
+            group.updated_at = ctx.now
             with TransactWrite(connection=connection()) as tx:
-                tx.condition_check(Group, group.pk, group.sk, condition=Group.version == group.version)
                 for old in stale:
                     tx.delete(old)
+                tx.save(group)  # its version goes up: two invitations at once cannot both take the last place
                 tx.save(person, condition=Item.pk.does_not_exist())
                 tx.save(invitation, condition=Item.pk.does_not_exist() | (Invitation.valid_until < ctx.now))
                 count_invitation(tx, ctx.sub, ctx.now)
         except TransactWriteError as err:
-            raise_if_limited(err, 3 + len(stale), ctx.now)  # order: checks, deletes, puts, then the counter
+            raise_if_limited(err, 3 + len(stale), ctx.now)  # order: deletes, puts, then the counter
             if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
                 raise Retry from err
             raise
         for old in stale:
             state.people.pop(series.person_id(old), None)
         state.people[f"@{invitation_id}"] = person
-        return group_out(ctx, state, mine)
+        return group_out(ctx, state, mine, read_profiles=False)
 
     out = with_retries(attempt)
     # The invited person is named by the id the group's API shows for them ("@" + a random invitation id).
@@ -496,13 +511,14 @@ def accept(ctx: Ctx, group_id: str) -> GroupOut:
             tx.delete(invited)
             if invited.invite_key:
                 tx.delete(Invitation(*Invitation.group_key(invited.invite_key, group_id)))
-            tx.condition_check(Group, group.pk, group.sk, condition=Group.version == group.version)
+            tx.save(group)
             tx.save(mine, condition=Item.pk.does_not_exist())
 
+        group.updated_at = ctx.now
         transact(write)
         state.people.pop(series.person_id(invited), None)
         state.people[ctx.sub] = mine
-        return group_out(ctx, state, mine)
+        return group_out(ctx, state, mine, read_profiles=False)
 
     out = with_retries(attempt)
     ctx.events.publish([DomainEvent("InvitationAccepted", {"group_id": group_id, "member_id": ctx.sub})], ctx.now)
@@ -536,9 +552,9 @@ def claim_invitations(sub: str, now: datetime, invitations: list[Invitation]) ->
     """A new member (or a new address) finds the group invitations sent to the address in their GET /groups."""
     claimed = 0
     for invitation in invitations:
-        if invitation.group_id is None:
+        if invitation.group_id is None or invitation.valid_until <= now:
             continue
-        with suppress(DoesNotExist, TransactWriteError):
+        with suppress(DoesNotExist, PutError):  # answered or withdrawn meanwhile: nothing to take over
             person = GroupMember.get(*GroupMember.invited_key(invitation.group_id, str(invitation.invitation_id)), consistent_read=True)
             if person.member_sub == sub:
                 continue
@@ -563,37 +579,32 @@ def remove(ctx: Ctx, group_id: str, member_id: str) -> None:
     if member_id == ctx.sub:
         leave(ctx, group_id)
         return
-
-    def attempt() -> bool:
-        state, _ = as_convener(ctx, group_id)
-        person = state.people.get(member_id)
-        if person is None:
-            raise NotFound(f"The group has no member {member_id}.")
-        if person.state == "invited":
-            _withdraw(person, group_id)
-            return False
-        return True
-
-    if with_retries(attempt):
-        _remove(ctx, group_id, member_id, reason="removed")
+    _remove(ctx, group_id, member_id, reason="removed")
 
 
 def _remove(ctx: Ctx, group_id: str, sub: str, reason: str) -> None:
     """The member disappears from future meetings, rotations and slots; their past attendance becomes a count.
 
     A group never ends up without a convener: the longest-standing member takes the role over
-    when the last convener goes. When nobody is left, the group goes entirely.
+    when the last convener goes. When nobody is left, the group goes entirely. One read of the
+    group and one transaction (a convener withdrawing an invitation: the same).
     """
 
-    def attempt() -> tuple[str | None, bool]:
-        state = _state(ctx, group_id)
+    def attempt() -> tuple[str | None, bool, bool]:
+        if reason == "removed":
+            state, _ = as_convener(ctx, group_id)
+        else:
+            state = _state(ctx, group_id)
         person = state.people.get(sub)
-        if person is None or person.state != "active":
-            raise NotFound(f"You have no group {group_id}.")
+        if person is None or (person.state != "active" and reason != "removed"):
+            raise NotFound(f"You have no group {group_id}." if reason != "removed" else f"The group has no member {sub}.")
+        if person.state == "invited":  # a convener withdraws an invitation
+            _withdraw(person, group_id)
+            return None, False, False
         group = state.group
         rest = [p for p in state.active if p.member_sub != sub]
         if not rest:
-            return None, True
+            return None, True, True
         promoted = None
         if person.role == "convener" and not any(p.role == "convener" for p in rest):
             promoted = rest[0]
@@ -614,9 +625,11 @@ def _remove(ctx: Ctx, group_id: str, sub: str, reason: str) -> None:
                 tx.save(promoted)
 
         transact(write)
-        return (promoted.member_sub if promoted else None), False
+        return (promoted.member_sub if promoted else None), False, True
 
-    promoted, last = with_retries(attempt)
+    promoted, last, was_member = with_retries(attempt)
+    if not was_member:
+        return
     if last:
         delete_group(group_id)
     else:
@@ -629,16 +642,20 @@ def _remove(ctx: Ctx, group_id: str, sub: str, reason: str) -> None:
 
 def _forget_attendance(group_id: str, sub: str) -> None:
     """Past meetings keep a former member's attendance as a count only; future ones forget them (host, roles, slots)."""
-    for meeting in Meeting.query(group_pk(group_id), Meeting.sk.startswith("MEETING#")):
-        if not isinstance(meeting, Meeting):
-            continue
+    for found in Meeting.query(group_pk(group_id), Meeting.sk.startswith("MEETING#")):
+        if isinstance(found, Meeting):
+            _forget_in_meeting(found, sub)
+
+
+def _forget_in_meeting(meeting: Meeting, sub: str) -> None:
+    for _ in range(ATTEMPTS):
         touched = {a for a in ("attendees", "presented", "slot_requests", "gave_back") if sub in (getattr(meeting, a) or set())}
         rsvps = series.rsvps_of(meeting)
         roles = series.roles_of(meeting)
         held = sub in roles.meeting.values() or any(sub in case.values() for case in roles.cases)
         hosting = meeting.host_sub == sub  # past and future: a former member is named nowhere
         if not touched and not held and not hosting and sub not in rsvps and sub not in (meeting.presenters or []):
-            continue
+            return
         if held:
             meeting.roles = series.roles_json(
                 domain.Roles(
@@ -655,8 +672,11 @@ def _forget_attendance(group_id: str, sub: str) -> None:
         rsvps.pop(sub, None)
         meeting.rsvps = json.dumps(rsvps, sort_keys=True) if rsvps else None
         meeting.presenters = [p for p in meeting.presenters or [] if p != sub] or None
-        with suppress(Exception):  # a concurrent change: that write wins; the member is gone from the group either way
-            meeting.save()
+        try:
+            meeting.save()  # conditioned on the version read
+            return
+        except PutError:  # changed meanwhile (an RSVP, attendance): read it again and forget them in that
+            meeting = Meeting.get(meeting.pk, meeting.sk, consistent_read=True)
 
 
 def delete_group(group_id: str) -> None:
@@ -680,9 +700,14 @@ def set_role(ctx: Ctx, group_id: str, member_id: str, role: str) -> GroupOut:
         if role == "member" and person.role == "convener" and len(state.conveners) == 1:
             raise Conflict("A group always has a convener: make someone else convener first (or hand the role over).")
         person.role = role
-        person.updated_at = ctx.now
-        transact(lambda tx: tx.save(person))
-        return group_out(ctx, state, mine if mine is not person else person)
+        person.updated_at = state.group.updated_at = ctx.now
+
+        def write(tx: TransactWrite) -> None:
+            tx.save(state.group)  # its version goes up: two conveners stepping back at once cannot both succeed
+            tx.save(person)
+
+        transact(write)
+        return group_out(ctx, state, mine if mine is not person else person, read_profiles=False)
 
     out = with_retries(attempt)
     ctx.events.publish([DomainEvent("GroupConvenerChanged", {"group_id": group_id, "member_id": member_id, "role": role})], ctx.now)
@@ -698,14 +723,15 @@ def hand_over(ctx: Ctx, group_id: str, member_id: str) -> GroupOut:
         if other is None or other.state != "active" or member_id == ctx.sub:
             raise NotFound(f"The group has no other member {member_id}.")
         other.role, mine.role = "convener", "member"
-        other.updated_at = mine.updated_at = ctx.now
+        other.updated_at = mine.updated_at = state.group.updated_at = ctx.now
 
         def write(tx: TransactWrite) -> None:
+            tx.save(state.group)
             tx.save(other)
             tx.save(mine)
 
         transact(write)
-        return group_out(ctx, state, mine)
+        return group_out(ctx, state, mine, read_profiles=False)
 
     out = with_retries(attempt)
     ctx.events.publish([DomainEvent("GroupConvenerChanged", {"group_id": group_id, "member_id": member_id, "role": "convener"})], ctx.now)
