@@ -21,14 +21,14 @@ from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import newest_first
 from shared.adapters.events import DomainEvent
-from shared.adapters.models import Attended, GroupMember, Meeting, Member, iso_z, member_pk
+from shared.adapters.models import Attended, Group, GroupMember, Meeting, Member, iso_z, member_pk
 from shared.adapters.schema_types import Page
 from shared.domain import groups as domain
 from shared.domain.errors import Conflict, Forbidden, InvalidField, NotFound
 from shared.groups import series
 from shared.groups.schemas import AgendaItemOut, AttendanceIn, AttendedOut, MeetingOut, PersonOut, RescheduleIn, StepOut
 from shared.groups.use_cases import as_convener, as_member
-from shared.groups.writes import transact, with_retries
+from shared.groups.writes import fix_at, plan_schedule, transact, with_retries
 from shared.pacts.planning import Ctx
 
 PAST_PAGE_SPAN = timedelta(days=3 * 366)  # a page of the past reaches at most this far back
@@ -193,7 +193,9 @@ def _reassign(state: series.GroupState, meeting: Meeting, leaving: str, now: dat
     return changed
 
 
-def _decide(ctx: Ctx, group_id: str, mid: str, change: Any, *, convener: bool = False, upcoming: bool = True) -> MeetingOut:
+def _decide(
+    ctx: Ctx, group_id: str, mid: str, change: Any, *, convener: bool = False, upcoming: bool = True, extra: list[Group] | None = None
+) -> MeetingOut:
     def attempt() -> MeetingOut:
         state, _ = as_convener(ctx, group_id) if convener else as_member(ctx, group_id)
         occurrence = _occurrence(state, mid, ctx.now, upcoming=upcoming)
@@ -205,6 +207,8 @@ def _decide(ctx: Ctx, group_id: str, mid: str, change: Any, *, convener: bool = 
             _save(tx, meeting)
             for person in {p.sk: p for p in people}.values():
                 tx.save(person)
+            for group in (extra or [])[-1:]:  # the group itself, when the change moves the scheduler's next look
+                tx.save(group)
 
         transact(write)
         state.meetings[meeting.original_start] = meeting
@@ -331,7 +335,10 @@ def cancel(ctx: Ctx, group_id: str, mid: str, reason: str | None) -> MeetingOut:
 def reschedule(ctx: Ctx, group_id: str, mid: str, body: RescheduleIn, shards: int) -> MeetingOut:
     from shared.groups.scheduling import plan_reminder  # the reminder follows the meeting
 
+    extra: list[Group] = []
+
     def change(state: series.GroupState, meeting: Meeting) -> list[GroupMember]:
+        extra.clear()  # a retry starts from fresh reads
         if meeting.status == "cancelled":
             raise Conflict("This meeting is cancelled; there is nothing to move.")
         if body.starts_at is not None:
@@ -341,6 +348,13 @@ def reschedule(ctx: Ctx, group_id: str, mid: str, body: RescheduleIn, shards: in
             if abs(start - meeting.original_start) > timedelta(days=60):
                 raise InvalidField("starts_at", "a meeting moves at most 60 days from its usual date")
             meeting.starts_at = start
+            if meeting.status == "planned" and start < meeting.original_start:
+                # Moved earlier than the series says: the scheduler fixes it a lead ahead of its new time.
+                group = state.group
+                lead = meeting.original_start - fix_at(group, meeting.original_start)
+                plan_schedule(group, shards, earliest=start - lead)
+                group.updated_at = ctx.now
+                extra.append(group)
         if body.venue is not None:
             meeting.venue = body.venue
         if body.url is not None:
@@ -355,7 +369,7 @@ def reschedule(ctx: Ctx, group_id: str, mid: str, body: RescheduleIn, shards: in
                 people.append(person)
         return people
 
-    out = _decide(ctx, group_id, mid, change, convener=True)
+    out = _decide(ctx, group_id, mid, change, convener=True, extra=extra)
     ctx.events.publish([DomainEvent("MeetingRescheduled", {"group_id": group_id, "meeting_id": mid})], ctx.now)
     return out
 

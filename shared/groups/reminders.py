@@ -240,11 +240,15 @@ def ics(state: series.GroupState, occurrence: series.Occurrence, context: dict[s
     cal.add("version", "2.0")
     cal.add("method", "PUBLISH")
     event = Event()
-    event.add("uid", f"{group.group_id}-{occurrence.id}@peer-support")
+    # The same event as in the member's calendar feed: the series' UID and this occurrence's RECURRENCE-ID,
+    # with the feed's SEQUENCE, so a calendar that has both shows the meeting once.
+    event.add("uid", f"{group.group_id}@peer-support")
+    event.add("recurrence-id", _local(occurrence.original_start, group.time_zone))
     event.add("dtstamp", now)
     event.add("dtstart", _local(occurrence.starts_at, group.time_zone))
     event.add("dtend", _local(occurrence.ends_at, group.time_zone))
-    event.add("sequence", int(occurrence.stored.sequence) if occurrence.stored is not None else 0)
+    stored = int(occurrence.stored.sequence or 0) if occurrence.stored is not None else 0
+    event.add("sequence", int(group.agreement_version) + stored)
     event.add("status", "CONFIRMED")
     event.add("summary", group.name)
     where = ", ".join(w for w in (context["venue"], f"hosted by {context['host']}" if context["host"] else None) if w)

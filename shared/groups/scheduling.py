@@ -27,7 +27,7 @@ from shared.adapters.observability import logger
 from shared.domain import groups as domain
 from shared.domain import nudges, sms
 from shared.groups import series
-from shared.groups.writes import SCHEDULE_AHEAD, Retry, plan_schedule, prefs_of, transact
+from shared.groups.writes import Retry, fix_at, plan_schedule, prefs_of, transact
 
 REMINDER_FLOOR = timedelta(hours=1)  # a reminder that can only come later than an hour before the meeting goes at once
 
@@ -98,9 +98,15 @@ def schedule_group(group_id: str, now: datetime, shards: int, events: EventPubli
         after = group.scheduled_through + timedelta(seconds=1) if group.scheduled_through else group.starts_at
         upcoming = domain.occurrences(group.rrule, group.time_zone, group.starts_at, after, 1)
         review = group.review_due_at is not None and group.review_due_at <= now
-        if not upcoming or upcoming[0] - SCHEDULE_AHEAD > now:
-            if review or (group.group_due is not None and group.group_due <= iso_z(now)):
-                reviewed |= _finish(group, now, shards, review, events)
+        if upcoming:
+            moved = state.meetings.get(upcoming[0])
+            lead = upcoming[0] - fix_at(group, upcoming[0])
+            start = min(upcoming[0], moved.starts_at) if moved is not None else upcoming[0]  # moved earlier: fixed earlier
+        if not upcoming or start - lead > now:
+            stale = group.group_due is not None and group.group_due <= iso_z(now)
+            later = upcoming and start < upcoming[0] and (group.group_due is None or group.group_due > iso_z(start - lead))
+            if review or stale or later:  # later: a meeting moved earlier is looked at by its own lead
+                reviewed |= _finish(group, now, shards, review, events, start - lead if upcoming else None)
             return fixed, reviewed
         try:
             meeting = _fix(state, upcoming[0], now, shards)
@@ -121,7 +127,8 @@ def _fix(state: series.GroupState, original: datetime, now: datetime, shards: in
     over = (stored.starts_at if stored else original) + duration <= now
     if not over and (stored is None or stored.status == "planned"):
         members = series.profiles(state)
-        projected = next((o for o in series.expand(state, original, 4, members) if o.original_start == original), None)
+        since = min(original, stored.starts_at) if stored is not None else original  # a meeting moved earlier, too
+        projected = next((o for o in series.expand(state, since, 4, members) if o.original_start == original), None)
         if projected is not None:
             meeting = stored or Meeting(
                 *Meeting.key(group.group_id, original), group_id=group.group_id, original_start=original, starts_at=original, updated_at=now
@@ -185,12 +192,12 @@ def _take_turns(
     return people
 
 
-def _finish(group: Group, now: datetime, shards: int, review: bool, events: EventPublisher) -> bool:
-    """Nothing to fix now: prompt the review if it is due, and set when to look again."""
+def _finish(group: Group, now: datetime, shards: int, review: bool, events: EventPublisher, earliest: datetime | None) -> bool:
+    """Nothing to fix now: prompt the review if it is due, and set when to look again (`earliest`: a meeting moved earlier)."""
     if review:
         group.review_due_at = now + relativedelta(months=int(group.review_months))
     group.updated_at = now
-    plan_schedule(group, shards)
+    plan_schedule(group, shards, earliest)
     try:
         transact(lambda tx: tx.save(group))
     except Retry:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pynamodb.exceptions import TransactWriteError
@@ -50,11 +50,25 @@ def transact(write: Callable[[TransactWrite], None]) -> None:
         raise
 
 
-def plan_schedule(group: Group, shards: int) -> None:
-    """When the group sweep next has work here: fixing the next meeting, or prompting the agreement's review."""
+def fix_at(group: Group, start: datetime) -> datetime:
+    """When a meeting is fixed: a week ahead, or halfway from the one before (or to the one after) if they are closer,
+    so that each member's reminder of one meeting has gone before the next is fixed."""
+    ahead = SCHEDULE_AHEAD
+    before = domain.occurrences_before(group.rrule, group.time_zone, group.starts_at, start, 1)
+    after = domain.occurrences(group.rrule, group.time_zone, group.starts_at, start, 1, inclusive=False)
+    for gap in ([start - before[0]] if before else []) + ([after[0] - start] if after else []):
+        ahead = min(ahead, gap / 2)
+    return start - ahead
+
+
+def plan_schedule(group: Group, shards: int, earliest: datetime | None = None) -> None:
+    """When the group sweep next has work here: fixing the next meeting, or prompting the agreement's review.
+
+    `earliest`: a meeting moved earlier than its series would say is fixed by then.
+    """
     after = group.scheduled_through + timedelta(seconds=1) if group.scheduled_through else group.starts_at
     nxt = domain.occurrences(group.rrule, group.time_zone, group.starts_at, after, 1)
-    candidates = [t for t in (nxt[0] - SCHEDULE_AHEAD if nxt else None, group.review_due_at) if t is not None]
+    candidates = [t for t in (fix_at(group, nxt[0]) if nxt else None, group.review_due_at, earliest) if t is not None]
     if not candidates:
         group.group_shard = group.group_due = None
         return

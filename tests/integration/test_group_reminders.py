@@ -138,7 +138,7 @@ def reminders(aws: dict[str, Any]) -> Reminders:
 
 def a_group(*others: tuple[str, dict[str, Any]], **overrides: Any) -> str:
     """Ann (Dublin) convenes; each other member with their own profile (zone, channels) joins."""
-    group_id = group_of(ANN, [], CREATED, rhythm=LAST_TUESDAY, **overrides)
+    group_id = group_of(ANN, [], CREATED, **{"rhythm": LAST_TUESDAY, **overrides})
     for who, profile in others:
         member(who, **profile)
         assert join(group_id, ANN, who, CREATED).status == 200
@@ -218,7 +218,7 @@ def test_the_calendar_file_parses_with_two_independent_parsers(reminders) -> Non
     assert mail.ics is not None
     assert mail.ics_type.startswith("text/calendar")
     assert 'method="PUBLISH"' in mail.ics_type
-    uid = f"{group_id}-{OCTOBER}@peer-support"
+    uid = f"{group_id}@peer-support"  # the calendar feed's event for the series, this occurrence by its RECURRENCE-ID
 
     parsed = Calendar.from_ical(mail.ics)
     assert str(parsed["METHOD"]) == "PUBLISH"
@@ -228,7 +228,8 @@ def test_the_calendar_file_parses_with_two_independent_parsers(reminders) -> Non
     assert event["DTSTART"].params["TZID"] == "Europe/Dublin"
     assert event["DTEND"].params["TZID"] == "Europe/Dublin"
     assert [str(tz["TZID"]) for tz in parsed.walk("VTIMEZONE")] == ["Europe/Dublin"]
-    assert int(event["SEQUENCE"]) == 1
+    assert event.decoded("RECURRENCE-ID") == datetime(2030, 10, 29, 19, tzinfo=UTC)
+    assert int(event["SEQUENCE"]) == 2  # as the feed has it: the agreement's version plus the meeting's changes
     assert event.decoded("DTSTAMP") == datetime(2030, 10, 28, 13, tzinfo=UTC)
     assert str(event["LOCATION"]) == "Ann's rooms, Cork"
     description = str(event["DESCRIPTION"])
@@ -354,9 +355,10 @@ def test_a_moved_meeting_is_reminded_at_its_new_time_and_says_so(reminders) -> N
     for mail in (ann, bob):
         parsed = Calendar.from_ical(mail.ics or b"")
         [event] = parsed.walk("VEVENT")
-        assert str(event["UID"]) == f"{group_id}-{OCTOBER}@peer-support"  # still the same meeting
+        assert str(event["UID"]) == f"{group_id}@peer-support"  # still the same meeting of the same series
+        assert event.decoded("RECURRENCE-ID") == datetime(2030, 10, 29, 19, tzinfo=UTC)
         assert event.decoded("DTSTART") == datetime(2030, 10, 30, 18, 30, tzinfo=UTC)
-        assert int(event["SEQUENCE"]) == 2
+        assert int(event["SEQUENCE"]) == 3
 
 
 def test_a_member_who_stopped_emails_or_whose_address_bounced_gets_no_reminder(reminders) -> None:
@@ -574,3 +576,35 @@ def test_a_refused_batch_fails_the_sweep_so_it_is_retried() -> None:
 
     with pytest.raises(RuntimeError, match="1 reminder messages were not queued"):
         sqs_enqueue(Refusing(), "https://queue")([{"group_id": "g_x"}])
+
+
+def test_a_group_that_meets_twice_a_week_hears_about_every_meeting(reminders) -> None:
+    # GIVEN a group meeting Mondays and Thursdays at 08:00 (closer together than the week-ahead fixing)
+    twice = {"rrule": "FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=8;BYMINUTE=0", "time_zone": "Europe/Dublin", "starts_on": "2030-09-02"}
+    a_group((BOB, {}), rhythm=twice, duration_minutes=60, format={"preset": "case_slots", "case_slots": 1})
+    # WHEN the schedule runs every three hours for three weeks
+    start = at("2030-09-02T09:00:00")
+    sent = [m for hour in range(0, 21 * 24, 3) for m in reminders.run(start + timedelta(hours=hour))]
+    # THEN each of the six meetings after the first reached both members once, the day before
+    days = sorted({m.subject.split(", ", 1)[1] for m in sent})
+    assert len(days) == 6
+    assert len(sent) == 12
+    assert all(days.count(d) == 1 for d in days)
+
+
+def test_a_meeting_moved_ten_days_earlier_is_fixed_and_reminded_in_time(reminders) -> None:
+    group_id = a_group((BOB, {}))
+    october = upcoming(group_id, CREATED)[1]
+    assert october["id"] == OCTOBER
+    moved = call(
+        "POST",
+        f"/groups/{group_id}/meetings/{OCTOBER}/reschedule",
+        email=ANN,
+        body={"starts_at": "2030-10-19T10:00:00+01:00"},
+        now=at("2030-10-01T09:00:00"),
+    )
+    assert moved.status == 200, moved.body
+    sent = [m for hour in range(0, 19 * 24, 3) for m in reminders.run(at("2030-10-01T09:00:00") + timedelta(hours=hour))]
+    about = [m for m in sent if "19 October" in m.subject]
+    assert sorted(m.to for m in about) == [ANN, BOB]
+    assert upcoming(group_id, at("2030-10-18T12:00:00"))[0]["status"] == "scheduled"
