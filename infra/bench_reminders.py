@@ -43,7 +43,8 @@ def main() -> None:
         seed_seconds = time.perf_counter() - started
 
         from shared.adapters.aws import client
-        from shared.groups.reminders import send_reminder, sqs_enqueue, sweep_reminders
+        from shared.adapters.queue import sqs_enqueue
+        from shared.groups.reminders import send_reminder, sweep_reminders
 
         calls.clear()
         started = time.perf_counter()

@@ -41,7 +41,8 @@ def main() -> None:
         from shared.adapters.aws import client
         from shared.adapters.events import EventPublisher
         from shared.adapters.mail import Mailer
-        from shared.nudges.sending import SenderDeps, send_digest, sqs_enqueue, sweep
+        from shared.adapters.queue import sqs_enqueue
+        from shared.nudges.sending import SenderDeps, send_digest, sweep
 
         calls.clear()
         started = time.perf_counter()

@@ -10,8 +10,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.adapters.aws import client
 from shared.adapters.events import EventPublisher
 from shared.adapters.observability import logger
+from shared.adapters.queue import sqs_enqueue
 from shared.adapters.settings import get_settings
-from shared.groups.reminders import sqs_enqueue, sweep_reminders
+from shared.groups.reminders import sweep_reminders
 from shared.groups.scheduling import sweep_groups
 
 
@@ -22,7 +23,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()
     groups = sweep_groups(now, settings.due_shards, EventPublisher(lambda: client("events"), settings.event_bus_name))
     # Second, so that a reminder the scheduling just planned for "at once" goes in this run.
-    reminders = sweep_reminders(now, settings.due_shards, sqs_enqueue(client("sqs"), settings.group_reminder_queue_url))
+    reminders = sweep_reminders(
+        now, settings.due_shards, sqs_enqueue(client("sqs"), settings.group_reminder_queue_url, "reminder messages")
+    )
     return {
         "groups_read": groups.items_read,
         "scheduled": groups.scheduled,

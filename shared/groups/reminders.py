@@ -19,7 +19,6 @@ marking the claim sent. The claim stays `sending`; after CLAIM_LEASE a redeliver
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -74,20 +73,6 @@ def sweep_reminders(now: datetime, shards: int, enqueue: Callable[[list[dict[str
         enqueue(messages)
     logger.info("reminder sweep done", extra={"items_read": read, "reminders": len(messages)})
     return ReminderSweepResult(items_read=read, reminders=len(messages))
-
-
-def sqs_enqueue(client: Any, queue_url: str) -> Callable[[list[dict[str, Any]]], None]:
-    """Send messages to the reminder queue, ten to a call; a refused entry fails the sweep (it is retried)."""
-
-    def enqueue(messages: list[dict[str, Any]]) -> None:
-        for start in range(0, len(messages), 10):
-            batch = messages[start : start + 10]
-            entries = [{"Id": str(i), "MessageBody": json.dumps(m)} for i, m in enumerate(batch)]
-            response = client.send_message_batch(QueueUrl=queue_url, Entries=entries)
-            if response.get("Failed"):
-                raise RuntimeError(f"{len(response['Failed'])} reminder messages were not queued")
-
-    return enqueue
 
 
 # ------------------------------------------------------------------ the sender

@@ -241,28 +241,42 @@ def expand(state: GroupState, after: datetime, count: int, members: Mapping[str,
                 stop, rotation = domain.next_stop(state.stops, rotation, no)
             attendees = [p for p in (p.member_sub for p in state.active) if p and p not in no]
             roles = domain.assign_roles(fmt, presenters, attendees, held_roles(state))
-        venue, url, host = place_of(state, stored, stop)
         status = stored.status if stored is not None else "planned"
-        local = start.astimezone(ZoneInfo(group.time_zone))
-        slots: list[str | None] = list(presenters) + [None] * max(0, fmt.case_slots - len(presenters))
-        out.append(
-            Occurrence(
-                original_start=original,
-                starts_at=start,
-                ends_at=start + duration,
-                status=status,
-                venue=venue,
-                url=url,
-                host=host,
-                presenters=presenters,
-                roles=roles,
-                agenda=[] if cancelled else domain.agenda(fmt, local, slots, roles),
-                stored=stored,
-            )
-        )
+        out.append(_occurrence(state, original, start, status, stop, presenters, roles, stored))
         if len(out) == count:
             break
     return out
+
+
+def _occurrence(
+    state: GroupState,
+    original: datetime,
+    start: datetime,
+    status: str,
+    stop: int | None,
+    presenters: list[str],
+    roles: domain.Roles,
+    stored: Meeting | None,
+) -> Occurrence:
+    """One meeting with its place and its agenda (open case slots where presenters are missing; none if cancelled)."""
+    group = state.group
+    fmt = state.format
+    venue, url, host = place_of(state, stored, stop)
+    local = start.astimezone(ZoneInfo(group.time_zone))
+    slots: list[str | None] = list(presenters) + [None] * max(0, fmt.case_slots - len(presenters))
+    return Occurrence(
+        original_start=original,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=int(group.duration_minutes)),
+        status=status,
+        venue=venue,
+        url=url,
+        host=host,
+        presenters=presenters,
+        roles=roles,
+        agenda=[] if status == "cancelled" else domain.agenda(fmt, local, slots, roles),
+        stored=stored,
+    )
 
 
 def past(state: GroupState, before: datetime, count: int) -> list[Occurrence]:
@@ -273,7 +287,6 @@ def past(state: GroupState, before: datetime, count: int) -> list[Occurrence]:
     if not starts:
         return []
     stored = load_past(state, before, min(starts))
-    fmt = state.format
     out = []
     for original in sorted(set(starts) | {s for s in stored if s >= min(starts)}, reverse=True)[:count]:
         meeting = stored.get(original)
@@ -285,22 +298,5 @@ def past(state: GroupState, before: datetime, count: int) -> list[Occurrence]:
             presenters = list(meeting.presenters or []) if meeting is not None else []
         roles = roles_of(meeting) if meeting is not None else domain.Roles(meeting={}, cases=())
         stop = int(meeting.stop_index) if meeting is not None and meeting.stop_index is not None else None
-        venue, url, host = place_of(state, meeting, stop)
-        local = start.astimezone(ZoneInfo(group.time_zone))
-        slots: list[str | None] = list(presenters) + [None] * max(0, fmt.case_slots - len(presenters))
-        out.append(
-            Occurrence(
-                original_start=original,
-                starts_at=start,
-                ends_at=start + duration,
-                status=status,
-                venue=venue,
-                url=url,
-                host=host,
-                presenters=presenters,
-                roles=roles,
-                agenda=[] if status == "cancelled" else domain.agenda(fmt, local, slots, roles),
-                stored=meeting,
-            )
-        )
+        out.append(_occurrence(state, original, start, status, stop, presenters, roles, meeting))
     return out

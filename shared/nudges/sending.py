@@ -18,7 +18,6 @@ again. Marking happens right after SES answers, so the window is that one round 
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import suppress
@@ -82,20 +81,6 @@ def sweep(now: datetime, shards: int, enqueue: Callable[[list[dict[str, Any]]], 
         enqueue(messages)
     logger.info("sweep done", extra={"items_read": read, "members": len(messages)})
     return SweepResult(items_read=read, members=len(messages), nudges=sum(len(m["pacts"]) for m in messages))
-
-
-def sqs_enqueue(client: Any, queue_url: str) -> Callable[[list[dict[str, Any]]], None]:
-    """Send messages to the nudge queue, ten to a call; a refused entry fails the sweep (it is retried)."""
-
-    def enqueue(messages: list[dict[str, Any]]) -> None:
-        for start in range(0, len(messages), 10):
-            batch = messages[start : start + 10]
-            entries = [{"Id": str(i), "MessageBody": json.dumps(m)} for i, m in enumerate(batch)]
-            response = client.send_message_batch(QueueUrl=queue_url, Entries=entries)
-            if response.get("Failed"):
-                raise RuntimeError(f"{len(response['Failed'])} nudge messages were not queued")
-
-    return enqueue
 
 
 # ------------------------------------------------------------------ the sender

@@ -568,14 +568,14 @@ def test_a_profile_gone_meanwhile_gets_nothing(reminders) -> None:
 
 
 def test_a_refused_batch_fails_the_sweep_so_it_is_retried() -> None:
-    from shared.groups.reminders import sqs_enqueue
+    from shared.adapters.queue import sqs_enqueue
 
     class Refusing:
         def send_message_batch(self, **kwargs: Any) -> dict[str, Any]:
             return {"Failed": [{"Id": "0"}]}
 
     with pytest.raises(RuntimeError, match="1 reminder messages were not queued"):
-        sqs_enqueue(Refusing(), "https://queue")([{"group_id": "g_x"}])
+        sqs_enqueue(Refusing(), "https://queue", "reminder messages")([{"group_id": "g_x"}])
 
 
 def test_a_group_that_meets_twice_a_week_hears_about_every_meeting(reminders) -> None:
