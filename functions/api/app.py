@@ -332,6 +332,26 @@ def my_meetings(limit: Limit = 20, next: Cursor = None) -> Page[AttendedOut]:  #
     return meetings.my_meetings(ctx(), limit, next)
 
 
+# ------------------------------------------------------------------ the network: directory and suggestions
+
+# (end of directory and suggestions)
+
+
+# ------------------------------------------------------------------ the network: introductions
+
+# (end of introductions)
+
+
+# ------------------------------------------------------------------ the network: asks
+
+# (end of asks)
+
+
+# ------------------------------------------------------------------ my support, the peer-support log
+
+# (end of support)
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

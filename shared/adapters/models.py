@@ -7,7 +7,7 @@ paged query. Key layout (see docs/data-model.md):
 
 | item          | pk               | sk                      | indexes                          |
 | ------------- | ---------------- | ----------------------- | -------------------------------- |
-| member        | MEMBER#<sub>     | PROFILE                 | gsi2: directory (later)          |
+| member        | MEMBER#<sub>     | PROFILE                 | digest_due (sparse: weekly digest) |
 | email claim   | EMAIL#<email>    | EMAIL                   |                                  |
 | pact view     | PACT#<id>        | MEMBER#<sub>            | gsi1: MEMBER#<sub> / PACT#<created>#<id>; nudge_due, sms_due (sparse) |
 | check-in      | PACT#<id>        | CHECKIN#<minute>        |                                  |
@@ -18,6 +18,14 @@ paged query. Key layout (see docs/data-model.md):
 | meeting       | GROUP#<id>       | MEETING#<original start> |                                 |
 | attended      | MEMBER#<sub>     | ATTENDED#<start>#<group> |                                 |
 | calendar      | CAL#<sha256>     | CAL                     |                                  |
+| circle        | MEMBER#<sub>     | CIRCLE                  |                                  |
+| directory     | MEMBER#<sub>     | DIR#<term>              | gsi2: DIR#<term> / <sub>         |
+| dismissal     | MEMBER#<sub>     | DISMISSED#<other sub>   |                                  |
+| introduction  | INTRO#<id>       | INTRO                   | gsi1: MEMBER#<to> / INTRO#<created>#<id> |
+| intro sent    | MEMBER#<from>    | INTRO_TO#<to>           | TTL                              |
+| ask           | ASK#<id>         | ASK                     | gsi1: MEMBER#<author> / ASK#<created>#<id> |
+| ask reply     | ASK#<id>         | REPLY#<created>#<sub>   |                                  |
+| ask received  | MEMBER#<sub>     | ASKED#<created>#<ask id> | TTL                             |
 
 A group's partition sorts MEETING# < MEMBER# < META, so "the meetings from an instant on, the
 members and the group" is one query (`sk >= MEETING#<instant>`), and past meetings are a
@@ -75,7 +83,7 @@ class Gsi1(GlobalSecondaryIndex["Item"]):
 
 
 class Gsi2(GlobalSecondaryIndex["Item"]):
-    """Directory: normalised specialty -> opted-in members."""
+    """Directory: a normalised search term (specialty, modality, region) -> the cards of opted-in members."""
 
     Meta = _meta("gsi2")
     gsi2pk = UnicodeAttribute(hash_key=True)
@@ -104,6 +112,22 @@ class RemindDueIndex(GlobalSecondaryIndex["Item"]):
     Meta = _meta("remind_due")
     remind_shard = UnicodeAttribute(hash_key=True)
     remind_due = UnicodeAttribute(range_key=True)
+
+
+class HabitDueIndex(GlobalSecondaryIndex["Item"]):
+    """Sparse and write-sharded: pact views still establishing the habit whose reminder before the next slot is pending."""
+
+    Meta = _meta("habit_due")
+    habit_shard = UnicodeAttribute(hash_key=True)
+    habit_due = UnicodeAttribute(range_key=True)
+
+
+class DigestDueIndex(GlobalSecondaryIndex["Item"]):
+    """Sparse and write-sharded: members whose weekly digest is due."""
+
+    Meta = _meta("digest_due")
+    digest_shard = UnicodeAttribute(hash_key=True)
+    digest_due = UnicodeAttribute(range_key=True)
 
 
 class SmsDueIndex(GlobalSecondaryIndex["Item"]):
@@ -135,6 +159,10 @@ class Item(Model):
     group_due = UnicodeAttribute(null=True)
     remind_shard = UnicodeAttribute(null=True)
     remind_due = UnicodeAttribute(null=True)
+    habit_shard = UnicodeAttribute(null=True)
+    habit_due = UnicodeAttribute(null=True)
+    digest_shard = UnicodeAttribute(null=True)
+    digest_due = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
     gsi1 = Gsi1()
@@ -143,6 +171,8 @@ class Item(Model):
     sms_due_index = SmsDueIndex()
     group_due_index = GroupDueIndex()
     remind_due_index = RemindDueIndex()
+    habit_due_index = HabitDueIndex()
+    digest_due_index = DigestDueIndex()
 
 
 def member_pk(sub: str) -> str:
@@ -550,6 +580,139 @@ class CalendarSecret(Item, discriminator="calendar_secret"):
     @staticmethod
     def key(secret_hash: str) -> tuple[str, str]:
         return f"CAL#{secret_hash}", "CAL"
+
+
+# ------------------------------------------------------------------ the network: circle and directory
+
+
+class Circle(Item, discriminator="circle"):
+    """Who a member is in regular contact with: MEMBER#<sub> / CIRCLE.
+
+    `links` holds "<colleague sub>|PACT#<pact id>" (a mutual pact) and "<colleague sub>|GROUP#<group id>"
+    (a group both are active members of). Each tie is added and removed by the change that makes or ends
+    it, in the same transaction, with ADD/DELETE on the set (a repeat changes nothing). First degree: the
+    subs in my links; second degree: the subs in their circles (one BatchGetItem).
+    """
+
+    links = UnicodeSetAttribute(null=True)
+
+    @staticmethod
+    def key(sub: str) -> tuple[str, str]:
+        return member_pk(sub), "CIRCLE"
+
+
+class DirectoryEntry(Item, discriminator="directory_entry"):
+    """An opted-in member under one search term: MEMBER#<sub> / DIR#<term>, gsi2 DIR#<term> / <sub>.
+
+    term: "s:<specialty tag>", "m:<modality tag>" or "r:<region tag>". Each entry carries the card the
+    directory shows (never an email address or phone number), so a search reads entries only. Written
+    and deleted with the profile, in the same transaction: opting out removes them at once.
+    """
+
+    member_sub = UnicodeAttribute()
+    display_name = UnicodeAttribute()
+    region_name = UnicodeAttribute(null=True)
+    specialties = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
+    modalities = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
+
+    @staticmethod
+    def key(sub: str, term: str) -> tuple[str, str]:
+        return member_pk(sub), f"DIR#{term}"
+
+
+class Dismissal(Item, discriminator="dismissal"):
+    """A suggestion the member dismissed: MEMBER#<sub> / DISMISSED#<other sub>. Never suggested again."""
+
+    at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(sub: str, other: str) -> tuple[str, str]:
+        return member_pk(sub), f"DISMISSED#{other}"
+
+
+# ------------------------------------------------------------------ the network: introductions
+
+
+class Introduction(Item, discriminator="introduction"):
+    """A request to be introduced to a directory member: INTRO#<id> / INTRO; gsi1 MEMBER#<to> / INTRO#<created>#<id>.
+
+    Contact details are shown to both only once `state` is accepted.
+    """
+
+    intro_id = UnicodeAttribute()
+    from_sub = UnicodeAttribute()
+    to_sub = UnicodeAttribute()
+    from_name = UnicodeAttribute()
+    to_name = UnicodeAttribute()
+    message = UnicodeAttribute()
+    state = UnicodeAttribute(default="pending")  # pending | accepted | declined | withdrawn
+    created_at = UTCDateTimeAttribute()
+    answered_at = UTCDateTimeAttribute(null=True)
+    valid_until = UTCDateTimeAttribute()  # unanswered by then: ignored
+    pact_id = UnicodeAttribute(null=True)  # the pact made from it, if any
+    digested = BooleanAttribute(default=False)  # the recipient's weekly digest has mentioned it
+
+    @staticmethod
+    def key(intro_id: str) -> tuple[str, str]:
+        return f"INTRO#{intro_id}", "INTRO"
+
+
+class IntroductionSent(Item, discriminator="introduction_sent"):
+    """The requester's side: MEMBER#<from> / INTRO_TO#<to>. Guards the 90-day rule (TTL) and lists "sent"."""
+
+    intro_id = UnicodeAttribute()
+    requested_at = UTCDateTimeAttribute()
+    blocked_until = UTCDateTimeAttribute()  # no new request before this unless accepted
+
+    @staticmethod
+    def key(from_sub: str, to_sub: str) -> tuple[str, str]:
+        return member_pk(from_sub), f"INTRO_TO#{to_sub}"
+
+
+# ------------------------------------------------------------------ the network: asks
+
+
+class Ask(Item, discriminator="ask"):
+    """A question to peers: ASK#<id> / ASK; gsi1 MEMBER#<author> / ASK#<created>#<id> (the author's asks)."""
+
+    ask_id = UnicodeAttribute()
+    author_sub = UnicodeAttribute(null=True)  # None once the author erased their account
+    author_name = UnicodeAttribute()
+    text = UnicodeAttribute()
+    audience_kind = UnicodeAttribute()  # pacts | group | specialty
+    audience_ref = UnicodeAttribute(null=True)  # the group id or the specialty tag
+    audience_label = UnicodeAttribute(null=True)  # "your pact colleagues", the group's name, the specialty
+    state = UnicodeAttribute(default="open")  # open | closed
+    recipients = NumberAttribute(default=0)
+    replies = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+    closed_at = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+
+    @staticmethod
+    def key(ask_id: str) -> tuple[str, str]:
+        return f"ASK#{ask_id}", "ASK"
+
+
+class AskReply(Item, discriminator="ask_reply"):
+    """A reply to an ask: ASK#<id> / REPLY#<created>#<sub>. Seen by the asker and by its own author."""
+
+    ask_id = UnicodeAttribute()
+    author_sub = UnicodeAttribute(null=True)
+    author_name = UnicodeAttribute()
+    text = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class AskReceived(Item, discriminator="ask_received"):
+    """An ask in a recipient's inbox: MEMBER#<sub> / ASKED#<created>#<ask id>; the weekly digest reads these."""
+
+    ask_id = UnicodeAttribute()
+    author_name = UnicodeAttribute()
+    text = UnicodeAttribute()
+    audience_label = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    digested = BooleanAttribute(default=False)  # the weekly digest has mentioned it
 
 
 def iso_z(value: datetime) -> str:

@@ -25,7 +25,7 @@ def test_models_and_template_agree_on_keys_and_indexes(aws) -> None:
     model_indexes = {i["index_name"]: _key_schema(i["key_schema"]) for i in model["global_secondary_indexes"]}
     assert table_indexes == model_indexes
     indexes = {i["IndexName"] for i in described["GlobalSecondaryIndexes"]}
-    assert indexes == {"gsi1", "gsi2", "nudge_due", "sms_due", "group_due", "remind_due"}
+    assert indexes == {"gsi1", "gsi2", "nudge_due", "sms_due", "group_due", "remind_due", "habit_due", "digest_due"}
 
 
 def test_table_is_created_from_the_template_with_its_ttl(aws) -> None:

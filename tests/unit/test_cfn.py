@@ -87,7 +87,8 @@ def test_create_table_kwargs_come_from_the_template(tpl: dict) -> None:
 
 def test_the_real_template_has_one_table_with_the_design_indexes() -> None:
     kwargs = cfn.create_table_kwargs("t")
-    assert {i["IndexName"] for i in kwargs["GlobalSecondaryIndexes"]} == {"gsi1", "gsi2", "nudge_due", "sms_due", "group_due", "remind_due"}
+    indexes = {i["IndexName"] for i in kwargs["GlobalSecondaryIndexes"]}
+    assert indexes == {"gsi1", "gsi2", "nudge_due", "sms_due", "group_due", "remind_due", "habit_due", "digest_due"}
 
 
 def test_routes_are_ordered_most_specific_first_with_their_auth(tpl: dict) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from infra.cfn import ROOT
 
 SHARED = ROOT / "shared"
-CAPABILITIES = {"members", "pacts", "invitations", "nudges", "texts", "links", "groups", "calendar"}
+CAPABILITIES = {"members", "pacts", "invitations", "nudges", "texts", "links", "groups", "calendar", "network", "digest"}
 
 
 def imports_of(path: Path) -> set[str]:
