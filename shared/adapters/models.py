@@ -405,7 +405,8 @@ class LinkToken(Item, discriminator="link"):
     invite_key = UnicodeAttribute(null=True)  # an invitation's links: the invited address's key
     group_id = UnicodeAttribute(null=True)  # a meeting's links (rsvp_no): the group
     meeting_id = UnicodeAttribute(null=True)  # and the meeting (series.meeting_id of its original start)
-    action = UnicodeAttribute()  # check_in | snooze | pause | unsubscribe | invitation | rsvp_no
+    intro_id = UnicodeAttribute(null=True)  # an introduction's links (intro_accept, intro_decline, and its unsubscribe)
+    action = UnicodeAttribute()  # check_in | snooze | pause | unsubscribe | invitation | rsvp_no | intro_accept | intro_decline
     created_at = UTCDateTimeAttribute()
     valid_until = UTCDateTimeAttribute()  # TTL deletes late; expiry is checked against this
     used_at = UTCDateTimeAttribute(null=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import cancellation_codes, connection
-from shared.adapters.models import Invitation, LinkToken, Member, PactView
+from shared.adapters.models import Introduction, Invitation, LinkToken, Member, PactView
 from shared.domain import rhythm
 from shared.groups import series
 from shared.invitations.emails import proposed_terms
@@ -57,6 +58,11 @@ PROBLEM_PAGES = {
         410,
         "This meeting is no longer open to replies",
         ["It is no longer on the group's calendar, or you are no longer in the group. Nothing has been recorded."],
+    ),
+    "introduction_closed": Page(
+        410,
+        "This introduction is no longer open",
+        ["It has been answered already, or it was not answered in time and has closed. There is nothing you need to do."],
     ),
     "meeting_started": Page(410, "This meeting has already started", ["Nothing has been recorded. There is nothing you need to do."]),
     "meeting_cancelled": Page(410, "This meeting was cancelled", ["Nothing has been recorded. There is nothing you need to do."]),
@@ -105,6 +111,59 @@ def _invitation_page(item: LinkToken, now: datetime) -> Page:
     )
 
 
+INTRO_ACTIONS = {"intro_accept": "accept", "intro_decline": "decline"}  # the link's action -> its page's one choice
+
+
+def _introduction(item: LinkToken, now: datetime) -> Introduction:
+    """The open introduction an introduction link stands for; LinkProblem if it is answered, closed or gone."""
+    try:
+        intro = Introduction.get(*Introduction.key(str(item.intro_id)), consistent_read=True)
+    except DoesNotExist:
+        raise LinkProblem("introduction_closed") from None
+    if intro.to_sub != item.member_sub or intro.state != "pending" or now >= intro.valid_until:
+        raise LinkProblem("introduction_closed")
+    return intro
+
+
+def _introduction_page(item: LinkToken, now: datetime) -> Page:
+    intro = _introduction(item, now)
+    about = []
+    with suppress(DoesNotExist):
+        requester = Member.get(*Member.key(intro.from_sub))
+        if requester.specialties:
+            about.append("Specialties: " + ", ".join(sorted(requester.specialties)))
+        if requester.region_name:
+            about.append(f"Region: {requester.region_name}")
+    lines = [f"“{intro.message}”", *about]
+    if item.action == "intro_accept":
+        lines.append("If you accept, you will both see each other's email address (and phone number, if set) in the app.")
+        return Page(200, f"{intro.from_name} would like to be introduced to you", lines, [("accept", "Yes, introduce us")], nonce(item))
+    lines.append(f"Declining is silent: {intro.from_name} will not be told.")
+    return Page(200, f"Decline {intro.from_name}'s introduction?", lines, [("decline", "No, thank you")], nonce(item))
+
+
+def _answer_introduction(item: LinkToken, choice: str, ctx: Ctx) -> Page:
+    """Accept or decline as the member the link was made for, using the link up in the same transaction."""
+    from shared.domain.errors import DomainError
+    from shared.network.introductions import use_cases as introductions  # only these links need it
+
+    intro = _introduction(item, ctx.now)
+    try:
+        if choice == "accept":
+            introductions.accept(ctx, intro.intro_id, link=item)
+        else:
+            introductions.decline(ctx, intro.intro_id, link=item)
+    except DomainError:
+        raise LinkProblem("introduction_closed") from None
+    if choice == "accept":
+        return Page(
+            200,
+            f"You and {intro.from_name} are introduced",
+            ["You can now both see each other's contact details in the app, and make a pact there in one step if you like."],
+        )
+    return Page(200, "Declined", [f"Nothing more will come about it, and {intro.from_name} will not be told."])
+
+
 def show(token: str, now: datetime) -> Page:
     try:
         item = look_up(token, now)
@@ -114,7 +173,11 @@ def show(token: str, now: datetime) -> Page:
             return Page(
                 200,
                 "Stop emails from Peer support?",
-                ["No invitation will be emailed to this address again."],
+                [
+                    "No introduction or invitation will be emailed to this address again."
+                    if item.intro_id
+                    else "No invitation will be emailed to this address again."
+                ],
                 [("unsubscribe", "Don't email me again")],
                 nonce(item),
             )
@@ -128,6 +191,8 @@ def show(token: str, now: datetime) -> Page:
             )
         if item.action == "rsvp_no":
             return _rsvp_page(item, now)
+        if item.action in INTRO_ACTIONS:
+            return _introduction_page(item, now)
         view = _view(item)
     except LinkProblem as problem:
         return PROBLEM_PAGES[problem.kind]
@@ -237,6 +302,8 @@ def perform(token: str, form: dict[str, str], now: datetime, ctx: Ctx) -> Page:
             return Page(200, "Done: no more nudge emails", ["You can turn them back on in your profile whenever you like."])
         if item.action == "rsvp_no" and choice == "no":
             return _rsvp_no(item, ctx)
+        if item.action in INTRO_ACTIONS and choice == INTRO_ACTIONS[item.action]:
+            return _answer_introduction(item, choice, ctx)
         allowed = {"check_in": {"yes", "no", "snooze"}, "snooze": {"snooze"}, "pause": {"pause"}}.get(item.action, set())
         if choice not in allowed:
             return Page(400, "Please use the buttons on the page", ["Open the link again and choose there. Nothing has been recorded."])

@@ -291,6 +291,9 @@ def erase(ctx: Ctx) -> None:
             forget_member_in_pact(view.pact_id, ctx.sub, theirs.member_sub, ctx, lift_pause=lift)
         view.delete(add_version_condition=False)
     group_ids = groups.erase_member(ctx)  # the member leaves every group; their attendance stays only as a count
+    from shared.network.introductions.use_cases import erase_member as erase_introductions
+
+    erase_introductions(ctx.sub)  # introductions to and from them go, and the requesters' sides about them
     links = LinkToken.gsi1.query(member_pk(ctx.sub), LinkToken.gsi1sk.startswith("LINK#"))  # from nudges and texts
     with Item.batch_write() as batch:
         if profile is not None and profile.calendar_key:  # the calendar feed's address stops answering

@@ -590,3 +590,47 @@ def list_my_check_ins(ctx: Ctx, limit: int, cursor: str | None) -> Page[CheckInO
         cursor_keys={"pk": "MEMBER#", "sk": "CHECKIN#"},
     )
     return Page[CheckInOut](items=[check_in_out(t, ctx.sub) for t in entries if isinstance(t, TimelineEntry)], next=after)
+
+
+def agreed_pact_views(ctx: Ctx, me: Member, colleague: Member, terms: Any) -> tuple[PactView, PactView]:
+    """A pact both members have agreed to already (an accepted introduction): both views active and mutual.
+
+    `terms` carries the usual pact terms (rhythm, mode, time_limit_minutes, grace_days, starts_at); the
+    caller writes the two views in its own transaction. No invitation round: nobody is left to ask.
+    """
+    starts = (terms.starts_at or ctx.now).astimezone(UTC)
+    if starts > ctx.now + timedelta(days=366) or starts < ctx.now - timedelta(days=5 * 366):
+        raise InvalidField("starts_at", "must be within a year from now (or up to five years back)")
+    rule = rule_for(terms.rhythm)
+    pact_id = _new_pact_id()
+    colleague_sub = colleague.pk.removeprefix("MEMBER#")
+    mine = PactView(
+        *PactView.key(pact_id, ctx.sub),
+        member_sub=ctx.sub,
+        role="owner",
+        state="active",
+        mutual=True,
+        colleague_sub=colleague_sub,
+        colleague_name=colleague.display_name,
+        colleague_email=colleague.email,
+        gsi1pk=member_pk(ctx.sub),
+        gsi1sk=f"PACT#{ctx.now.isoformat()}#{pact_id}",
+        pact_id=pact_id,
+        rrule=rule,
+        time_zone=me.time_zone,
+        starts_at=starts,
+        mode=terms.mode,
+        time_limit_minutes=terms.time_limit_minutes,
+        grace_days=terms.grace_days,
+        next_due_at=rhythm.Rhythm(rule, me.time_zone, starts).next_due(None),
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        **prefs_of(me),
+    )
+    theirs = invited_view(mine, colleague_sub, me, ctx.now)
+    theirs.state, theirs.mutual, theirs.invitation_state = "active", True, None
+    for name, value in prefs_of(colleague).items():
+        setattr(theirs, name, value)
+    reschedule(mine, ctx.due_shards)
+    reschedule(theirs, ctx.due_shards)
+    return mine, theirs
