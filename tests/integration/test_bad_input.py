@@ -92,6 +92,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "PauseIn": {"until": "2027-01-04"},
     "ResendIn": {"email": "robert@example.org"},
     "CheckInIn": {"mode": "phone", "duration_minutes": 20, "note": "Talked.\nGood call."},
+    "IntroductionIn": {"to": "0b7e6a4e-5c1d-5a0e-9a57-3c0c2f1d9e11", "message": "I work with grief.\nCould we talk?"},
+    "IntroductionPactIn": {"rhythm": {"every_days": 14}, "mode": "video", "time_limit_minutes": 30, "grace_days": 2},
 }
 
 # One value of each JSON type, to put where the schema says another type.
