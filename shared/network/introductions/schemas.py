@@ -32,8 +32,8 @@ class IntroductionPactIn(Strict):
 class PartyOut(BaseModel):
     member_id: str
     name: str
-    specialties: list[str] = Field(default_factory=list)
-    region: str | None = None
+    specialties: list[str] | None = Field(default=None, description="From their profile: in GET /introductions/{id}; null in lists.")
+    region: str | None = Field(default=None, description="From their profile: in GET /introductions/{id}; null in lists.")
 
 
 class ContactOut(BaseModel):
