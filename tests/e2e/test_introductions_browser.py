@@ -1,0 +1,65 @@
+"""An introduction accepted from its email's Accept link in a real headless Chromium, on the local stack."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.e2e.conftest import Stack
+from tests.e2e.test_browser import browser  # noqa: F401 - the module's Chromium fixture
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+
+def test_an_introduction_accepted_in_a_real_browser(stack: Stack, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    ann = stack.token("ann.intro.browser@example.org")
+    bob_email = "bob.intro.browser@example.org"
+    bob = stack.token(bob_email)
+    stack.request("PUT", "/_local/clock", body={"now": "2026-12-01T09:00:00Z"})
+    try:
+        hostile = {"display_name": "Ann <b>", "time_zone": "Europe/Dublin", "specialties": ["Grief & Loss"]}
+        assert stack.request("PUT", "/members/me", token=ann, body=hostile).status == 200
+        listed = {"display_name": "Bob", "time_zone": "Europe/Dublin", "in_directory": True}
+        assert stack.request("PUT", "/members/me", token=bob, body=listed).status == 200
+        bob_id = stack.request("GET", "/members/me", token=bob).json()["id"]
+        asked = stack.request("POST", "/introductions", token=ann, body={"to": bob_id, "message": "Could we talk <i>grief</i> work?"})
+        assert asked.status == 201, asked.body
+        intro_id = asked.json()["id"]
+        mails: list[dict[str, object]] = []
+        for _ in range(100):
+            mails = [m for m in stack.request("GET", "/_local/outbox").json()["messages"] if m["to"] == [bob_email]]
+            if mails:
+                break
+            time.sleep(0.1)
+        assert mails, "no introduction email to Bob"
+        url = re.search(r"Accept:\s+(http://\S+/i/[\w-]+)", str(mails[0]["text"])).group(1)  # type: ignore[union-attr]
+
+        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        response = page.goto(url)
+        assert response is not None
+        assert response.status == 200
+        assert page.locator("h1").inner_text() == "Ann <b> would like to be introduced to you"  # text, never markup
+        assert "Could we talk <i>grief</i> work?" in page.locator("main").inner_text()
+        yes = page.get_by_role("button", name="Yes, introduce us")
+        box = yes.bounding_box()
+        assert box is not None
+        assert box["height"] >= 44
+        page.screenshot(path=str(tmp_path / "introduction-page.png"), full_page=True)
+        yes.click()
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == "You and Ann <b> are introduced"
+        seen = stack.request("GET", f"/introductions/{intro_id}", token=ann).json()
+        assert seen["state"] == "accepted"
+        assert seen["contact"]["email"] == bob_email
+        page.goto(url)
+        assert page.locator("h1").inner_text() == "Already done"
+        assert all(urlsplit(r).netloc == urlsplit(stack.url).netloc for r in requested)
+        page.close()
+    finally:
+        stack.request("DELETE", "/_local/clock")
