@@ -218,6 +218,13 @@ def test_a_decline_is_silent_and_looks_to_ann_exactly_like_no_answer(people: Wor
     assert "5 April 2027" in answers[0].json()["detail"]
     # AND after the 90 days, asking is possible again
     assert [ask(ANN, who, at("2027-04-05T09:00:00")).status for who in (BOB, DEE)] == [201, 201]
+    # AND each new request replaces the closed one: no introduction is left that nothing points to
+    assert len(of_kind(aws, "introduction")) == 2
+    assert {declined_id, ignored_id}.isdisjoint(i["intro_id"]["S"] for i in of_kind(aws, "introduction"))
+    [received] = call("GET", "/introductions", email=BOB, now=at("2027-04-05T10:00:00")).json()["items"]
+    assert received["state"] == "pending"
+    assert call("DELETE", "/members/me", email=ANN, now=at("2027-04-05T11:00:00")).status == 204
+    assert of_kind(aws, "introduction") == of_kind(aws, "introduction_sent") == []
 
 
 def test_asking_again_while_pending_is_the_same_409(people: World) -> None:

@@ -209,11 +209,18 @@ def request(ctx: Ctx, body: IntroductionIn) -> IntroductionOut:
                 ],
                 condition=DailyCount.tally.does_not_exist() | (DailyCount.tally < DAILY_LIMIT),
             )
+            if previous is not None:
+                # The closed request it replaces goes now (its block is over), not whenever TTL gets to it:
+                # the pair's one IntroductionSent is then the way to every introduction the requester made.
+                tx.delete(
+                    Introduction(*Introduction.key(previous.intro_id)),
+                    condition=Introduction.state.does_not_exist() | (Introduction.state != "accepted"),
+                )
     except TransactWriteError as err:
         codes = cancellation_codes(err)
         if codes[2:3] == ["ConditionalCheckFailed"]:
             raise _too_many(ctx.now) from err
-        if codes[1:2] == ["ConditionalCheckFailed"] or "TransactionConflict" in codes:
+        if set(codes[1:2] + codes[3:4]) & {"ConditionalCheckFailed"} or "TransactionConflict" in codes:
             raise Conflict(ASKED_ALREADY.format(when="later")) from err  # a request made at the same moment
         raise
     ctx.events.publish([DomainEvent("IntroductionRequested", {"intro_id": intro_id, "from_id": ctx.sub, "to_id": body.to})], ctx.now)
