@@ -209,7 +209,11 @@ def test_a_decline_is_silent_and_looks_to_ann_exactly_like_no_answer(people: Wor
         listed = call("GET", "/introductions", email=ANN, now=now).json()["items"]
         assert {i["state"] for i in listed} == {state}
     assert call("GET", f"/introductions/{ignored_id}", email=DEE, now=at("2027-01-20T09:00:00")).json()["state"] == "expired"
-    # AND answering after the 14 days is refused
+    # AND answering after the 14 days is refused, on the email's page too
+    dee_accept, _, _ = intro_links(people.mails(DEE)[0])
+    closed = call("GET", dee_accept, email=None, now=at("2027-01-20T09:00:00"))
+    assert closed.status == 410
+    assert b"This introduction is no longer open" in closed.body
     assert call("POST", f"/introductions/{ignored_id}/accept", email=DEE, now=at("2027-01-20T09:00:00")).status == 410
     # AND asking again within 90 days of the request is the same 409, with the same words, for both
     answers = [ask(ANN, who, at("2027-02-01T09:00:00")) for who in (BOB, DEE)]

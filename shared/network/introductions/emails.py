@@ -22,6 +22,7 @@ from shared.links.tokens import new_link
 from shared.nudges.suppression import suppress_address
 
 CLAIM_LEASE = timedelta(minutes=15)
+PAGE_AFTERLIFE = timedelta(days=30)  # the links outlive the request, to say that it closed (or was answered)
 CLAIM_KEPT = timedelta(days=15)  # longer than an introduction stays open: a late redelivery still finds it
 
 
@@ -72,7 +73,7 @@ def send_introduction_email(
     requester = None
     with suppress(DoesNotExist):
         requester = Member.get(*Member.key(intro.from_sub))
-    lifetime = intro.valid_until - now
+    lifetime = intro.valid_until - now + PAGE_AFTERLIFE  # past its 14 days, the page says it closed
     accept_token, accept = new_link(intro.to_sub, "intro_accept", now, lifetime=lifetime)
     decline_token, decline = new_link(intro.to_sub, "intro_decline", now, lifetime=lifetime)
     stop_token, stop = new_link("", "unsubscribe", now)
