@@ -16,7 +16,7 @@ from shared.adapters.settings import get_settings
 from shared.groups.notices import send_review_prompts
 from shared.invitations.emails import InvitationMail, send_group_invitation_email, send_invitation_email
 from shared.members.notices import send_away_notices
-from shared.network.introductions.emails import send_introduction_email
+from shared.network.introductions.emails import send_acceptance_email, send_introduction_email
 
 
 @cache
@@ -47,6 +47,10 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
             event.detail["intro_id"], now, _mailer(), settings.public_base_url, settings.app_url, settings.ses_configuration_set or None
         )
         logger.info("introduction handled", extra={"outcome": outcome})
+        return {"sent": int(outcome == "sent"), "outcome": outcome}
+    if event.detail_type == "IntroductionAccepted":
+        outcome = send_acceptance_email(event.detail["intro_id"], now, _mailer(), get_settings().app_url)
+        logger.info("introduction acceptance handled", extra={"outcome": outcome})
         return {"sent": int(outcome == "sent"), "outcome": outcome}
     if event.detail_type == "GroupReviewDue":
         sent = send_review_prompts(event.get_id, event.detail["group_id"], now, _mailer(), get_settings().app_url)

@@ -128,7 +128,15 @@ def test_a_request_emails_bob_once_and_he_accepts_by_link_then_both_see_contacts
     # AND the link is used up, and so is the decline link (nothing left to answer)
     assert press(accept_url, page, "accept", later).status == 410
     assert call("GET", decline_url, email=None, now=later).status == 410
-    assert [e["detail"]["intro_id"] for e in world.events("IntroductionAccepted")] == [intro_id]
+    [accepted] = world.events("IntroductionAccepted")
+    assert accepted["detail"]["intro_id"] == intro_id
+    # AND Ann is told once, whatever the delivery (the contact details stay in the app)
+    assert world.notify(accepted) == {"sent": 1, "outcome": "sent"}
+    assert world.notify(accepted) == {"sent": 0, "outcome": "sent-already"}
+    [told] = world.mails(ANN)
+    assert told.subject == "Bob accepted your introduction"
+    assert BOB not in told.text
+    assert BOB_PHONE not in told.text
     # WHEN Ann makes a pact from it in one step
     made = call(
         "POST",
@@ -195,6 +203,7 @@ def test_a_decline_is_silent_and_looks_to_ann_exactly_like_no_answer(people: Wor
     done = press(decline_url, page, "decline", START + timedelta(hours=1))
     assert done.status == 200
     # THEN nobody is emailed about it
+    assert world.events("IntroductionAccepted") == []
     assert world.mails(ANN) == []
     # AND Bob sees "declined"; Ann sees both requests the same way: pending within the 14 days, closed after
     assert call("GET", f"/introductions/{declined_id}", email=BOB, now=START + timedelta(hours=2)).json()["state"] == "declined"

@@ -116,3 +116,50 @@ def send_introduction_email(
     claim.update(actions=[SendClaim.status.set("sent"), SendClaim.message_id.set(message_id)])
     logger.info("introduction email sent")
     return "sent"
+
+
+def send_acceptance_email(
+    intro_id: str, now: datetime, mailer: Mailer, app_url: str = "", clock: Callable[[], datetime] = _wall_clock
+) -> str:
+    """Tell the requester, once, that their introduction was accepted (contact details stay in the app).
+
+    Declines and silence send nothing, so this email is the only thing that ever differs between them: it
+    tells what the requester's own GET /introductions/{id} says anyway.
+    """
+    try:
+        intro = Introduction.get(*Introduction.key(intro_id), consistent_read=True)
+        requester = Member.get(*Member.key(intro.from_sub))
+    except DoesNotExist:
+        return "gone"
+    if intro.state != "accepted":
+        return "not-accepted"
+    if requester.email_suppressed:
+        return "suppressed"
+    with suppress(DoesNotExist):
+        AddressSuppression.get(*AddressSuppression.key(address_key(requester.email)))
+        return "suppressed"
+    wall = clock()
+    claim = SendClaim(
+        member_pk(intro.from_sub),
+        f"INTRO_ACCEPTED#{intro_id}",
+        status="sending",
+        claimed_at=now,
+        lease_until=wall + CLAIM_LEASE,
+        expires_at=now + CLAIM_KEPT,
+    )
+    try:
+        claim.save(condition=SendClaim.pk.does_not_exist() | ((SendClaim.status == "sending") & (SendClaim.lease_until < wall)))
+    except PutError:
+        return "sent-already"
+    subject = f"{intro.to_name} accepted your introduction"
+    text, html = render(
+        "introduction_accepted", subject=subject, requester=requester.display_name, recipient=intro.to_name, app_url=app_url
+    )
+    try:
+        message_id = mailer.send(requester.email, subject, text, html)
+    except Exception as exc:
+        claim.delete()  # let the retry send it
+        raise IntroductionNotSent(f"introduction acceptance email not sent ({type(exc).__name__})") from None
+    claim.update(actions=[SendClaim.status.set("sent"), SendClaim.message_id.set(message_id)])
+    logger.info("introduction acceptance email sent")
+    return "sent"
