@@ -84,7 +84,8 @@ def test_groups_attended_of_held_since_joining(aws) -> None:
     assert bob["groups"] == [{"id": group_id, "name": "Cork peer supervision", "attended": 1, "held": 2}]
     assert bob["meetings_attended_90_days"] == 1
     ann = call("GET", "/members/me/support", email=ANN, now=now).json()
-    assert ann["groups"][0]["attended"] == 2 and ann["groups"][0]["held"] == 2
+    assert ann["groups"][0]["attended"] == 2
+    assert ann["groups"][0]["held"] == 2
     assert ann["meetings_attended_30_days"] == 1
     assert ann["summary"] == "You've been to 1 group meeting this month."
     assert ann["last_contact_at"] == second["starts_at"]
@@ -93,7 +94,8 @@ def test_groups_attended_of_held_since_joining(aws) -> None:
 def test_nothing_recorded_yet(aws) -> None:
     member(ANN, "Ann")
     body = call("GET", "/members/me/support", email=ANN, now=NOW).json()
-    assert body["pacts"] == [] and body["groups"] == []
+    assert body["pacts"] == []
+    assert body["groups"] == []
     assert body["days_since_last_contact"] is None
     assert body["summary"] == "No contact with a colleague is recorded yet."
 
@@ -104,7 +106,8 @@ def test_nothing_recorded_yet(aws) -> None:
 def rows_of(body: bytes) -> list[list[str]]:
     assert body.startswith(b"\xef\xbb\xbf")  # the UTF-8 BOM: spreadsheets open it as UTF-8
     text = body.decode("utf-8-sig")
-    assert "\r\n" in text and "\n" not in text.replace("\r\n", "")  # CRLF only
+    assert "\r\n" in text
+    assert "\n" not in text.replace("\r\n", "")
     return list(csv.reader(io.StringIO(text, newline="")))
 
 
