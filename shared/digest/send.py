@@ -18,6 +18,7 @@ from contextlib import suppress
 from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from shared.adapters.mail import render
 from shared.adapters.models import AskReceived, Introduction, Member, SendClaim, iso_z, member_pk
@@ -94,7 +95,7 @@ def _claim(key: tuple[str, str], now: datetime, clock: datetime) -> bool:
 
 def _move_on(member: Member, due: str, now: datetime, shards: int, *, week: str | None = None, isolation: bool = False) -> None:
     """Plan the next digest (a sent week is never planned again); only if nothing re-planned it meanwhile."""
-    actions = []
+    actions: list[Action] = []
     if week is not None:
         member.digest_week, member.digest_sent_at = week, now
         actions += [Member.digest_week.set(week), Member.digest_sent_at.set(now)]
