@@ -4,17 +4,18 @@ GET /members/me/support reads three things (three DynamoDB calls):
 1. gsi1 `MEMBER#<sub>` from `GROUP#` to `PACT#~`: the member's pact views (status, last check-in,
    colleague's name) and group memberships (meetings attended / held since joining: per-membership
    counters kept where attendance is recorded, shared/groups/meetings.record_attendance);
-2. the member's timeline copies of check-ins of the last 90 days (`CHECKIN#<from>`..);
-3. the member's meetings attended (`ATTENDED#…`, all of them: small items, the group's name on each).
-A group the member has never had a meeting recorded in has no Attended item to name it: only then
-is the group's META read too (one BatchGetItem, a fourth call).
+2. one range query of the member's partition, `ATTENDED#<90 days ago>` .. `CHECKIN#~`: the meetings
+   attended in the last 90 days and the member's timeline copies of check-ins, read without their
+   `note` attribute. Check-ins sort after meetings, so the range holds all of them, not only the last
+   90 days' — the price of one call instead of two; each copy is small, and a page of 1 MB holds years;
+3. one BatchGetItem of the member's groups (their names), only when they are in a group.
 
 "Held" is counted cheaply: `GroupMember.meetings_held` goes up by one when a meeting's attendance is
 first recorded (the moment it is "held"), for each active member who had joined by its start. Meetings
 held before this counter existed are not in it; `held` is never shown below `attended`.
 
 The last contact is the later of the last check-in on any pact (each view keeps `last_check_in_at`,
-whatever its age) and the last meeting attended.
+whatever its age) and the last meeting attended in the last 90 days (an older meeting is not read).
 """
 
 from __future__ import annotations
@@ -51,11 +52,23 @@ def ties(sub: str) -> Ties:
     return Ties(views, memberships)
 
 
-def attended(sub: str) -> list[Attended]:
-    """Every meeting the member attended, newest first (one query; the items are small)."""
-    return [
-        a for a in Attended.query(member_pk(sub), Attended.sk.startswith("ATTENDED#"), scan_index_forward=False) if isinstance(a, Attended)
-    ]
+HISTORY_ATTRIBUTES = [
+    *("pk", "sk", "kind", "check_in_id", "pact_id", "occurred_at", "mode", "duration_minutes", "recorded_at"),
+    *("group_id", "group_name", "original_start", "starts_at", "presented"),
+]
+
+
+def history(sub: str, meetings_since: datetime) -> tuple[list[Attended], list[TimelineEntry]]:
+    """Meetings attended since `meetings_since` and every check-in copy (never a note): one range query."""
+    meetings: list[Attended] = []
+    entries: list[TimelineEntry] = []
+    lower = f"ATTENDED#{meetings_since:%Y-%m-%dT%H:%M:%SZ}"
+    for item in Item.query(member_pk(sub), Item.sk.between(lower, "CHECKIN#~"), attributes_to_get=HISTORY_ATTRIBUTES):
+        if isinstance(item, Attended):
+            meetings.append(item)
+        elif isinstance(item, TimelineEntry):
+            entries.append(item)
+    return meetings, entries
 
 
 def check_ins_since(sub: str, since: datetime, until: datetime | None = None) -> list[TimelineEntry]:
@@ -125,18 +138,18 @@ def summary(colleagues: list[str], meetings: int, lapsed: list[tuple[str, dateti
 def support(ctx: Ctx) -> SupportOut:
     now = ctx.now
     mine = ties(ctx.sub)
-    meetings = attended(ctx.sub)
-    recent = check_ins_since(ctx.sub, now - QUARTER)
+    meetings, entries = history(ctx.sub, now - QUARTER)
+    recent = [e for e in entries if now - QUARTER <= e.occurred_at <= now]
     names_of = {v.pact_id: v.colleague_name for v in mine.views}
     in_month = [e for e in recent if e.occurred_at >= now - MONTH]
     colleagues = sorted({names_of.get(e.pact_id, "a former colleague") for e in in_month})
     active = sorted((v for v in mine.views if v.state == "active"), key=lambda v: v.created_at)
     pacts = [_pact_out(v, now) for v in active]
     lapsed = [(p.colleague, p.lapsed_since) for p in pacts if p.lapsed_since is not None]
-    group_names = {a.group_id: a.group_name for a in reversed(meetings)}
-    unnamed = [m.group_id for m in mine.memberships if m.group_id not in group_names]
-    if unnamed:  # never a meeting recorded for this member in these groups: the one extra read
-        group_names |= {g.group_id: g.name for g in Group.batch_get([Group.key(gid) for gid in unnamed]) if isinstance(g, Group)}
+    group_names: dict[str, str] = {}
+    if mine.memberships:
+        keys = [Group.key(m.group_id) for m in mine.memberships]
+        group_names = {g.group_id: g.name for g in Group.batch_get(keys) if isinstance(g, Group)}
     groups = [
         GroupSupportOut(
             id=m.group_id,
@@ -147,7 +160,7 @@ def support(ctx: Ctx) -> SupportOut:
         for m in sorted(mine.memberships, key=lambda m: m.gsi1sk or "")
     ]
     month_meetings = sum(1 for a in meetings if now - MONTH <= a.starts_at <= now)
-    last = last_contact(mine.views, meetings)
+    last = last_contact(mine.views, [a for a in meetings if a.starts_at <= now])
     return SupportOut(
         as_of=now,
         pacts=pacts,
@@ -155,7 +168,7 @@ def support(ctx: Ctx) -> SupportOut:
         check_ins_90_days=len(recent),
         colleagues_30_days=len(colleagues),
         meetings_attended_30_days=month_meetings,
-        meetings_attended_90_days=sum(1 for a in meetings if now - QUARTER <= a.starts_at <= now),
+        meetings_attended_90_days=sum(1 for a in meetings if a.starts_at <= now),
         groups=groups,
         last_contact_at=last,
         days_since_last_contact=None if last is None else max(0, (now - last).days),
