@@ -321,7 +321,7 @@ def digest_rows(r: dict[str, Any]) -> Iterator[Row]:
 
 def digests_at_scale() -> Iterator[Row]:
     """The weekly digest sweep over 20,000 members with 200 due, on moto (see infra/bench_digest.py)."""
-    progress("the weekly digest sweep at scale, on moto: seeding the table takes a minute")
+    progress("the weekly digest sweep at scale, on moto: seeding the table takes a few minutes")
     for r in _child_rows("infra.bench_digest"):
         yield from digest_rows(r)
 

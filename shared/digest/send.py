@@ -26,7 +26,7 @@ from shared.adapters.observability import logger
 from shared.digest import planning
 from shared.digest.compose import Content, gather
 from shared.links.tokens import new_link
-from shared.nudges.sending import CLAIM_LEASE, CLAIM_TTL, PERMANENT, SenderDeps, TransientSendError, utc
+from shared.nudges.sending import CLAIM_LEASE, CLAIM_TTL, PERMANENT, SenderDeps, TransientSendError
 from shared.nudges.suppression import suppress_address
 from shared.pacts.planning import Ctx, stop_nudge_emails
 
@@ -49,7 +49,7 @@ def send_weekly(message: dict[str, object], now: datetime, deps: SenderDeps) -> 
     if not planning.wants_digest(member):
         _move_on(member, due, now, deps.shards)
         return "not-wanted"
-    week = planning.week_of(utc(due), member.time_zone)
+    week = planning.week_of(now, member.time_zone)  # the week it goes in (a late run is still one digest that week)
     if member.away_until is not None and member.away_until > now:
         _move_on(member, due, now, deps.shards)
         return "away"

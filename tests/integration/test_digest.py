@@ -239,3 +239,13 @@ def test_one_click_unsubscribe_stops_the_digest(digest) -> None:
     assert reply.status == 200
     assert digest.run(MONDAY + timedelta(days=7)) == []
     assert profile_of(ANN).digest_due is None
+
+
+def test_a_missed_week_is_caught_up_once_by_a_later_run(digest) -> None:
+    lapsed_pact_with_recent_contact()
+    call("PUT", "/members/me", email=BOB, body=profile("Bob", weekly_digest=False))
+    wednesday = MONDAY + timedelta(days=2)  # Monday's runs never happened
+    assert [m.to for m in digest.run(wednesday)] == [ANN]
+    assert profile_of(ANN).digest_week == "2026-W50"
+    assert profile_of(ANN).digest_due == "2026-12-14T09:00:00Z"
+    assert digest.run(wednesday + timedelta(hours=1)) == []
