@@ -249,3 +249,42 @@ def test_a_missed_week_is_caught_up_once_by_a_later_run(digest) -> None:
     assert profile_of(ANN).digest_week == "2026-W50"
     assert profile_of(ANN).digest_due == "2026-12-14T09:00:00Z"
     assert digest.run(wednesday + timedelta(hours=1)) == []
+
+
+def test_a_rejected_address_is_marked_and_the_digest_leaves_the_index(digest, monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError
+
+    from shared.adapters.mail import Mailer
+
+    lapsed_pact_with_recent_contact()
+    call("PUT", "/members/me", email=BOB, body=profile("Bob", weekly_digest=False))
+
+    def rejected(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ClientError({"Error": {"Code": "MessageRejected", "Message": "Address blacklisted"}}, "SendEmail")
+
+    monkeypatch.setattr(Mailer, "send", rejected)
+    digest.sweep(MONDAY)
+    assert digest.deliver()["batchItemFailures"] == []
+    assert call("GET", "/members/me", email=ANN).json()["email_status"] == "rejected"
+    assert profile_of(ANN).digest_due is None
+    assert digest.sweep(MONDAY + timedelta(days=7))["items_read"] == 0
+
+
+def test_a_transient_failure_is_retried_and_then_sent_once(digest, monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError
+
+    from shared.adapters.mail import Mailer
+
+    lapsed_pact_with_recent_contact()
+    call("PUT", "/members/me", email=BOB, body=profile("Bob", weekly_digest=False))
+    real = Mailer.send
+
+    def throttled(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "SendEmail")
+
+    monkeypatch.setattr(Mailer, "send", throttled)
+    digest.sweep(MONDAY)
+    assert len(digest.deliver()["batchItemFailures"]) == 1  # back to the queue, the claim released
+    monkeypatch.setattr(Mailer, "send", real)
+    digest.deliver()
+    assert [m.to for m in digest.sent()] == [ANN]
