@@ -208,6 +208,12 @@ class Member(Item, discriminator="member"):
     email_suppressed = UnicodeAttribute(null=True)  # "bounce" / "complaint" / "rejected": never email again
     invitations_pending = BooleanAttribute(default=False)  # invitations to the address not all taken over yet
     calendar_key = UnicodeAttribute(null=True)  # SHA-256 of the calendar feed's secret (the CalendarSecret item's key)
+    # The weekly digest (shared/digest): on unless the member turns it off; the one-click unsubscribe
+    # (nudges_unsubscribed) and a suppressed address stop it too. digest_shard/digest_due plan the next one.
+    weekly_digest = BooleanAttribute(default=True)
+    digest_week = UnicodeAttribute(null=True)  # ISO week ("2026-W49", the member's zone) of the last digest sent
+    digest_sent_at = UTCDateTimeAttribute(null=True)
+    isolation_said_at = UTCDateTimeAttribute(null=True)  # the "no contact for 30 days" line: at most once a month
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -502,6 +508,7 @@ class GroupMember(Item, discriminator="group_member"):
     last_presented_at = UTCDateTimeAttribute(null=True)
     roles_held = UnicodeAttribute(null=True)  # JSON: {"moderator": 2, ...}
     attended = NumberAttribute(default=0)
+    meetings_held = NumberAttribute(default=0)  # meetings held since joining (counted where attendance is recorded)
     missed_in_a_row = NumberAttribute(default=0)
     attendance_notice = UnicodeAttribute(null=True)  # pending: the digest says "you missed two meetings" once
     # Reminder of the next scheduled meeting: the member's own preferences decide when.

@@ -408,6 +408,8 @@ def record_attendance(ctx: Ctx, group_id: str, mid: str, body: AttendanceIn) -> 
             person.presented = max(0, int(person.presented) + (sub in body.presented) - (sub in before_presented))
             if sub in body.presented:
                 person.last_presented_at = occurrence.starts_at
+            if not counted_before:
+                person.meetings_held = int(person.meetings_held or 0) + 1  # "attended N of M held" (GET /members/me/support)
             if not counted_before or was != now_came:
                 person.attended = max(0, int(person.attended) + int(now_came) - int(counted_before and was))
                 person.missed_in_a_row = 0 if now_came else int(person.missed_in_a_row) + 1

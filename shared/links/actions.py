@@ -299,7 +299,7 @@ def perform(token: str, form: dict[str, str], now: datetime, ctx: Ctx) -> Page:
             )
         if item.action == "unsubscribe" and choice == "unsubscribe":
             stop_nudge_emails(ctx, "unsubscribed")
-            return Page(200, "Done: no more nudge emails", ["You can turn them back on in your profile whenever you like."])
+            return Page(200, "Done: no more nudge or digest emails", ["You can turn them back on in your profile whenever you like."])
         if item.action == "rsvp_no" and choice == "no":
             return _rsvp_no(item, ctx)
         if item.action in INTRO_ACTIONS and choice == INTRO_ACTIONS[item.action]:

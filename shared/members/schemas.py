@@ -50,6 +50,9 @@ class ProfileIn(Strict):
     region: Annotated[str, Field(max_length=80), AfterValidator(no_control_characters)] | None = None
     in_directory: StrictBool = Field(default=False, description="Appear in the colleague directory (off by default).")
     notifications: Notifications = Field(default_factory=Notifications)
+    weekly_digest: StrictBool = Field(
+        default=True, description="One email a week (at your nudge hour, on your first weekday that is not quiet), only when there is news."
+    )
 
     @model_validator(mode="after")
     def _sms_needs_a_phone(self) -> ProfileIn:
@@ -69,6 +72,7 @@ class MemberOut(BaseModel):
     region: str | None
     in_directory: bool
     notifications: Notifications
+    weekly_digest: bool = Field(default=True, description="The weekly digest email is on.")
     away_until: datetime | None
     email_status: str = Field(description="ok, unsubscribed, or why nudges cannot be emailed (bounce, complaint, rejected).")
     created_at: datetime

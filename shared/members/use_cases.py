@@ -28,6 +28,7 @@ from shared.adapters.models import (
     pact_pk,
 )
 from shared.adapters.schema_types import WEEKDAY_NAMES, Page
+from shared.digest import planning as digest_planning
 from shared.domain.errors import Conflict, InvalidField, NotFound
 from shared.groups import use_cases as groups
 from shared.invitations.use_cases import Claimed, claim_on_signup, decline
@@ -60,6 +61,7 @@ def _apply(member: Member, email: str, body: ProfileIn) -> None:
     member.in_directory = body.in_directory
     member.channels = list(body.notifications.channels)  # type: ignore[arg-type]  # PynamoDB types list items as attributes
     member.nudge_hour = body.notifications.nudge_hour
+    member.weekly_digest = body.weekly_digest
     member.quiet_days = {WEEKDAY_NAMES.index(d) for d in body.notifications.quiet_days} or None
     member.quiet_hours = [
         QuietHours(weekday=WEEKDAY_NAMES.index(q.weekday), start=q.start, end=q.end) for q in body.notifications.quiet_hours
@@ -90,6 +92,7 @@ def member_out(sub: str, m: Member) -> MemberOut:
             quiet_days=[WEEKDAY_NAMES[int(d)] for d in sorted(m.quiet_days or [])],
             quiet_hours=[QuietHoursIn(weekday=WEEKDAY_NAMES[int(q.weekday)], start=q.start, end=q.end) for q in m.quiet_hours or []],
         ),
+        weekly_digest=bool(m.weekly_digest),
         away_until=m.away_until,
         email_status=m.email_suppressed or ("unsubscribed" if m.nudges_unsubscribed else "ok"),
         created_at=m.created_at,
@@ -101,7 +104,7 @@ def get_profile(sub: str) -> MemberOut:
     return member_out(sub, _load(sub))
 
 
-def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: ProfileIn) -> MemberOut:
+def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: ProfileIn) -> MemberOut:  # noqa: PLR0915 - one transaction, read top to bottom
     """Create or replace the profile. The email is the sign-in's verified email, never the body's."""
     if not email or not email_verified:
         raise InvalidField("email", "your sign-in carries no verified email address")
@@ -127,6 +130,7 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
     claimed = claim_on_signup(ctx.sub, email, ctx.now) if claiming else Claimed()
     first = claimed.pairs[:MAX_CLAIMED_WITH_PROFILE]
     member.invitations_pending = len(claimed.pairs) > len(first)  # the rest follow; saving again finishes them
+    digest_planning.plan(member, ctx.now, ctx.due_shards)  # the weekly digest: its next slot by these preferences
     try:
         with TransactWrite(connection=connection()) as tx:
             tx.save(member)

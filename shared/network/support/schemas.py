@@ -1,0 +1,42 @@
+"""The support capability's response bodies (the CSV log has none: it is text/csv)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class PactSupportOut(BaseModel):
+    id: str
+    colleague: str
+    status: Literal["on_track", "due", "lapsed", "paused"]
+    mutual: bool
+    last_check_in_at: datetime | None
+    next_due_at: datetime
+    lapsed_since: datetime | None = Field(description="When contact lapsed (next due plus the grace days), while it is lapsed.")
+    # Pact establishment ({"state", "kept", "of"}) is being added to pact views in another branch:
+    # once PactView carries it, fill this from the view (support.use_cases._pact_out) — no other change needed.
+    establishment: dict[str, Any] | None = Field(default=None, description="How the habit is establishing (coming soon; null for now).")
+
+
+class GroupSupportOut(BaseModel):
+    id: str
+    name: str
+    attended: int = Field(description="Meetings you attended since joining.")
+    held: int = Field(description="Meetings held since you joined (attendance recorded).")
+
+
+class SupportOut(BaseModel):
+    as_of: datetime
+    pacts: list[PactSupportOut] = Field(description="Your active pacts and where each stands.")
+    check_ins_30_days: int
+    check_ins_90_days: int
+    colleagues_30_days: int = Field(description="Different colleagues you checked in with in the last 30 days.")
+    meetings_attended_30_days: int
+    meetings_attended_90_days: int
+    groups: list[GroupSupportOut]
+    last_contact_at: datetime | None = Field(description="Your last check-in or group meeting attended.")
+    days_since_last_contact: int | None
+    summary: str = Field(description="The same, in a sentence or two.")
