@@ -33,6 +33,7 @@ from shared.groups import use_cases as groups
 from shared.invitations.use_cases import Claimed, claim_on_signup, decline
 from shared.members.schemas import AwayIn, ExportOut, MemberOut, Notifications, NudgeOut, ProfileIn
 from shared.members.schemas import QuietHours as QuietHoursIn
+from shared.network.asks import use_cases as asks
 from shared.pacts.planning import (
     MAX_TRANSACTION_ITEMS,
     NUDGE_ATTRIBUTES,
@@ -290,6 +291,7 @@ def erase(ctx: Ctx) -> None:
             lift = away_until if view.state == "active" else None
             forget_member_in_pact(view.pact_id, ctx.sub, theirs.member_sub, ctx, lift_pause=lift)
         view.delete(add_version_condition=False)
+    asks.erase_member(ctx)  # their asks go (replies, inboxes); their replies elsewhere become "a former member"
     group_ids = groups.erase_member(ctx)  # the member leaves every group; their attendance stays only as a count
     links = LinkToken.gsi1.query(member_pk(ctx.sub), LinkToken.gsi1sk.startswith("LINK#"))  # from nudges and texts
     with Item.batch_write() as batch:
