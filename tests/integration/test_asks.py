@@ -367,3 +367,23 @@ def test_the_export_function_returns_my_asks_with_replies_and_what_i_was_asked(p
     assert [(a.id, len(a.replies or [])) for a in ann] == [(created["id"], 1)]
     cara = asks_module.export_asks(Ctx(sub=sub(CARA), now=LATER, events=NoEvents()))  # type: ignore[arg-type]
     assert [(a.id, a.replies) for a in cara] == [(created["id"], [])]
+
+
+def test_ask_and_reply_texts_never_reach_the_logs(
+    pacts_world: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.adapters.observability import logger
+
+    logger.setLevel("DEBUG")
+    try:
+        capsys.readouterr()
+        created = ok_ask(ANN, {"kind": "pacts"})
+        refused = ask(ANN, {"kind": "pacts"}, "my client Orla Quinlan again")
+        assert refused.status == 422
+        replied = call("POST", f"/asks/{created['id']}/replies", email=BOB, body={"text": "Zebra-striped answer"}, now=LATER)
+        assert replied.status == 201
+        logged = capsys.readouterr()
+    finally:
+        logger.setLevel("WARNING")
+    for secret in (QUESTION, "Orla", "Quinlan", "Zebra-striped"):
+        assert secret not in logged.out + logged.err
