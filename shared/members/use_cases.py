@@ -252,7 +252,7 @@ def export(ctx: Ctx) -> ExportOut:
         for t in TimelineEntry.query(member_pk(ctx.sub), TimelineEntry.sk.startswith("CHECKIN#"), scan_index_forward=False)
         if isinstance(t, TimelineEntry)
     ]
-    return ExportOut(exported_at=ctx.now, profile=profile, pacts=pacts, check_ins=check_ins)
+    return ExportOut(exported_at=ctx.now, profile=profile, pacts=pacts, check_ins=check_ins, asks=asks.export_asks(ctx))
 
 
 def erase(ctx: Ctx) -> None:

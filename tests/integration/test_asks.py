@@ -353,20 +353,20 @@ def test_a_replier_erasing_loses_their_inbox_and_their_replies_become_a_former_m
     assert len(inbox(CARA)) == 1
 
 
-def test_the_export_function_returns_my_asks_with_replies_and_what_i_was_asked(pacts_world: None) -> None:
-    from shared.pacts.planning import Ctx
-
+def test_the_export_has_my_asks_with_every_reply_and_the_asks_i_was_sent_with_my_own_replies(pacts_world: None) -> None:
     created = ok_ask(ANN, {"kind": "pacts"})
-    assert call("POST", f"/asks/{created['id']}/replies", email=BOB, body={"text": "Happy to talk."}, now=LATER).status == 201
+    path = f"/asks/{created['id']}/replies"
+    assert call("POST", path, email=BOB, body={"text": "Happy to talk."}, now=LATER).status == 201
+    assert call("POST", path, email=CARA, body={"text": "Cara's thought."}, now=LATER + timedelta(minutes=1)).status == 201
 
-    class NoEvents:
-        def publish(self, *_: Any) -> None:
-            raise AssertionError("an export publishes nothing")
+    def exported(email: str) -> list[tuple[str, list[str]]]:
+        reply = call("GET", "/members/me/export", email=email, now=LATER)
+        assert reply.status == 200, reply.body
+        return [(a["id"], [r["text"] for r in a["replies"]]) for a in reply.json()["asks"]]
 
-    ann = asks_module.export_asks(Ctx(sub=sub(ANN), now=LATER, events=NoEvents()))  # type: ignore[arg-type]
-    assert [(a.id, len(a.replies or [])) for a in ann] == [(created["id"], 1)]
-    cara = asks_module.export_asks(Ctx(sub=sub(CARA), now=LATER, events=NoEvents()))  # type: ignore[arg-type]
-    assert [(a.id, a.replies) for a in cara] == [(created["id"], [])]
+    assert exported(ANN) == [(created["id"], ["Happy to talk.", "Cara's thought."])]
+    assert exported(BOB) == [(created["id"], ["Happy to talk."])]
+    assert exported(DAN) == []
 
 
 def test_ask_and_reply_texts_never_reach_the_logs(

@@ -82,7 +82,7 @@ class AskOut(BaseModel):
     created_at: datetime
     closed_at: datetime | None = None
     recipients: int | None = Field(default=None, description="How many colleagues were asked (the asker only).")
-    capped: bool | None = Field(default=None, description="More were listed than an ask reaches: only the first `recipients` were asked.")
+    capped: bool | None = Field(default=None, description="POST only: more were listed than an ask reaches (`recipients` were asked).")
     note: str | None = Field(default=None, description="Anything to know about who was asked (the cap).")
     reply_count: int | None = Field(default=None, description="Replies so far (the asker only).")
     replies: list[ReplyOut] | None = Field(default=None, description="GET /asks/{id}: every reply for the asker, your own for a replier.")
