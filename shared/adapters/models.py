@@ -692,6 +692,7 @@ class Ask(Item, discriminator="ask"):
     audience_label = UnicodeAttribute(null=True)  # "your pact colleagues", the group's name, the specialty
     state = UnicodeAttribute(default="open")  # open | closed
     recipients = NumberAttribute(default=0)
+    recipient_subs = UnicodeSetAttribute(null=True)  # who was asked: may reply, and whose inbox items go with the ask
     replies = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
     closed_at = UTCDateTimeAttribute(null=True)

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from shared.adapters.schema_types import HHMM, Channel, Day, Name, Phone, Strict, Tags, TimeZone, Weekday, no_control_characters
+from shared.network.asks.schemas import AskOut
 from shared.pacts.schemas import CheckInOut, PactOut
 
 # ------------------------------------------------------------------ members
@@ -94,3 +95,4 @@ class ExportOut(BaseModel):
     profile: MemberOut | None
     pacts: list[PactOut]
     check_ins: list[CheckInOut]
+    asks: list[AskOut] = Field(default_factory=list, description="Your asks with their replies; asks you were sent, with your replies.")

@@ -34,6 +34,7 @@ from shared.groups import use_cases as groups
 from shared.invitations.use_cases import Claimed, claim_on_signup, decline
 from shared.members.schemas import AwayIn, ExportOut, MemberOut, Notifications, NudgeOut, ProfileIn
 from shared.members.schemas import QuietHours as QuietHoursIn
+from shared.network.asks import use_cases as asks
 from shared.pacts.planning import (
     MAX_TRANSACTION_ITEMS,
     NUDGE_ATTRIBUTES,
@@ -255,7 +256,7 @@ def export(ctx: Ctx) -> ExportOut:
         for t in TimelineEntry.query(member_pk(ctx.sub), TimelineEntry.sk.startswith("CHECKIN#"), scan_index_forward=False)
         if isinstance(t, TimelineEntry)
     ]
-    return ExportOut(exported_at=ctx.now, profile=profile, pacts=pacts, check_ins=check_ins)
+    return ExportOut(exported_at=ctx.now, profile=profile, pacts=pacts, check_ins=check_ins, asks=asks.export_asks(ctx))
 
 
 def erase(ctx: Ctx) -> None:
@@ -294,6 +295,7 @@ def erase(ctx: Ctx) -> None:
             lift = away_until if view.state == "active" else None
             forget_member_in_pact(view.pact_id, ctx.sub, theirs.member_sub, ctx, lift_pause=lift)
         view.delete(add_version_condition=False)
+    asks.erase_member(ctx)  # their asks go (replies, inboxes); their replies elsewhere become "a former member"
     group_ids = groups.erase_member(ctx)  # the member leaves every group; their attendance stays only as a count
     from shared.network.introductions.use_cases import erase_member as erase_introductions
 

@@ -78,6 +78,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "Notifications": {"channels": ["email"], "nudge_hour": 9, "quiet_days": [], "quiet_hours": []},
     "QuietHours": {"weekday": "monday", "start": "09:00", "end": "17:00"},
     "AwayIn": {"until": "2026-12-24"},
+    "AskIn": {"text": "Has anyone worked with complex PTSD after a car crash?", "to": {"kind": "pacts"}},
+    "ToPacts": {"kind": "pacts"},
+    "ToGroup": {"kind": "group", "group_id": "g_doesnotexist0000"},
+    "ToSpecialty": {"kind": "specialty", "specialty": "trauma"},
+    "ReplyIn": {"text": "The Ehlers and Clark model helped me."},
     "PactIn": {
         "colleague": {"name": "Dee", "phone": "+353851111111", "email": "dee@example.org"},
         "rhythm": {"weekday": "tuesday", "time": "08:30", "every_weeks": 1},
