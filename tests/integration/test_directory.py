@@ -20,7 +20,7 @@ def listed(email: str, name: str, region: str, specialties: list[str], modalitie
     body = {
         "display_name": name,
         "time_zone": "Europe/Dublin",
-        "phone": PHONES[email],
+        "phone": PHONES.get(email),
         "region": region,
         "specialties": specialties,
         "modalities": modalities or [],
