@@ -91,3 +91,14 @@ def test_erasure_removes_the_circle_and_the_member_from_each_colleagues(aws) -> 
     assert circle(CARA) == {tie(ANN, "GROUP", group)}
     assert all(sub(BOB) not in link for link in circle(ANN) | circle(CARA))
     assert shared  # Ann keeps her side of the pact (ended), without a tie
+
+
+def test_a_group_deleted_with_people_in_it_unties_them_all(aws) -> None:
+    from shared.groups.use_cases import delete_group
+
+    group = group_of(ANN, [BOB, CARA], DEFAULT_NOW)
+    shared = pact(ANN, BOB)["id"]
+    delete_group(group)
+    assert circle(ANN) == {tie(BOB, "PACT", shared)}  # the pact's tie stays
+    assert circle(BOB) == {tie(ANN, "PACT", shared)}
+    assert circle(CARA) == set()
