@@ -211,3 +211,21 @@ def test_bad_input_is_a_problem_naming_the_parameter(aws, path: str, field: str)
         assert "specialty" in problem["detail"]
         assert "region" in problem["detail"]
         assert "q" in problem["detail"]
+
+
+def test_the_readme_walkthrough(aws) -> None:
+    """Find a colleague by specialty: the curl lines of the README, as API Gateway calls the handler."""
+    group = group_of(ANN, [BOB, DAN], DEFAULT_NOW)
+    pact(ANN, BOB)
+    dan = {"display_name": "Dan", "time_zone": "Europe/Dublin", "region": "Cork", "specialties": ["PTSD"], "in_directory": True}
+    assert call("PUT", "/members/me", email=DAN, body=dan).status == 200
+    found = call("GET", "/directory?specialty=trauma", email=ANN).json()
+    cards = [(i["display_name"], i["closeness"], i["reason"]) for i in found["items"]]
+    assert cards == [("Dan", "colleague", "you are in a group together")]
+    assert found["next"] is None
+    assert names("/directory?q=ptsd&region=cork", email=BOB) == ["Dan"]
+    assert call("GET", "/suggestions", email=BOB).json()["items"][0]["reason"] == "you meet in Cork peer supervision"
+    assert call("POST", f"/suggestions/{sub(DAN)}/dismiss", email=BOB).status == 204
+    assert call("GET", "/suggestions", email=BOB).json() == {"items": []}
+    assert call("GET", "/directory", email=ANN).status == 422
+    assert group

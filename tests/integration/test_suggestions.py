@@ -124,3 +124,11 @@ def test_every_co_member_of_a_group_is_suggested_with_the_group_named(aws) -> No
     group_of(ANN, [BOB, EAMON], DEFAULT_NOW, name="Dublin peers")
     assert [r for _, r in suggested()] == ["you meet in Dublin peers", "you meet in Dublin peers"]
     assert [n for n, _ in suggested()] == ["Bob", "Eamon"]
+
+
+def test_dismissing_yourself_stores_nothing(aws) -> None:
+    member(ANN)
+    assert call("POST", f"/suggestions/{sub(ANN)}/dismiss", email=ANN).status == 204
+    from shared.adapters.models import Item
+
+    assert [i.sk for i in Item.query(f"MEMBER#{sub(ANN)}", Item.sk.startswith("DISMISSED#"))] == []
