@@ -92,7 +92,7 @@ def _search_of(specialty: str | None, modality: str | None, region: str | None, 
         name: value for name, value in zip(FILTERS, (specialty, modality, region, q), strict=True) if value is not None and value.strip()
     }
     if not given:
-        raise InvalidField("specialty, modality, region or q", "give at least one of specialty, modality, region or q to search by")
+        raise InvalidField("specialty, modality, region or q", "give at least one of them to search by")
     for name, value in given.items():
         if not normalise_tag(value):
             raise InvalidField(name, "has no letters or digits to search for")
