@@ -163,9 +163,11 @@ def directory_rows() -> Iterator[Row]:
     from infra.bench import Row, _child_rows, progress
 
     progress(f"the directory at {MEMBERS:,} members, on moto: seeding the table takes a few minutes")
+    members = MEMBERS
     for r in _child_rows("infra.bench_directory"):
         if r["stage"] == "seeded":
-            yield Row("directory: members / items seeded", f"{r['members']} / {r['items']}", "profiles, directory entries, circles")
+            members = r["members"]
+            yield Row("directory: members / items seeded", f"{members} / {r['items']}", "profiles, directory entries, circles")
             continue
         goal = SUGGESTIONS_GOAL if r["route"].startswith("GET /suggestions") else DIRECTORY_GOAL
         misses = []
@@ -176,7 +178,7 @@ def directory_rows() -> Iterator[Row]:
         if r["status"] != 200:
             misses.append(f"status {r['status']}")
         note = f"goal <= {goal}, no Scan; {r['results']} results"
-        yield Row(f"dynamodb calls {r['route']}", f"{r['calls']} ({r['scans']} scan)", note, ", ".join(misses))
+        yield Row(f"at {members:,} members: dynamodb calls {r['route']}", f"{r['calls']} ({r['scans']} scan)", note, ", ".join(misses))
 
 
 if __name__ == "__main__":
