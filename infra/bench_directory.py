@@ -178,7 +178,7 @@ def directory_rows() -> Iterator[Row]:
         if r["status"] != 200:
             misses.append(f"status {r['status']}")
         note = f"goal <= {goal}, no Scan; {r['results']} results"
-        yield Row(f"at {members:,} members: dynamodb calls {r['route']}", f"{r['calls']} ({r['scans']} scan)", note, ", ".join(misses))
+        yield Row(f"at {members:,}: DynamoDB calls {r['route']}", f"{r['calls']} ({r['scans']} scan)", note, ", ".join(misses))
 
 
 if __name__ == "__main__":
