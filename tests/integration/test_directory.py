@@ -229,3 +229,13 @@ def test_the_readme_walkthrough(aws) -> None:
     assert call("GET", "/suggestions", email=BOB).json() == {"items": []}
     assert call("GET", "/directory", email=ANN).status == 422
     assert group
+
+
+def test_a_refused_profile_leaves_the_entries_as_they_were(network: dict[str, str]) -> None:
+    """Fred's sign-in now carries Bob's address: the profile, and its directory changes with it, are refused."""
+    body = {"display_name": "Fred", "region": "Kerry", "specialties": ["grief"]}
+    reply = call("PUT", "/members/me", email=BOB, sub=sub(FRED), body=body)
+    assert reply.status == 409, reply.body
+    assert "belongs to another member" in reply.json()["detail"]
+    assert "Fred" in names("/directory?specialty=trauma")
+    assert "Fred" not in names("/directory?specialty=grief")
