@@ -330,7 +330,13 @@ def main() -> None:
     if "--sizes" in sys.argv:
         emit(package_sizes())
         return
-    emit(itertools.chain(cold_starts(), package_sizes(), calls_per_route(), sweep_at_scale(), reminders_at_scale(), digests_at_scale()))
+    from infra.bench_directory import directory_rows
+
+    emit(
+        itertools.chain(
+            cold_starts(), package_sizes(), calls_per_route(), sweep_at_scale(), reminders_at_scale(), digests_at_scale(), directory_rows()
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -37,6 +37,12 @@ from shared.groups.schemas import (
 from shared.invitations import use_cases as invitations
 from shared.members import use_cases as members
 from shared.members.schemas import AwayIn, ExportOut, MemberOut, NudgeOut, ProfileIn
+from shared.network.asks import use_cases as asks
+from shared.network.asks.schemas import AskIn, AskOut, ReplyIn, ReplyOut
+from shared.network.directory import use_cases as directory
+from shared.network.directory.schemas import DirectoryCardOut, SuggestionsOut
+from shared.network.introductions import use_cases as introductions
+from shared.network.introductions.schemas import IntroductionIn, IntroductionOut, IntroductionPactIn
 from shared.network.support import log as support_log
 from shared.network.support import use_cases as support
 from shared.network.support.schemas import SupportOut
@@ -337,13 +343,36 @@ def my_meetings(limit: Limit = 20, next: Cursor = None) -> Page[AttendedOut]:  #
 
 # ------------------------------------------------------------------ the network: directory and suggestions
 
-# (end of directory and suggestions)
+SearchText = Annotated[str | None, Query(max_length=80, description="Matched forgivingly: case, accents and synonyms (PTSD finds trauma).")]
+
+
+@app.get("/directory", summary="Find colleagues by specialty, modality or region: closest to you first", tags=["network"])
+def search_directory(
+    specialty: SearchText = None,
+    modality: SearchText = None,
+    region: SearchText = None,
+    q: SearchText = None,
+    limit: Limit = 20,
+    next: Cursor = None,  # noqa: A002
+) -> Page[DirectoryCardOut]:
+    return directory.search(ctx(), specialty=specialty, modality=modality, region=region, q=q, limit=limit, cursor=next)
+
+
+SuggestionLimit = Annotated[int, Query(ge=1, le=50, description="At most this many suggestions.")]
+
+
+@app.get("/suggestions", summary="Colleagues you might agree a pact with, each with the reason", tags=["network"])
+def get_suggestions(limit: SuggestionLimit = 10) -> SuggestionsOut:
+    return directory.suggestions(ctx(), limit)
+
+
+@app.post("/suggestions/<member_id>/dismiss", summary="Never suggest this colleague again (idempotent)", tags=["network"], status_code=204)
+def dismiss_suggestion(member_id: str) -> Response[str]:
+    directory.dismiss(ctx(), member_id)
+    return Response(status_code=204, body="")
 
 
 # ------------------------------------------------------------------ the network: introductions
-
-from shared.network.introductions import use_cases as introductions  # noqa: E402 - kept with its routes
-from shared.network.introductions.schemas import IntroductionIn, IntroductionOut, IntroductionPactIn  # noqa: E402
 
 
 @app.post(
@@ -394,13 +423,8 @@ def pact_from_introduction(intro_id: str, body: IntroductionPactIn | None = None
     return created(made, f"/pacts/{made.id}")
 
 
-# (end of introductions)
-
-
 # ------------------------------------------------------------------ the network: asks
 
-from shared.network.asks import use_cases as asks  # noqa: E402 - kept inside this section's markers
-from shared.network.asks.schemas import AskIn, AskOut, ReplyIn, ReplyOut  # noqa: E402
 
 Box = Annotated[Literal["received", "mine"], Query(description="The asks you were sent (received) or the asks you made (mine).")]
 
@@ -437,9 +461,6 @@ def close_ask(ask_id: str) -> AskOut:
     return asks.close(ctx(), ask_id)
 
 
-# (end of asks)
-
-
 # ------------------------------------------------------------------ my support, the peer-support log
 
 LogDay = Annotated[str | None, Query(max_length=10, description="The last date, YYYY-MM-DD, in your time zone (default today).")]
@@ -472,9 +493,6 @@ def my_log(from_: LogFrom = None, to: LogDay = None) -> Response[str]:
     log = support_log.peer_support_log(ctx(), from_, to)
     headers = {"Content-Disposition": f'attachment; filename="{log.filename}"', "Cache-Control": "private, no-store"}
     return Response(status_code=200, content_type="text/csv; charset=utf-8", body=log.body, headers=headers)
-
-
-# (end of support)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

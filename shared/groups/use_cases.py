@@ -45,6 +45,7 @@ from shared.groups.schemas import (
 )
 from shared.groups.writes import ATTEMPTS, Retry, plan_schedule, prefs_of, transact, with_retries
 from shared.invitations.use_cases import INVITATION_LIFETIME, count_invitation, raise_if_limited
+from shared.network import circle
 from shared.pacts.planning import Ctx
 
 INVITED_LABEL = "Invited colleague"
@@ -513,6 +514,7 @@ def accept(ctx: Ctx, group_id: str) -> GroupOut:
                 tx.delete(Invitation(*Invitation.group_key(invited.invite_key, group_id)))
             tx.save(group)
             tx.save(mine, condition=Item.pk.does_not_exist())
+            circle.joined_group(tx, group_id, ctx.sub, [p.member_sub for p in state.active if p.member_sub])
 
         group.updated_at = ctx.now
         transact(write)
@@ -623,6 +625,7 @@ def _remove(ctx: Ctx, group_id: str, sub: str, reason: str) -> None:
             tx.save(group)
             if promoted is not None:
                 tx.save(promoted)
+            circle.left_group(tx, group_id, sub, [p.member_sub for p in rest if p.member_sub])
 
         transact(write)
         return (promoted.member_sub if promoted else None), False, True
@@ -682,6 +685,9 @@ def _forget_in_meeting(meeting: Meeting, sub: str) -> None:
 def delete_group(group_id: str) -> None:
     """Everything in the group's partition, and its open invitations."""
     items = list(Item.query(group_pk(group_id)))
+    active = [i.member_sub for i in items if isinstance(i, GroupMember) and i.state == "active" and i.member_sub]
+    for sub, links in circle.group_ties(group_id, active).items():
+        circle.drop_links(sub, links)
     with Item.batch_write() as batch:
         for item in items:
             if isinstance(item, GroupMember) and item.state == "invited" and item.invite_key:

@@ -14,6 +14,7 @@ from shared.adapters.db import cancellation_codes, connection, newest_first
 from shared.adapters.events import DomainEvent
 from shared.adapters.models import (
     CalendarSecret,
+    Circle,
     EmailClaim,
     Invitation,
     Item,
@@ -34,7 +35,9 @@ from shared.groups import use_cases as groups
 from shared.invitations.use_cases import Claimed, claim_on_signup, decline
 from shared.members.schemas import AwayIn, ExportOut, MemberOut, Notifications, NudgeOut, ProfileIn
 from shared.members.schemas import QuietHours as QuietHoursIn
+from shared.network import circle
 from shared.network.asks import use_cases as asks
+from shared.network.directory import entries as directory
 from shared.pacts.planning import (
     MAX_TRANSACTION_ITEMS,
     NUDGE_ATTRIBUTES,
@@ -116,6 +119,7 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
         member = Member(*Member.key(ctx.sub), created_at=ctx.now)
         old_email = None
     old_phone = member.phone if old_email is not None else None
+    listed = directory.terms_of(member) if old_email is not None else set()
     _apply(member, email, body)
     member.updated_at = ctx.now
     claim = EmailClaim(*EmailClaim.key(email), sub=ctx.sub, display_name=body.display_name)
@@ -129,7 +133,10 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
     # Open invitations to this verified address become the member's (on creation, or a new address).
     claiming = old_email != email or member.invitations_pending
     claimed = claim_on_signup(ctx.sub, email, ctx.now) if claiming else Claimed()
-    first = claimed.pairs[:MAX_CLAIMED_WITH_PROFILE]
+    # The directory entries ride in the profile's transaction (opting out removes them at once).
+    cards, gone = directory.changes(ctx.sub, listed, member)
+    used = 3 + len(cards) + len(gone)
+    first = claimed.pairs[: min(MAX_CLAIMED_WITH_PROFILE, (MAX_TRANSACTION_ITEMS - used) // 2)]
     member.invitations_pending = len(claimed.pairs) > len(first)  # the rest follow; saving again finishes them
     digest_planning.plan(member, ctx.now, ctx.due_shards)  # the weekly digest: its next slot by these preferences
     try:
@@ -138,15 +145,12 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
             tx.save(claim, condition=EmailClaim.pk.does_not_exist() | (EmailClaim.sub == ctx.sub))
             if releases:
                 tx.delete(EmailClaim(*EmailClaim.key(str(old_email))), condition=EmailClaim.sub == ctx.sub)
+            directory.write(tx, cards, gone)
             claimed.write(tx, first)
             if old_email is not None:
-                carry_preferences(ctx, member, tx, room=MAX_TRANSACTION_ITEMS - 3 - 2 * len(first))
+                carry_preferences(ctx, member, tx, room=MAX_TRANSACTION_ITEMS - used - 2 * len(first))
     except TransactWriteError as err:
-        codes = cancellation_codes(err)  # deletes come first, then the profile, then the claim
-        if len(codes) > int(releases) + 1 and codes[int(releases) + 1] == "ConditionalCheckFailed":
-            raise Conflict("This email address belongs to another member's profile.") from err
-        if set(codes) & {"ConditionalCheckFailed", "TransactionConflict"}:
-            raise Conflict("Your profile changed at the same moment elsewhere; please try again.") from err
+        _profile_refused(err, deletes=int(releases) + len(gone))
         raise
     if member.invitations_pending:  # more open invitations than fit beside the profile (rare): their own transactions
         claimed.write_rest(len(first), ctx.sub, email, ctx.now)
@@ -159,6 +163,15 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
         pact_ids = [invited.pact_id for invited, _ in claimed.pairs]
         ctx.events.publish([DomainEvent("InvitationsClaimed", {"member_id": ctx.sub, "pact_ids": pact_ids})], ctx.now)
     return member_out(ctx.sub, member)
+
+
+def _profile_refused(err: TransactWriteError, deletes: int) -> None:
+    """The profile's transaction was cancelled: a 409 saying why, if it was a clash (else the caller re-raises)."""
+    codes = cancellation_codes(err)  # deletes come first, then the profile, then the claim
+    if len(codes) > deletes + 1 and codes[deletes + 1] == "ConditionalCheckFailed":
+        raise Conflict("This email address belongs to another member's profile.") from err
+    if set(codes) & {"ConditionalCheckFailed", "TransactionConflict"}:
+        raise Conflict("Your profile changed at the same moment elsewhere; please try again.") from err
 
 
 # ------------------------------------------------------------------ away mode
@@ -270,6 +283,8 @@ def erase(ctx: Ctx) -> None:
     """
     own = list(Item.query(member_pk(ctx.sub)))
     profile = next((i for i in own if isinstance(i, Member)), None)
+    directory.remove_all(own)  # out of the directory first, at once
+    my_circle = next((i for i in own if isinstance(i, Circle)), None)
     away_until = profile.away_until if profile else None
     for left in (i for i in own if isinstance(i, LeftPact)):
         forget_member_in_pact(left.pact_id, ctx.sub, left.colleague_sub, ctx)
@@ -300,6 +315,7 @@ def erase(ctx: Ctx) -> None:
     from shared.network.introductions.use_cases import erase_member as erase_introductions
 
     erase_introductions(ctx.sub)  # introductions to and from them go, and the requesters' sides about them
+    circle.forget_member(ctx.sub, my_circle)  # out of each colleague's circle (their own goes with the partition)
     links = LinkToken.gsi1.query(member_pk(ctx.sub), LinkToken.gsi1sk.startswith("LINK#"))  # from nudges and texts
     with Item.batch_write() as batch:
         if profile is not None and profile.calendar_key:  # the calendar feed's address stops answering

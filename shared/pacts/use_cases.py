@@ -44,6 +44,7 @@ from shared.invitations.use_cases import (
     new_invitation,
     raise_if_limited,
 )
+from shared.network import circle
 from shared.pacts.checkins import check_in_record
 from shared.pacts.planning import (
     ENDED_ATTRIBUTES,
@@ -384,14 +385,16 @@ def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
                 persist_views(ctx, views, (*names, *PREFERENCE_ATTRIBUTES), tx)
                 if invite_key:
                     tx.delete(Invitation(*Invitation.key(invite_key, pact_id)))
-                for copy in copies[: MAX_TRANSACTION_ITEMS - 3]:
+                if theirs is not None:  # mutual now: each party's circle gets the other
+                    circle.pact_made(tx, pact_id, ctx.sub, theirs.member_sub)
+                for copy in copies[:IN_ACCEPT]:
                     tx.save(copy)
         except TransactWriteError as err:
             if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
                 raise Retry from err
             raise
         with TimelineEntry.batch_write() as batch:  # a long history: the rest (puts, so a retry is harmless)
-            for copy in copies[MAX_TRANSACTION_ITEMS - 3 :]:
+            for copy in copies[IN_ACCEPT:]:
                 batch.save(copy)
         return pact_out(mine, ctx.now)
 
@@ -404,6 +407,9 @@ def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
         ctx.now,
     )
     return result
+
+
+IN_ACCEPT = MAX_TRANSACTION_ITEMS - 5  # history copies beside two views, the invitation and two circles
 
 
 def _history_copies(pact_id: str, sub: str) -> list[TimelineEntry]:
@@ -480,6 +486,8 @@ def delete_pact(ctx: Ctx, pact_id: str) -> None:
                 tx.delete(mine)
                 if mine.invite_key:
                     tx.delete(Invitation(*Invitation.key(mine.invite_key, pact_id)))  # withdrawn
+                if theirs is not None and mine.mutual:  # the tie goes from both circles
+                    circle.pact_ended(tx, pact_id, ctx.sub, theirs.member_sub)
                 if theirs is not None and not stays:
                     tx.delete(theirs)
                 if theirs is not None and stays:

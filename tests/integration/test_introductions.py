@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from infra.local.auth import member_sub
+from shared.adapters.models import Circle
 from tests.helpers import Reply, call
 from tests.integration.invite_harness import World, holding, of_kind, page_nonce, press, signup
 from tests.integration.nudge_harness import Mail
@@ -160,6 +161,10 @@ def test_a_request_emails_bob_once_and_he_accepts_by_link_then_both_see_contacts
     again = call("POST", f"/introductions/{intro_id}/pact", email=BOB, body={}, now=later)
     assert again.status == 409
     assert len(of_kind(aws, "pact_view")) == 2
+    # AND each is now in the other's circle (the directory ranks them as colleagues)
+    for who, other in ((ANN, BOB), (BOB, ANN)):
+        tie = Circle.get(*Circle.key(member_sub(who)))
+        assert tie.links == {f"{member_sub(other)}|PACT#{pact['id']}"}
 
 
 def test_bob_accepts_through_the_api_and_either_can_list_it(people: World) -> None:

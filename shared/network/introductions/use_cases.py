@@ -32,6 +32,7 @@ from shared.adapters.models import DailyCount, Introduction, IntroductionSent, I
 from shared.adapters.schema_types import Page
 from shared.domain.errors import Conflict, Gone, NotFound, TooManyRequests
 from shared.links.tokens import use_link
+from shared.network import circle
 from shared.network.introductions.schemas import (
     ContactOut,
     IntroductionIn,
@@ -347,6 +348,7 @@ def make_pact(ctx: Ctx, intro_id: str, terms: IntroductionPactIn) -> PactOut:
             )
             for view in (mine, theirs):
                 tx.save(view, condition=PactView.pk.does_not_exist())
+            circle.pact_made(tx, mine.pact_id, ctx.sub, other_sub)  # a mutual pact: each is in the other's circle
     except TransactWriteError as err:
         if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
             raise Conflict("A pact was made from this introduction at the same moment; see GET /pacts.") from err
