@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 
 from shared.domain.rhythm import Rhythm
-from shared.domain.sms import LATEST, QuietHours
+from shared.domain.sms import LATEST, QuietHours, transliterate
 
 TARGET = 6
 RELAPSE_SPAN = timedelta(weeks=8)
@@ -108,10 +108,10 @@ def windows(terms: Terms, progress: Progress) -> Iterator[Window]:
 
 
 def settle(terms: Terms, progress: Progress, at: datetime) -> tuple[Progress, datetime | None]:
-    """The progress as of `at`: windows that closed before it unkept are misses. Also: when it fell back, if it did."""
+    """The progress as of `at`: windows closed by then unkept are misses. Also: when it fell back, if it did."""
     missed: list[Window] = []
     for window in windows(terms, progress):
-        if window.closes >= at:
+        if window.closes > at:
             break
         missed.append(window)
     if not missed:
@@ -154,7 +154,7 @@ def kept_by(terms: Terms, progress: Progress, occurred: datetime) -> datetime | 
 
 def on_check_in(terms: Terms, progress: Progress, occurred: datetime) -> Outcome:
     """Count one check-in (recorded now, having happened at `occurred`)."""
-    settled, back_at = settle(terms, progress, occurred)
+    settled, back_at = settle(terms, progress, occurred - timedelta(seconds=1))  # a call at the very close keeps it
     kept = kept_by(terms, settled, occurred)
     if kept is None:
         return Outcome(settled, "back" if back_at else None, back_at)
@@ -214,3 +214,41 @@ def reminder_at(slot: datetime, prefs: Prefs) -> datetime | None:
         if at.astimezone(UTC) <= slot - LEAD:
             return at.astimezone(UTC)
     return None
+
+
+# ------------------------------------------------------------------ what is said
+
+
+NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
+
+
+def in_a_row(rrule_text: str, count: int) -> str:
+    """ "six weeks in a row" for a weekly slot, "six times in a row" otherwise."""
+    weekly = "FREQ=WEEKLY" in rrule_text and "INTERVAL=" not in rrule_text.replace("INTERVAL=1;", "")
+    return f"{NUMBERS.get(count, str(count))} {'weeks' if weekly else 'times'} in a row"
+
+
+def day_phrase(slot: datetime, sent: datetime, zone: str) -> str:
+    """ "today", "tomorrow" or the weekday of the slot, as the member reads it when the reminder arrives."""
+    tz = ZoneInfo(zone)
+    days = (slot.astimezone(tz).date() - sent.astimezone(tz).date()).days
+    return "today" if days <= 0 else "tomorrow" if days == 1 else f"on {slot.astimezone(tz):%A}"
+
+
+SMS_TEXTS = {
+    "reminder": "Reminder: your call with {name} is {day} at {time}. - Peer support",
+    "established": "{In_a_row} with {name}: you've made it a habit. No more reminders before your calls. - Peer support",
+    "back": "You and {name} missed two check-ins in eight weeks, so reminders before your calls are back for now. - Peer support",
+}
+SEGMENT = 160
+
+
+def sms_text(what: str, name: str, *, day: str = "", at: str = "", in_a_row_text: str = "") -> str:
+    """One GSM-7 segment (<= 160 characters): the colleague's name transliterated, shortened if it must be."""
+    template = SMS_TEXTS[what]
+    fields = {"day": day, "time": at, "In_a_row": in_a_row_text[:1].upper() + in_a_row_text[1:]}
+    room = SEGMENT - len(template.format(name="", **fields))
+    clean = transliterate(name) or "your colleague"
+    if len(clean) > room:
+        clean = clean.split(" ")[0][:room].rstrip()
+    return template.format(name=clean, **fields)
