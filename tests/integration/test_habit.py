@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +11,9 @@ from moto.sns.models import sns_backends
 from infra import cfn
 from infra.lambdas import invoke
 from infra.local.stack import scheduled_event
+from shared.adapters.models import PactView
 from shared.domain.sms import is_gsm7
+from shared.pacts.planning import NUDGE_ATTRIBUTES, view_actions
 from tests.helpers import call, member, pact
 from tests.integration.nudge_harness import Mail, NudgeHarness
 
@@ -258,3 +261,36 @@ def test_the_reminder_keeps_the_local_hour_across_daylight_saving(mail) -> None:
     assert sweep(at("2027-03-15T13:00:00"))["reminders"] == 2  # Monday 15 March 09:00 EDT
     subjects = {m.subject for m in NudgeHarness.sent()}
     assert subjects == {"Reminder: your call with Bob, tomorrow at 08:30", "Reminder: your call with Ann, tomorrow at 08:30"}
+
+
+def test_a_run_that_died_after_sending_sends_nothing_twice(pair) -> None:
+    before = len(NudgeHarness.sent())
+    stale = {v.member_sub: v for v in PactView.query(f"PACT#{pair}")}
+    assert sweep(at("2026-12-07T09:00:00"))["reminders"] == 2
+    # As if the run had died after sending, before moving the views on: the index still says "due".
+    for view in PactView.query(f"PACT#{pair}"):
+        old = stale[view.member_sub]
+        for name in NUDGE_ATTRIBUTES:
+            setattr(view, name, getattr(old, name))
+        view.update(actions=view_actions(view, NUDGE_ATTRIBUTES))
+    assert all(v.habit_due == "2026-12-07T09:00:00Z" for v in PactView.query(f"PACT#{pair}"))
+    assert sweep(at("2026-12-07T09:15:00"))["reminders"] == 0  # the claims hold
+    assert len(mails_since(before)) == 2
+    assert all(v.habit_due != "2026-12-07T09:00:00Z" for v in PactView.query(f"PACT#{pair}"))  # and the views moved on
+
+
+def test_away_mode_suspends_the_reminders(pair) -> None:
+    reply = call("PUT", "/members/me/away", email=BOB, body={"until": "2026-12-16"}, now=START)
+    assert reply.status == 200, reply.body
+    assert sweep(at("2026-12-07T09:00:00"))["reminders"] == 0  # both sides are paused
+    assert sweep(at("2026-12-14T09:00:00"))["reminders"] == 0
+    assert sweep(at("2026-12-21T09:00:00"))["reminders"] == 2  # back: the slot of the 22nd is reminded of
+
+
+def test_erasure_leaves_no_reminders_and_no_trace(pair, aws) -> None:
+    sweep(at("2026-12-07T09:00:00"))
+    bob = call("GET", "/members/me", email=BOB, now=START).json()["id"]
+    assert call("DELETE", "/members/me", email=BOB, now=at("2026-12-08T10:00:00")).status == 204
+    assert sweep(at("2026-12-14T09:00:00"))["reminders"] == 0  # Ann's view has ended: no reminders
+    items = aws["dynamodb"].scan(TableName=os.environ["TABLE_NAME"])["Items"]
+    assert [i for i in items if bob in str(i)] == []  # Bob's claims and view went with his partition
