@@ -259,10 +259,14 @@ def say_once(view: PactView, event: str | None, at: datetime | None) -> None:
 
 
 def count_check_in(views: list[PactView], occurred: datetime) -> None:
-    """A check-in counts towards the habit: the same progress on every view; each party is told once of a change."""
-    mine = views[0]
-    outcome = habit.on_check_in(habit_terms(mine), progress_of(mine), occurred)
+    """A check-in counts towards the habit on every view; each party is told once of a change.
+
+    Each view counts from its own copy of the progress (the copies agree: the same check-ins, the same
+    rules), so a party whose view a sweep already took back to establishing is not told twice, and one
+    whose view it had not yet is still told.
+    """
     for view in views:
+        outcome = habit.on_check_in(habit_terms(view), progress_of(view), occurred)
         set_progress(view, outcome.progress)
         say_once(view, outcome.event, outcome.event_at)
 

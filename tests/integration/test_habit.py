@@ -294,3 +294,14 @@ def test_erasure_leaves_no_reminders_and_no_trace(pair, aws) -> None:
     assert sweep(at("2026-12-14T09:00:00"))["reminders"] == 0  # Ann's view has ended: no reminders
     items = aws["dynamodb"].scan(TableName=os.environ["TABLE_NAME"])["Items"]
     assert [i for i in items if bob in str(i)] == []  # Bob's claims and view went with his partition
+
+
+def test_check_ins_before_the_colleague_accepts_count_for_both(mail) -> None:
+    member(ANN, "Ann")
+    member(BOB, "Bob")
+    created = pact(ANN, BOB, accept=False, now=START, **SLOT)
+    check_in(created["id"], at("2026-12-08T08:40:00"))
+    check_in(created["id"], at("2026-12-15T08:40:00"))
+    assert call("POST", f"/pacts/{created['id']}/accept", email=BOB, now=at("2026-12-16T10:00:00")).status == 200
+    assert establishment(created["id"], at("2026-12-16T10:00:00"), email=BOB) == {"state": "establishing", "kept": 2, "of": 6}
+    assert establishment(created["id"], at("2026-12-16T10:00:00")) == {"state": "establishing", "kept": 2, "of": 6}
