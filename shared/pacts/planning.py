@@ -227,7 +227,9 @@ def _plan_text(view: PactView, prefs: nudges.Preferences, shards: int) -> None:
 
 
 def habit_terms(view: PactView) -> habit.Terms:
-    return habit.Terms(rhythm_of(view), timedelta(days=int(view.grace_days)))
+    """The habit's terms: with no grace days, a call within its time limit still keeps the slot."""
+    grace = max(timedelta(days=int(view.grace_days)), timedelta(minutes=int(view.time_limit_minutes)))
+    return habit.Terms(rhythm_of(view), grace)
 
 
 def progress_of(view: PactView) -> habit.Progress:

@@ -305,3 +305,13 @@ def test_check_ins_before_the_colleague_accepts_count_for_both(mail) -> None:
     assert call("POST", f"/pacts/{created['id']}/accept", email=BOB, now=at("2026-12-16T10:00:00")).status == 200
     assert establishment(created["id"], at("2026-12-16T10:00:00"), email=BOB) == {"state": "establishing", "kept": 2, "of": 6}
     assert establishment(created["id"], at("2026-12-16T10:00:00")) == {"state": "establishing", "kept": 2, "of": 6}
+
+
+def test_with_no_grace_days_a_call_within_its_time_limit_still_keeps_the_slot(mail) -> None:
+    member(ANN, "Ann")
+    member(BOB, "Bob")
+    created = pact(ANN, BOB, now=START, grace_days=0, time_limit_minutes=30, **SLOT)
+    check_in(created["id"], at("2026-12-08T08:55:00"))
+    assert establishment(created["id"], at("2026-12-08T09:00:00"))["kept"] == 1
+    check_in(created["id"], at("2026-12-15T09:01:00"))  # after the call's half hour: too late for that slot
+    assert establishment(created["id"], at("2026-12-15T09:05:00"))["kept"] == 0
