@@ -13,7 +13,9 @@ its end (`MISSES GOAL (...)`); the last line counts them. Rows:
   and calls per nudge, SES calls per 1,000 nudges, and its wall time next to a plain query
   loop over the same items;
 - the group reminder sweep at 10,000 groups with 100 meetings due (500 reminders): items read per
-  reminder (same goal), beside the nudge sweep's figure, and the sender's calls per reminder.
+  reminder (same goal), beside the nudge sweep's figure, and the sender's calls per reminder;
+- the habit sweep at 20,000 establishing pact views with 200 reminders due: items read per reminder
+  (same goal), beside the nudge sweep's figure, and its DynamoDB and SES calls per reminder.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ FIRST_CALL = {
     "GroupSweepFunction": _TABLE + "; from shared.adapters.aws import client; client('sqs')",
     "ReminderSenderFunction": _TABLE + "; from shared.adapters.aws import client; client('sesv2')",
     "SmsSweepFunction": _TABLE + "; from shared.adapters.aws import client; client('sns')",
+    "HabitSweepFunction": _TABLE + "; from shared.adapters.aws import client; client('sesv2')",
     "SuppressionFunction": _TABLE,
 }
 
@@ -326,6 +329,33 @@ def digests_at_scale() -> Iterator[Row]:
         yield from digest_rows(r)
 
 
+def habit_rows(r: dict[str, Any], items_per_nudge: float | None = None) -> Iterator[Row]:
+    """Rows from infra/bench_habit.py: the habit sweep (its own sender), the nudge sweep's figure beside it."""
+    due, calls, per_reminder = r["due"], r["sweep_dynamodb_calls"], r["items_read"] / r["due"]
+    beside = f"; the nudge sweep reads {items_per_nudge:.2f} per nudge" if items_per_nudge is not None else ""
+    yield Row("habit sweep: pact views establishing / reminders due", f"{r['views']} / {due}", "every view's next reminder planned")
+    yield Row(
+        "habit sweep: items read per reminder due",
+        f"{per_reminder:.2f}",
+        f"goal <= {SWEEP_GOAL}{beside}",
+        f"≤{SWEEP_GOAL} items read per reminder" if per_reminder > SWEEP_GOAL else "",
+    )
+    yield Row(
+        "habit sweep: DynamoDB calls per reminder",
+        f"{calls / due:.2f}",
+        f"{r['queries']} index queries; then per reminder: view, member, claim, link, claim sent, view moved on",
+    )
+    yield Row("habit sweep: SES calls per 1,000 reminders", f"{r['emails'] / due * 1000:.0f}", "one per member and slot")
+    yield Row("habit sweep wall time (moto)", f"{r['sweep_seconds'] * 1000:.0f} ms", "includes sending (the sweep is its own sender)")
+
+
+def habit_at_scale() -> Iterator[Row]:
+    """The habit sweep over 20,000 establishing pact views with 200 reminders due, on moto (see infra/bench_habit.py)."""
+    progress("the habit sweep at scale, on moto: seeding the table takes a minute or two")
+    for r in _child_rows("infra.bench_habit"):
+        yield from habit_rows(r, MEASURED.get("items_per_nudge"))
+
+
 def main() -> None:
     if "--sizes" in sys.argv:
         emit(package_sizes())
@@ -334,7 +364,14 @@ def main() -> None:
 
     emit(
         itertools.chain(
-            cold_starts(), package_sizes(), calls_per_route(), sweep_at_scale(), reminders_at_scale(), digests_at_scale(), directory_rows()
+            cold_starts(),
+            package_sizes(),
+            calls_per_route(),
+            sweep_at_scale(),
+            reminders_at_scale(),
+            habit_at_scale(),
+            digests_at_scale(),
+            directory_rows(),
         )
     )
 

@@ -296,6 +296,19 @@ class PactView(Item, discriminator="pact_view"):
     ended_reason = UnicodeAttribute(null=True)  # colleague_left | colleague_erased | declined
     ended_at = UTCDateTimeAttribute(null=True)
     ended_notice = UnicodeAttribute(null=True)  # pending: the one short notice is still to go | sent | none
+    # The habit (shared/domain/habit.py): how established the pact is (the same on both views), and this party's
+    # pending habit message in the sparse habit_due index (a reminder before a slot, a notice, a fall-back check).
+    slot_reminders = BooleanAttribute(null=True)  # a shared term: None or True: reminders before slots while establishing
+    habit_kept = NumberAttribute(null=True)  # consecutive slots/intervals kept as of habit_last
+    habit_last = UTCDateTimeAttribute(null=True)  # the last kept slot (or the check-in that kept the last interval)
+    habit_established_at = UTCDateTimeAttribute(null=True)
+    habit_misses = UnicodeAttribute(null=True)  # JSON: window closes missed since established (the recent ones)
+    habit_since = UTCDateTimeAttribute(null=True)  # counting resumes here (after a miss, or a pause)
+    habit_notice = UnicodeAttribute(null=True)  # established | back: said once to this party, still to go
+    habit_notice_at = UTCDateTimeAttribute(null=True)  # the instant the notice is about (its claim's key)
+    habit_kind = UnicodeAttribute(null=True)  # what habit_due is for: reminder | notice | check
+    habit_for = UTCDateTimeAttribute(null=True)  # the slot reminded of, the notice's instant, or the fall-back instant
+    habit_reminded_through = UTCDateTimeAttribute(null=True)  # slots up to here have had their reminder (or were let go)
 
     @staticmethod
     def key(pact_id: str, sub: str) -> tuple[str, str]:

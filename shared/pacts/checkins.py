@@ -20,7 +20,7 @@ from shared.adapters.events import DomainEvent
 from shared.adapters.models import CheckIn, IdempotencyRecord, Item, LinkToken, TimelineEntry, member_pk, pact_pk
 from shared.domain.errors import Conflict, InvalidField
 from shared.links.tokens import LinkProblem, use_link
-from shared.pacts.planning import Ctx, Retry, my_views, persist_views, rhythm_of, with_retries
+from shared.pacts.planning import Ctx, Retry, count_check_in, my_views, persist_views, rhythm_of, with_retries
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
@@ -147,6 +147,7 @@ def record_check_in(
             puts.append(record)
         for view in views:
             view.last_check_in_at, view.next_due_at = last, next_due
+        count_check_in(views, occurred)  # the habit: a slot (or an interval) kept, maybe established
         try:
             with TransactWrite(connection=connection()) as tx:
                 for item in puts:

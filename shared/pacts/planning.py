@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from pynamodb.transactions import TransactWrite
 from shared.adapters.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, connection
 from shared.adapters.events import DomainEvent, EventPublisher
 from shared.adapters.models import Member, PactView, member_pk, pact_pk
-from shared.domain import nudges, rhythm, sms
+from shared.domain import habit, nudges, rhythm, sms
 from shared.domain.errors import Conflict, NotFound
 
 T = TypeVar("T")
@@ -69,6 +69,19 @@ NUDGE_ATTRIBUTES = (
     "sms_due",
     "sms_slot",
     "sms_through",
+    # The habit: the progress (the same on both views) and this party's pending habit message.
+    "habit_shard",
+    "habit_due",
+    "habit_kind",
+    "habit_for",
+    "habit_kept",
+    "habit_last",
+    "habit_established_at",
+    "habit_misses",
+    "habit_since",
+    "habit_notice",
+    "habit_notice_at",
+    "habit_reminded_through",
 )
 
 
@@ -107,6 +120,7 @@ def reschedule(view: PactView, shards: int) -> None:
         nudge_hour=int(view.party_nudge_hour if view.party_nudge_hour is not None else 9),
         quiet_days=frozenset(int(d) for d in view.party_quiet_days or ()),
     )
+    _plan_habit(view, shards)
     if view.state == "ended":
         _plan_ended_notice(view, prefs, shards)
         return
@@ -207,6 +221,133 @@ def _plan_text(view: PactView, prefs: nudges.Preferences, shards: int) -> None:
             return
         slot = rule.slot_after(slot + timedelta(minutes=1))
     view.sms_slot = view.sms_shard = view.sms_due = None
+
+
+# ------------------------------------------------------------------ the habit
+
+
+def habit_terms(view: PactView) -> habit.Terms:
+    """The habit's terms: with no grace days, a call within its time limit still keeps the slot."""
+    grace = max(timedelta(days=int(view.grace_days)), timedelta(minutes=int(view.time_limit_minutes)))
+    return habit.Terms(rhythm_of(view), grace)
+
+
+def progress_of(view: PactView) -> habit.Progress:
+    return habit.Progress(
+        kept=int(view.habit_kept or 0),
+        last=view.habit_last,
+        established_at=view.habit_established_at,
+        misses=tuple(datetime.fromisoformat(t) for t in json.loads(view.habit_misses or "[]")),
+        since=view.habit_since,
+    )
+
+
+def set_progress(view: PactView, progress: habit.Progress) -> None:
+    view.habit_kept = progress.kept
+    view.habit_last = progress.last
+    view.habit_established_at = progress.established_at
+    view.habit_misses = json.dumps([t.isoformat() for t in progress.misses]) if progress.misses else None
+    view.habit_since = progress.since
+
+
+def establishment_of(view: PactView, now: datetime) -> habit.Establishment:
+    return habit.establishment(habit_terms(view), progress_of(view), now)
+
+
+def say_once(view: PactView, event: str | None, at: datetime | None) -> None:
+    """An event said once to this party (established, back to establishing): pending until the habit sweep sends it."""
+    if event is not None and at is not None and view.state == "active":
+        view.habit_notice, view.habit_notice_at = event, at
+
+
+def count_check_in(views: list[PactView], occurred: datetime) -> None:
+    """A check-in counts towards the habit on every view; each party is told once of a change.
+
+    Each view counts from its own copy of the progress (the copies agree: the same check-ins, the same
+    rules), so a party whose view a sweep already took back to establishing is not told twice, and one
+    whose view it had not yet is still told.
+    """
+    for view in views:
+        outcome = habit.on_check_in(habit_terms(view), progress_of(view), occurred)
+        set_progress(view, outcome.progress)
+        say_once(view, outcome.event, outcome.event_at)
+
+
+def share_progress(source: PactView, target: PactView) -> None:
+    """A view that joins late (an accepted invitation) takes the pact's progress as the other view has it."""
+    set_progress(target, progress_of(source))
+    target.slot_reminders = source.slot_reminders
+
+
+def habit_prefs(view: PactView) -> habit.Prefs:
+    return habit.Prefs(
+        time_zone=view.party_time_zone or view.time_zone,
+        nudge_hour=int(view.party_nudge_hour if view.party_nudge_hour is not None else 9),
+        quiet_days=frozenset(int(d) for d in view.party_quiet_days or ()),
+        quiet_hours=sms.quiet_hours_from_json(view.party_quiet_hours),
+    )
+
+
+def _plan_habit(view: PactView, shards: int) -> None:
+    """This party's next habit message: a notice said once, a reminder before the next slot, or the fall-back check.
+
+    Settles the progress as of the change (view.updated_at): misses are counted, and a pact that
+    lapsed twice within eight weeks of being established goes back to establishing (said once).
+    """
+    view.habit_shard = view.habit_due = view.habit_kind = view.habit_for = None
+    if view.state != "active":
+        view.habit_notice = view.habit_notice_at = None  # an ended pact has no reminders and nothing to celebrate
+        return
+    now = view.updated_at
+    terms = habit_terms(view)
+    progress, back_at = habit.settle(terms, progress_of(view), now)
+    say_once(view, "back" if back_at else None, back_at)
+    paused = view.paused_until if view.paused_until is not None and view.paused_until > now else None
+    if paused is not None and (progress.since is None or progress.since < paused):
+        progress = replace(progress, since=paused)  # slots while paused are neither kept nor missed
+    elif paused is None and progress.since is not None and progress.since > now and progress.last != progress.since:
+        progress = replace(progress, since=now)  # resumed early
+    set_progress(view, progress)
+    prefs = habit_prefs(view)
+    wants = view.party_time_zone is not None and bool(view.party_wants_email or view.party_wants_sms)
+    plans: list[tuple[datetime, str, datetime]] = []
+    if view.habit_notice and view.habit_notice_at is not None:
+        at = sms.notice_at(max(now, paused or now), prefs.time_zone, prefs.nudge_hour, prefs.quiet_days, prefs.quiet_hours)
+        if at is not None and wants:
+            plans.append((at, "notice", view.habit_notice_at))
+        else:
+            view.habit_notice = view.habit_notice_at = None  # no channel to say it by: it goes unsaid
+    if progress.established_at is None:
+        reminder = _next_reminder(view, terms, progress, prefs, now, paused) if wants and view.slot_reminders is not False else None
+        if reminder is not None:
+            plans.append(reminder)
+    else:
+        check = habit.falls_back_at(terms, progress)
+        if check is not None:
+            plans.append((check, "check", check))
+    if plans:
+        due, kind, about = min(plans)
+        view.habit_shard = nudges.shard(f"{view.pact_id}#{view.member_sub}#habit", shards)
+        view.habit_due, view.habit_kind, view.habit_for = iso_instant(due), kind, about
+
+
+def _next_reminder(
+    view: PactView, terms: habit.Terms, progress: habit.Progress, prefs: habit.Prefs, now: datetime, paused: datetime | None
+) -> tuple[datetime, str, datetime] | None:
+    """The reminder before the next slot that can still have one (not kept already, not paused, not quiet)."""
+    rule = terms.rhythm
+    if not rule.is_slot:
+        return None  # only slot pacts have slots: an every-N-days pact gets no reminder before one
+    starts = [t for t in (view.habit_reminded_through, progress.last and progress.last + timedelta(minutes=1), now, paused) if t]
+    slot = rule.slot_after(max(starts))
+    for _ in range(8):  # a slot on a quiet day (or whose reminder time has passed) gets none: the next may
+        if slot is None:
+            return None
+        at = habit.reminder_at(slot, prefs)
+        if at is not None and at >= now:
+            return at, "reminder", slot
+        slot = rule.slot_after(slot + timedelta(minutes=1))
+    return None
 
 
 def view_actions(view: PactView, names: tuple[str, ...]) -> list[Action]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, StrictInt, model_validator
+from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
 
 from shared.adapters.schema_types import HHMM, Day, Email, Instant, Mode, Name, Note, Phone, Strict, Weekday
 
@@ -51,6 +51,9 @@ class PactIn(Strict):
     time_limit_minutes: StrictInt = Field(default=30, ge=5, le=240)
     grace_days: StrictInt = Field(default=2, ge=0, le=14)
     starts_at: Instant | None = Field(default=None, description="When the pact begins (default now); with a zone.")
+    slot_reminders: StrictBool = Field(
+        default=True, description="While the habit is establishing, a short reminder before each slot (slot pacts only)."
+    )
 
 
 class PactPatch(Strict):
@@ -59,6 +62,7 @@ class PactPatch(Strict):
     time_limit_minutes: StrictInt | None = Field(default=None, ge=5, le=240)
     grace_days: StrictInt | None = Field(default=None, ge=0, le=14)
     colleague_name: Name | None = None
+    slot_reminders: StrictBool | None = Field(default=None, description="Reminders before slots while establishing: on or off.")
 
 
 class PauseIn(Strict):
@@ -92,6 +96,14 @@ class RhythmOut(BaseModel):
     time_zone: str
 
 
+class EstablishmentOut(BaseModel):
+    state: Literal["establishing", "established"] = Field(
+        description="established after `of` consecutive slots (or intervals) kept; back to establishing after two lapses in 8 weeks."
+    )
+    kept: int = Field(description="Consecutive slots (or intervals) kept so far, up to `of`.")
+    of: int
+
+
 class PactOut(BaseModel):
     id: str
     role: Literal["owner", "colleague"]
@@ -114,6 +126,8 @@ class PactOut(BaseModel):
     paused_until: datetime | None
     created_at: datetime
     updated_at: datetime
+    establishment: EstablishmentOut
+    slot_reminders: bool = Field(description="Reminders before slots while establishing (slot pacts; off: false).")
 
 
 # ------------------------------------------------------------------ check-ins

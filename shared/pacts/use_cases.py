@@ -53,17 +53,20 @@ from shared.pacts.planning import (
     Ctx,
     Retry,
     end_view,
+    establishment_of,
     is_pact_id,
     local_midnight,
     my_views,
     persist_views,
     prefs_of,
     reschedule,
+    share_progress,
     with_retries,
 )
 from shared.pacts.schemas import (
     CheckInOut,
     ColleagueOut,
+    EstablishmentOut,
     InvitationOut,
     PactIn,
     PactOut,
@@ -122,6 +125,8 @@ def pact_out(view: PactView, now: datetime, invited_email: str | None = None) ->
         paused_until=view.paused_until if state is rhythm.Status.PAUSED and not ended else None,
         created_at=view.created_at,
         updated_at=view.updated_at,
+        establishment=EstablishmentOut.model_validate(asdict(establishment_of(view, now))),
+        slot_reminders=view.slot_reminders is not False,
     )
 
 
@@ -220,6 +225,7 @@ def create_pact(ctx: Ctx, body: PactIn) -> PactOut:
         next_due_at=next_due,
         created_at=ctx.now,
         updated_at=ctx.now,
+        slot_reminders=body.slot_reminders,
         **prefs_of(me),
     )
     if invitation is not None:
@@ -332,9 +338,10 @@ def update_pact(ctx: Ctx, pact_id: str, body: PactPatch) -> PactOut:
             view.time_limit_minutes = body.time_limit_minutes or view.time_limit_minutes
             view.grace_days = view.grace_days if body.grace_days is None else body.grace_days
             view.next_due_at = rhythm.Rhythm(rule, view.time_zone, view.starts_at).next_due(view.last_check_in_at)
+            view.slot_reminders = view.slot_reminders if body.slot_reminders is None else body.slot_reminders
         if body.colleague_name:
             mine.colleague_name, mine.colleague_named = body.colleague_name, True
-        persist_views(ctx, views, ("rrule", "mode", "time_limit_minutes", "grace_days", "next_due_at"))
+        persist_views(ctx, views, ("rrule", "mode", "time_limit_minutes", "grace_days", "next_due_at", "slot_reminders"))
         if body.colleague_name:
             persist_views(ctx, [mine], ("colleague_name", "colleague_named"))
         return pact_out(mine, ctx.now)
@@ -365,6 +372,7 @@ def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
             if not theirs.colleague_named:
                 theirs.colleague_name, theirs.colleague_named = me.display_name, True  # the owner only knew the address
             views.append(theirs)
+            share_progress(theirs, mine)  # the habit so far (the owner may have recorded check-ins meanwhile)
         for view in views:
             view.invite_key = view.invitation_expires_at = view.invitation_state = None
         # Check-ins the owner recorded before the acceptance: one history, the same from both places.
@@ -377,6 +385,7 @@ def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
             "colleague_sub",
             "colleague_email",
             "paused_until",
+            "slot_reminders",
             *INVITATION_FIELDS,
         )
         try:
