@@ -62,7 +62,12 @@ def test_support_numbers_on_a_known_history(aws) -> None:
     assert evelyn["id"] == pacts["eve"]
     # Evelyn's next slot after 27 October was Tuesday 3 November 08:30 UTC; plus two days' grace.
     assert evelyn["lapsed_since"] == "2026-11-05T08:30:00Z"
-    assert evelyn["establishment"] is None
+    # Establishment as the pacts themselves say it: Evelyn's lapsed (none kept in a row), Bob's two Tuesdays in a row
+    assert evelyn["establishment"] == {"state": "establishing", "kept": 0, "of": 6}
+    with_bob = next(p for p in body["pacts"] if p["colleague"] == "Bob")
+    assert with_bob["establishment"] == {"state": "establishing", "kept": 2, "of": 6}
+    for item in body["pacts"]:
+        assert item["establishment"] == call("GET", f"/pacts/{item['id']}", email=ANN, now=NOW).json()["establishment"]
     assert body["summary"] == "You've talked with 1 colleague this month; contact with Evelyn lapsed 3 weeks ago."
     assert MARKER not in reply.body.decode()
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from shared.pacts.schemas import EstablishmentOut
 
 
 class PactSupportOut(BaseModel):
@@ -16,9 +18,7 @@ class PactSupportOut(BaseModel):
     last_check_in_at: datetime | None
     next_due_at: datetime
     lapsed_since: datetime | None = Field(description="When contact lapsed (next due plus the grace days), while it is lapsed.")
-    # Pact establishment ({"state", "kept", "of"}) is being added to pact views in another branch:
-    # once PactView carries it, fill this from the view (support.use_cases._pact_out) — no other change needed.
-    establishment: dict[str, Any] | None = Field(default=None, description="How the habit is establishing (coming soon; null for now).")
+    establishment: EstablishmentOut = Field(description="How established the habit of regular contact is, as on the pact itself.")
 
 
 class GroupSupportOut(BaseModel):

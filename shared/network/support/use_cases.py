@@ -21,13 +21,14 @@ whatever its age) and the last meeting attended in the last 90 days (an older me
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from shared.adapters.models import Attended, Group, GroupMember, Item, PactView, TimelineEntry, member_pk
 from shared.domain import rhythm
 from shared.network.support.schemas import GroupSupportOut, PactSupportOut, SupportOut
-from shared.pacts.planning import Ctx
+from shared.pacts.planning import Ctx, establishment_of
+from shared.pacts.schemas import EstablishmentOut
 
 MONTH = timedelta(days=30)
 QUARTER = timedelta(days=90)
@@ -186,5 +187,5 @@ def _pact_out(view: PactView, now: datetime) -> PactSupportOut:
         last_check_in_at=view.last_check_in_at,
         next_due_at=view.next_due_at,
         lapsed_since=lapsed_since(view) if state is rhythm.Status.LAPSED else None,
-        establishment=None,  # filled from the view once pact establishment lands (another branch)
+        establishment=EstablishmentOut.model_validate(asdict(establishment_of(view, now))),
     )
