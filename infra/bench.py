@@ -68,6 +68,8 @@ FIRST_CALL = {
     "ReminderSenderFunction": _TABLE + "; from shared.adapters.aws import client; client('sesv2')",
     "SmsSweepFunction": _TABLE + "; from shared.adapters.aws import client; client('sns')",
     "HabitSweepFunction": _TABLE + "; from shared.adapters.aws import client; client('sesv2')",
+    "DigestSweepFunction": _TABLE + "; from shared.adapters.aws import client; client('sqs')",
+    "DigestSenderFunction": _TABLE + "; from shared.adapters.aws import client; client('sesv2')",
     "SuppressionFunction": _TABLE,
 }
 

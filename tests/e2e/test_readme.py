@@ -57,5 +57,15 @@ def test_the_readme_walkthrough_runs_verbatim(readme_stack: str) -> None:
         '"group_name":"Cork peer supervision"',
         "RRULE:FREQ=MONTHLY;",
         "DTSTART;TZID=Europe/Dublin:20270112T190000",
+        '"establishment":{"state":"establishing","kept":1,"of":6}',
+        '"closeness":"colleague"',
+        "you meet in Cork peer supervision",
+        "Cara would like to be introduced to you",
+        '"contact":{"email":"cara@example.org"',
+        '"state":"active","mutual":true,"colleague":{"member_id"',
+        "remove anything that could identify a client",
+        '"text":"Has anyone worked with complex PTSD after a car crash?"',
+        "You've been to 1 group meeting this month.",
+        "Date,Time,Kind,With,Mode,Minutes",
     ):
         assert expected in out, f"the walkthrough did not show {expected!r}"
