@@ -187,3 +187,21 @@ def test_views_and_memberships_exist_as_the_models_say(aws) -> None:
     history_pacts = pact(ANN, {"name": "Dee", "phone": "+353851111111"}, now=START)
     assert PactView.get(*PactView.key(history_pacts["id"], sub(ANN))).gsi1pk == f"MEMBER#{sub(ANN)}"
     assert GroupMember.get(*GroupMember.key(group_id, sub(BOB))).meetings_held == 0
+
+
+def test_the_log_ends_today_in_my_own_zone_and_its_edges_are_4xx(aws) -> None:
+    # GIVEN two colleagues in Auckland who talked at 07:30 on 2 December, their time (18:30 UTC on the 1st)
+    member(ANN, "Ann", time_zone="Pacific/Auckland")
+    member(BOB, "Bob", time_zone="Pacific/Auckland")
+    created = pact(ANN, BOB, now=NOW - timedelta(days=30), rhythm={"every_days": 7})
+    talked, now = datetime(2026, 12, 1, 18, 30, tzinfo=UTC), datetime(2026, 12, 1, 19, 0, tzinfo=UTC)
+    assert call("POST", f"/pacts/{created['id']}/check-ins", email=ANN, body={"occurred_at": talked.isoformat()}, now=now).status == 201
+    # WHEN Ann asks for her log without a range, THEN today's call is in it, dated in her zone
+    log = call("GET", "/members/me/log.csv", email=ANN, now=now)
+    assert log.status == 200
+    assert "2026-12-02,07:30,Check-in,Bob" in log.body.decode("utf-8-sig")
+    # AND dates at the edges of the calendar are a 422 naming the field, not an error of ours
+    for query, field in (("from=0001-01-01&to=2026-01-05", "from"), ("from=2026-12-01&to=9999-12-31", "to"), ("to=0001-06-01", "to")):
+        reply = call("GET", f"/members/me/log.csv?{query}", email=ANN, now=now)
+        assert reply.status == 422, (query, reply.body)
+        assert reply.json()["field"] == field

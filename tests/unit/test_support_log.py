@@ -19,7 +19,16 @@ def test_default_range_is_the_last_year() -> None:
 
 @pytest.mark.parametrize(
     ("start", "end", "field"),
-    [("2026-03-01", "2026-02-01", "to"), ("2020-01-01", "2026-01-01", "to"), ("2026-02-30", None, "from"), (None, "20261201", "to")],
+    [
+        ("2026-03-01", "2026-02-01", "to"),
+        ("2020-01-01", "2026-01-01", "to"),
+        ("2026-02-30", None, "from"),
+        (None, "20261201", "to"),
+        # the edges of the calendar: a clear 422, never an overflow one day either side
+        ("0001-01-01", "2026-01-05", "from"),
+        ("2026-12-01", "9999-12-31", "to"),
+        (None, "0001-06-01", "to"),
+    ],
 )
 def test_bad_ranges_name_the_field(start: str | None, end: str | None, field: str) -> None:
     with pytest.raises(InvalidField) as caught:

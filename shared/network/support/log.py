@@ -40,15 +40,22 @@ class Log:
     body: str
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # as every other date the API takes (schema_types.Day)
+LATEST_OFFSET = timedelta(hours=14)  # the furthest zone ahead of UTC
+
+
 def parse_day(field: str, text: str | None) -> date | None:
     if text is None or text == "":
         return None
     try:
         if len(text) != 10:
             raise ValueError
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InvalidField(field, "a date as YYYY-MM-DD") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidField(field, f"must be between the years {FIRST_YEAR} and {LAST_YEAR}")
+    return day
 
 
 def date_range(start_text: str | None, end_text: str | None, today: date) -> tuple[date, date]:
@@ -71,7 +78,9 @@ def safe(value: object) -> str:
 def peer_support_log(ctx: Ctx, start_text: str | None, end_text: str | None) -> Log:
     # The range is in the member's zone, which their profile holds; it is read in the same batch as the
     # names, so the queries take a day's margin each side and the rows are kept by their local date.
-    start, end = date_range(start_text, end_text, ctx.now.date())
+    # "Today" is the member's own; nothing can have happened after now, so the latest date anywhere
+    # on Earth (UTC+14) stands for it without knowing their zone yet.
+    start, end = date_range(start_text, end_text, (ctx.now + LATEST_OFFSET).date())
     lower = datetime.combine(start - timedelta(days=1), time(), tzinfo=UTC)
     upper = datetime.combine(end + timedelta(days=1), time(23, 59), tzinfo=UTC)
     entries = check_ins_since(ctx.sub, lower, upper)
