@@ -271,6 +271,41 @@ def test_the_sixth_request_of_a_utc_day_is_a_429_with_retry_after(world: World, 
     assert ask(ANN, colleagues[-1], at("2027-01-06T00:00:01")).status == 201
 
 
+def test_the_limit_is_a_429_also_when_the_request_replaces_a_closed_one(world: World, aws: Any) -> None:
+    # GIVEN Ann asked Bob once, long ago (the 90-day block is over), and five others today
+    signup(ANN, "Ann", START)
+    signup(BOB, "Bob", START, in_directory=True)
+    others = [f"c{n}@example.org" for n in range(5)]
+    for n, email in enumerate(others):
+        signup(email, f"C{n}", START, in_directory=True)
+    assert ask(ANN, BOB).status == 201
+    later = START + timedelta(days=91)
+    assert [ask(ANN, email, later + timedelta(minutes=n)).status for n, email in enumerate(others)] == [201] * 5
+    # WHEN she asks Bob again the same day, THEN it is the daily limit that answers, with Retry-After
+    again = ask(ANN, BOB, later + timedelta(minutes=10))
+    assert again.status == 429, again.body
+    assert "retry-after" in again.headers
+    # AND nothing changed: the closed request it would replace is still there
+    assert len(of_kind(aws, "introduction")) == 6
+
+
+def test_a_colleague_who_left_the_directory_is_not_followed_by_those_who_once_asked(world: World) -> None:
+    # GIVEN Ann asked to be introduced to Bob (in the directory, Kerry, trauma), and he declined
+    signup(ANN, "Ann", START)
+    signup(BOB, "Bob", START, in_directory=True, specialties=["trauma"], region="Kerry")
+    intro = ask(ANN, BOB).json()["id"]
+    assert call("POST", f"/introductions/{intro}/decline", email=BOB, now=START + timedelta(hours=1)).status == 204
+    # WHEN he leaves the directory, moves and takes on a new specialty
+    signup(BOB, "Bob", START + timedelta(hours=2), in_directory=False, specialties=["trauma", "eating disorders"], region="Galway")
+    # THEN Ann's view of that request keeps his name and learns nothing newer about him
+    for path in (f"/introductions/{intro}", "/introductions"):
+        seen = call("GET", path, email=ANN, now=START + timedelta(days=1))
+        assert seen.status == 200
+        assert "Galway" not in seen.body.decode()
+        assert "eating" not in seen.body.decode()
+    assert call("GET", f"/introductions/{intro}", email=ANN, now=START + timedelta(days=1)).json()["other"]["name"] == "Bob"
+
+
 def test_unknown_not_listed_and_oneself_get_the_same_404(people: World, aws: Any) -> None:
     answers = [
         ask(ANN, CAROL),  # a member, not in the directory

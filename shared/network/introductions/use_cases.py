@@ -97,11 +97,14 @@ def intro_out(intro: Introduction, sub: str, now: datetime, other: Member | None
     contact = None
     if with_contact and state == "accepted" and other is not None:
         contact = ContactOut(email=other.email, phone=other.phone)
+    card = other
+    if requester and state != "accepted" and other is not None and not other.in_directory:
+        card = None  # they left the directory: the name they were asked by, nothing newer about them
     return IntroductionOut(
         id=intro.intro_id,
         role="requester" if requester else "recipient",
         state=state,
-        other=_party(other, other_sub, other_name),
+        other=_party(card, other_sub, other_name),
         contact=contact,
         message=intro.message,
         created_at=intro.created_at,
@@ -218,10 +221,12 @@ def request(ctx: Ctx, body: IntroductionIn) -> IntroductionOut:
                     condition=Introduction.state.does_not_exist() | (Introduction.state != "accepted"),
                 )
     except TransactWriteError as err:
+        # PynamoDB sends deletes before puts and updates: [the replaced request?], the request, mine, the counter.
         codes = cancellation_codes(err)
-        if codes[2:3] == ["ConditionalCheckFailed"]:
+        first = 1 if previous is not None else 0
+        if codes[first + 2 : first + 3] == ["ConditionalCheckFailed"]:
             raise _too_many(ctx.now) from err
-        if set(codes[1:2] + codes[3:4]) & {"ConditionalCheckFailed"} or "TransactionConflict" in codes:
+        if "ConditionalCheckFailed" in codes[: first + 2] or "TransactionConflict" in codes:
             raise Conflict(ASKED_ALREADY.format(when="later")) from err  # a request made at the same moment
         raise
     ctx.events.publish([DomainEvent("IntroductionRequested", {"intro_id": intro_id, "from_id": ctx.sub, "to_id": body.to})], ctx.now)
