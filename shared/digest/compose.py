@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared.adapters.models import AskReceived, Attended, GroupMember, Introduction, Item, PactView, member_pk
+from shared.adapters.models import Ask, AskReceived, Attended, GroupMember, Introduction, Item, PactView, member_pk
 from shared.domain import rhythm
 from shared.groups import series
 from shared.network.support.use_cases import ago, lapsed_since, last_contact, pact_status
@@ -35,6 +35,7 @@ class Content:
     lapsed: list[dict[str, str]] = field(default_factory=list)
     meetings: list[dict[str, str]] = field(default_factory=list)
     asks: list[AskReceived] = field(default_factory=list)
+    settled: list[AskReceived] = field(default_factory=list)  # asks closed before they were mentioned: never mentioned
     intros: list[Introduction] = field(default_factory=list)
     isolation: str | None = None  # the one concrete step proposed, when the isolation line is said
 
@@ -83,7 +84,7 @@ def gather(sub: str, time_zone: str, isolation_said_at: datetime | None, created
         {"colleague": v.colleague_name, "since": ago(lapsed_since(v), now), "rhythm": rhythm.describe(v.rrule)}
         for v in sorted(lapsed, key=lapsed_since)
     ]
-    content.asks = [
+    waiting = [
         a
         for a in AskReceived.query(
             member_pk(sub),
@@ -92,6 +93,11 @@ def gather(sub: str, time_zone: str, isolation_said_at: datetime | None, created
         )
         if isinstance(a, AskReceived)
     ]
+    # Only asks still open: a closed one takes no more replies (it is marked digested with the rest).
+    keys = {Ask.key(w.ask_id) for w in waiting}
+    still_open = {a.ask_id for a in Item.batch_get(keys) if isinstance(a, Ask) and a.state == "open"} if keys else set()
+    content.asks = [a for a in waiting if a.ask_id in still_open]
+    content.settled = [a for a in waiting if a.ask_id not in still_open]
     next_meetings: list[tuple[datetime, str]] = []
     for membership in memberships:
         state = series.load(membership.group_id, now - series.LOOK_BACK)

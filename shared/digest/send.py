@@ -113,7 +113,7 @@ def _move_on(member: Member, due: str, now: datetime, shards: int, *, week: str 
 
 def _mark_digested(content: Content) -> None:
     """The asks and introductions this digest mentioned are not mentioned again."""
-    for ask in content.asks:
+    for ask in [*content.asks, *content.settled]:
         with suppress(UpdateError):  # gone meanwhile (expired, erased)
             ask.update(actions=[AskReceived.digested.set(True)], condition=AskReceived.pk.exists())
     for intro in content.intros:

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from shared.adapters.models import AskReceived, Introduction, Member, member_pk
+from shared.adapters.models import Ask, AskReceived, Introduction, Member, member_pk
 from tests.helpers import call, member, pact, profile
 from tests.integration.digest_harness import DigestHarness
 from tests.integration.group_harness import group_of, sub
@@ -57,6 +57,7 @@ def ask_for(email: str, text: str, created: datetime) -> AskReceived:
         created_at=created,
     )
     item.save()
+    Ask(*Ask.key("ask1"), ask_id="ask1", author_name="Cara <Byrne>", text=text, audience_kind="specialty", created_at=created).save()
     return item
 
 
@@ -139,6 +140,26 @@ def test_each_section_when_there_is_something_in_it(digest) -> None:
     assert "Introduction requests" not in again[0].text
     assert "Group meetings" not in again[0].text  # January's meeting is more than 7 days away
     assert profile_of(ANN).digest_week == "2026-W51"
+
+
+def test_an_ask_closed_before_the_digest_is_not_listed_and_alone_sends_nothing(digest) -> None:
+    # GIVEN Bob asked his pact colleague Ann two things, and closed the first before Monday
+    member(ANN, "Ann")
+    member(BOB, "Bob")
+    pact(ANN, BOB, now=at("2026-12-01T10:00:00"), **WEEKLY)
+    asked = [
+        call("POST", "/asks", email=BOB, body={"text": text, "to": {"kind": "pacts"}}, now=at("2026-12-02T10:00:00")).json()["id"]
+        for text in ("Anyone know a good EMDR supervisor?", "Has anyone run a grief group online?")
+    ]
+    assert call("POST", f"/asks/{asked[0]}/close", email=BOB, now=at("2026-12-03T10:00:00")).status == 200
+    # WHEN Ann's digest goes, THEN it lists only the open ask
+    [mail] = [m for m in digest.run(MONDAY) if m.to == ANN]
+    assert "grief group online" in mail.text
+    assert "EMDR supervisor" not in mail.text
+    # AND both are settled in her inbox: the closed one is never mentioned later either
+    inbox = list(AskReceived.query(member_pk(sub(ANN)), AskReceived.sk.startswith("ASKED#")))
+    assert sorted(a.ask_id for a in inbox) == sorted(asked)
+    assert all(a.digested for a in inbox)
 
 
 def test_a_meeting_said_no_to_or_cancelled_is_not_listed(digest) -> None:
