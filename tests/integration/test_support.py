@@ -205,3 +205,18 @@ def test_the_log_ends_today_in_my_own_zone_and_its_edges_are_4xx(aws) -> None:
         reply = call("GET", f"/members/me/log.csv?{query}", email=ANN, now=now)
         assert reply.status == 422, (query, reply.body)
         assert reply.json()["field"] == field
+
+
+def test_two_colleagues_with_the_same_name_are_two_people(aws) -> None:
+    # GIVEN Ann talked this month with two different colleagues who are both called Sarah
+    member(ANN, "Ann")
+    sarahs = ["sarah.one@example.org", "sarah.two@example.org"]
+    for email in sarahs:
+        member(email, "Sarah")
+        made = pact(ANN, email, now=NOW - timedelta(days=20), rhythm={"every_days": 7})
+        at = NOW - timedelta(days=2)
+        assert call("POST", f"/pacts/{made['id']}/check-ins", email=ANN, body={"occurred_at": at.isoformat()}, now=NOW).status == 201
+    # THEN her support counts two colleagues, in numbers and in words
+    body = call("GET", "/members/me/support", email=ANN, now=NOW).json()
+    assert body["colleagues_30_days"] == 2
+    assert body["summary"].startswith("You've talked with 2 colleagues this month")

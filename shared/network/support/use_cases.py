@@ -141,9 +141,10 @@ def support(ctx: Ctx) -> SupportOut:
     mine = ties(ctx.sub)
     meetings, entries = history(ctx.sub, now - QUARTER)
     recent = [e for e in entries if now - QUARTER <= e.occurred_at <= now]
-    names_of = {v.pact_id: v.colleague_name for v in mine.views}
+    # People, not names: two colleagues called Sarah are two; a pact that is gone stands for its colleague.
+    person_of = {v.pact_id: v.colleague_sub or v.pact_id for v in mine.views}
     in_month = [e for e in recent if e.occurred_at >= now - MONTH]
-    colleagues = sorted({names_of.get(e.pact_id, "a former colleague") for e in in_month})
+    colleagues = sorted({person_of.get(e.pact_id, e.pact_id) for e in in_month})
     active = sorted((v for v in mine.views if v.state == "active"), key=lambda v: v.created_at)
     pacts = [_pact_out(v, now) for v in active]
     lapsed = [(p.colleague, p.lapsed_since) for p in pacts if p.lapsed_since is not None]
