@@ -291,6 +291,9 @@ def reminder_rows(r: dict[str, Any], items_per_nudge: float | None = None) -> It
         yield Row("reminder sweep wall time (moto)", f"{r['sweep_seconds'] * 1000:.0f} ms", "includes queueing the messages")
     elif r["stage"] == "reminder_sender":
         sample = r["sender_reminders"]
+        if not sample:  # a bench that measured nothing says so, and the run goes on
+            yield Row("reminder sender: DynamoDB calls per reminder", "n/a", "no reminder was due in the sample", "measured nothing")
+            return
         per_reminder = r["sender_dynamodb_calls"] / sample
         yield Row("reminder sender: DynamoDB calls per reminder", f"{per_reminder:.2f}", f"measured on {sample} reminders")
         yield Row("reminder sender: SES calls per 1,000 reminders", f"{r['emails'] / sample * 1000:.0f}", "one per member and meeting")

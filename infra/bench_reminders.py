@@ -250,7 +250,8 @@ def _groups_for_the_sender() -> None:
                 created_at=created,
                 updated_at=created,
             ).save()
-    sweep_groups(MEETING - timedelta(days=7), 8, EventPublisher(lambda: client("events"), os.environ["EVENT_BUS_NAME"]))
+    # Weekly meetings are fixed halfway to their neighbour (3.5 days ahead), so the scheduler runs just before the reminders.
+    sweep_groups(NOW - timedelta(hours=1), 8, EventPublisher(lambda: client("events"), os.environ["EVENT_BUS_NAME"]))
 
 
 if __name__ == "__main__":
