@@ -66,7 +66,9 @@ def main() -> None:
         _seed(ddb, SENDER_MEMBERS, SENDER_MEMBERS)
         sweep_digests(NOW, 8, sqs_enqueue(client("sqs"), queue_url))
         calls.clear()
-        deps = _deps()
+        from shared.nudges.sending import deployed_deps
+
+        deps = deployed_deps()
         sqs = boto3.client("sqs")
         outcomes: dict[str, int] = {}
         while True:
@@ -114,21 +116,6 @@ def _support_calls(calls: Any) -> list[tuple[str, int]]:
 
 def _report(stage: dict[str, Any]) -> None:
     print("BENCH " + json.dumps(stage), flush=True)
-
-
-def _deps() -> Any:
-    from shared.adapters.aws import client
-    from shared.adapters.events import EventPublisher
-    from shared.adapters.mail import Mailer
-    from shared.nudges.sending import SenderDeps
-
-    return SenderDeps(
-        mailer=Mailer(lambda: client("sesv2"), os.environ["SENDER_EMAIL"]),
-        events=EventPublisher(lambda: client("events"), os.environ["EVENT_BUS_NAME"]),
-        base_url=os.environ["PUBLIC_BASE_URL"],
-        shards=8,
-        clock=lambda: datetime.now(UTC),
-    )
 
 
 def _fresh_account() -> tuple[Any, str]:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -94,6 +95,23 @@ class SenderDeps:
     shards: int
     clock: Callable[[], datetime]  # real time, for claim leases (redeliveries happen in real time)
     configuration_set: str | None = None
+
+
+@cache
+def deployed_deps() -> SenderDeps:
+    """What every queue sender (nudges, meeting reminders, weekly digests) sends with: built once per container."""
+    from shared.adapters.aws import client
+    from shared.adapters.settings import get_settings
+
+    settings = get_settings()
+    return SenderDeps(
+        mailer=Mailer(lambda: client("sesv2"), settings.sender_email),
+        events=EventPublisher(lambda: client("events"), settings.event_bus_name),
+        base_url=settings.public_base_url,
+        shards=settings.due_shards,
+        configuration_set=settings.ses_configuration_set or None,
+        clock=lambda: datetime.now(UTC),
+    )
 
 
 class TransientSendError(Exception):
@@ -345,3 +363,9 @@ def _move_on(view: PactView, shards: int, also: tuple[str, ...] = ()) -> None:
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def queued_now(message: dict[str, Any], sent_timestamp: str) -> datetime:
+    """ "Now" for a queued message: when the sweep saw it due, or when it was queued if later (the local
+    stack's clock may run ahead of the wall clock). Claim leases are measured on the wall clock (deps.clock)."""
+    return max(utc(message["as_of"]), datetime.fromtimestamp(int(sent_timestamp) / 1000, tz=UTC))
