@@ -18,9 +18,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--state-dir", type=Path, default=None, help="where the local signing key lives (default .local/)")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--bench-baseline", action="store_true", help="also serve GET /_bench/baseline, a do-nothing handler (make bench)")
     args = parser.parse_args()
 
-    stack = LocalStack(port=args.port, state_dir=args.state_dir, quiet=args.quiet)
+    stack = LocalStack(port=args.port, state_dir=args.state_dir, quiet=args.quiet, baseline=args.bench_baseline)
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a supervisor's stop
         signal.signal(sig, lambda *_: stopped.set())

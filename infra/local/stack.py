@@ -36,6 +36,9 @@ ACCOUNT = "123456789012"
 GATEWAY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})
 # How often the servers' loops look for a stop request: what `stop()` waits at most, per server.
 POLL_SECONDS = 0.05
+# `--bench-baseline`: a do-nothing function behind a token-checked route, the load bench's baseline.
+BASELINE_FUNCTION = "LocalBaselineFunction"
+BASELINE_PATH = "/_bench/baseline"
 
 
 def free_port() -> int:
@@ -106,7 +109,9 @@ def scheduled_event(schedule: cfn.Schedule, at: datetime) -> dict[str, Any]:
 
 
 class LocalStack:
-    def __init__(self, port: int = 3000, state_dir: Path | None = None, host: str = "127.0.0.1", quiet: bool = False):
+    def __init__(
+        self, port: int = 3000, state_dir: Path | None = None, host: str = "127.0.0.1", quiet: bool = False, baseline: bool = False
+    ):
         self.host = host
         self.port = port
         self.state_dir = state_dir or cfn.ROOT / ".local"
@@ -116,6 +121,8 @@ class LocalStack:
         self.routes = cfn.http_routes()
         self.functions = cfn.functions()
         self.schedules = cfn.schedules()
+        if baseline:
+            self._add_baseline()
         self.names = {
             cfn.table_logical_id(): f"{STACK_NAME}-table",
             **{lid: f"{STACK_NAME}-{lid}" for lid in cfn.resources_of_type("AWS::Events::EventBus")},
@@ -133,6 +140,13 @@ class LocalStack:
         self._http: ThreadingHTTPServer | None = None
         self._serving = False
         self.moto_url = ""
+
+    def _add_baseline(self) -> None:
+        """GET /_bench/baseline: the API's authorizer and scopes, a handler that does nothing (infra/local/baseline)."""
+        api = next(route for route in self.routes if route.authorizer)
+        self.routes.insert(0, cfn.Route("GET", BASELINE_PATH, BASELINE_FUNCTION, api.scopes, api.authorizer))
+        code = cfn.ROOT / "infra" / "local" / "baseline"
+        self.functions = {**self.functions, BASELINE_FUNCTION: cfn.Function(BASELINE_FUNCTION, code, "app.handler", {})}
 
     # ------------------------------------------------------------ start / stop
 
