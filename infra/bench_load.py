@@ -15,12 +15,12 @@ temporary folder are removed however the run ends.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -35,6 +35,7 @@ from infra.local.process import local_stack
 
 USERS, SECONDS, MEMBERS = 20, 30, 200  # the issue's bounded figures
 GROUP_SIZE = 8
+SETTLE_SECONDS = 300.0
 SEED_THREADS = 4
 USERS_FILE = ROOT / "infra" / "bench_load_users.py"
 TARGETS = ("baseline", "api")
@@ -97,7 +98,8 @@ def seed(api: Api, members: int) -> list[dict[str, Any]]:
         groups = _each(pool, lambda chunk: _group(api, chunk, now), chunks)
     group_of = {email: group for chunk, group in zip(chunks, groups, strict=True) for email in chunk}
     return [
-        {"token": api.token(email), "pacts": [pacts[i], pacts[(i - 1) % members]], "group": group_of[email]} for i, email in enumerate(emails)
+        {"token": api.token(email), "pacts": [pacts[i], pacts[(i - 1) % members]], "group": group_of[email]}
+        for i, email in enumerate(emails)
     ]
 
 
@@ -121,45 +123,44 @@ def _group(api: Api, emails: list[str], now: datetime) -> str:
     return group
 
 
+def _local(url: str, method: str, path: str, body: Any = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url + path, data=data, method=method, headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as resp:
+        return json.loads(resp.read())
+
+
+def settle(url: str, timeout: float = SETTLE_SECONDS) -> None:
+    """Hold the clock still (no schedule fires into the runs), then wait out the seeding's domain events.
+
+    Seeding raises hundreds of events (invitations, acceptances, check-ins) that the stack hands to their
+    functions for a while afterwards, through the same one-at-a-time moto: measured on top of them, the
+    first run's figures were the events' and not its own.
+    """
+    _local(url, "PUT", "/_local/clock", {"now": datetime.now(UTC).isoformat()})
+    deadline = time.monotonic() + timeout
+    while (pending := _local(url, "GET", "/_local/health")["pending"]) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if pending:
+        raise RuntimeError(f"the local stack still had {pending} events or messages to handle {timeout:.0f} s after seeding")
+
+
 def run_locust(url: str, seed_file: Path, target: str, users: int, seconds: int, folder: Path) -> dict[str, Any]:
-    """One headless locust run against `target`; its figures, read from locust's CSV report."""
-    prefix = folder / target
-    env = {**os.environ, "BENCH_LOAD_SEED": str(seed_file), "BENCH_LOAD_TARGET": target}
+    """One headless locust run against `target`; its figures, as infra/bench_load_users.py reports them on quitting."""
+    report = folder / f"{target}.json"
+    env = {**os.environ, "BENCH_LOAD_SEED": str(seed_file), "BENCH_LOAD_TARGET": target, "BENCH_LOAD_REPORT": str(report)}
     command = [sys.executable, "-m", "locust", "-f", str(USERS_FILE), "--headless", "--only-summary"]
-    command += ["-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", url, "--csv", str(prefix)]
+    command += ["-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", url]
     command += ["--exit-code-on-error", "0", "--loglevel", "WARNING"]
     log = folder / f"{target}.locust.log"
     with log.open("w") as out:
-        done = subprocess.run(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=seconds + 120, check=False)
-    if done.returncode:
+        done = subprocess.run(
+            command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, timeout=seconds + 120, check=False
+        )
+    if done.returncode or not report.exists():
         raise RuntimeError(f"locust ({target}) exited with {done.returncode}:\n{log.read_text()[-3000:]}")
-    return report(prefix, target, users, seconds)
-
-
-def report(prefix: Path, target: str, users: int, seconds: int) -> dict[str, Any]:
-    """Locust's `<prefix>_stats.csv` and `<prefix>_failures.csv` as one bench record."""
-    with Path(f"{prefix}_stats.csv").open(newline="") as f:
-        rows = list(csv.DictReader(f))
-    routes = [_figures(r) for r in rows if r["Name"] != "Aggregated"]
-    total = next(_figures(r) for r in rows if r["Name"] == "Aggregated")
-    with Path(f"{prefix}_failures.csv").open(newline="") as f:
-        errors = [f"{r['Method']} {r['Name']}: {r['Error']} x{r['Occurrences']}" for r in csv.DictReader(f)]
-    return {"stage": "load", "target": target, "users": users, "seconds": seconds, **total, "routes": routes, "errors": errors[:5]}
-
-
-def _figures(row: dict[str, str]) -> dict[str, Any]:
-    return {
-        "name": f"{row['Type']} {row['Name']}".strip(),
-        "requests": int(row["Request Count"]),
-        "failures": int(row["Failure Count"]),
-        "p50_ms": _ms(row["50%"]),
-        "p99_ms": _ms(row["99%"]),
-        "rps": float(row["Requests/s"]),
-    }
-
-
-def _ms(text: str) -> float | None:
-    return None if text in ("", "N/A") else float(text)
+    figures = json.loads(report.read_text())
+    return {"stage": "load", "target": target, "users": users, "seconds": seconds, **figures}
 
 
 def run(users: int = USERS, seconds: int = SECONDS, members: int = MEMBERS) -> Iterator[dict[str, Any]]:
@@ -168,6 +169,7 @@ def run(users: int = USERS, seconds: int = SECONDS, members: int = MEMBERS) -> I
         folder = Path(tmp)
         with local_stack(folder, folder / "stack.log", "--quiet", "--bench-baseline") as url:
             seeded = seed(Api(url, folder), members)
+            settle(url)
             seed_file = folder / "seed.json"
             seed_file.write_text(json.dumps(seeded))
             for target in TARGETS:

@@ -4,22 +4,28 @@ Each simulated member signs in as one of the seeded members (`BENCH_LOAD_SEED`: 
 infra/bench_load.py writes) and, with no think time, reads their profile, lists their pacts, lists
 their group's meetings and records a check-in, reads weighted over writes as the app uses them.
 `BENCH_LOAD_TARGET=baseline` instead calls the local stack's do-nothing route, through the same path.
+When locust quits, the run's final figures go to `BENCH_LOAD_REPORT` as JSON (its CSV files are written
+every few seconds, so a short run's could miss its last seconds).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
+import random  # which member, pact and minute: load, not secrets
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from locust import FastHttpUser, constant, task
+from locust import FastHttpUser, constant, events, task
+from locust.env import Environment
+from locust.stats import StatsEntry
 
-SEED: list[dict[str, Any]] = json.loads(open(os.environ["BENCH_LOAD_SEED"], encoding="utf-8").read())  # noqa: SIM115
+SEED: list[dict[str, Any]] = json.loads(Path(os.environ["BENCH_LOAD_SEED"]).read_text(encoding="utf-8"))
 TARGET = os.environ.get("BENCH_LOAD_TARGET", "api")
-# How far back a recorded check-in may lie: every seeded pact began a year ago, so most land on a new minute.
-CHECK_IN_SPAN_MINUTES = 360 * 24 * 60
+# How far back a recorded check-in lies: every seeded pact began a year ago, so most land on a minute of their
+# own; at least an hour, since the stack's clock is held still during the run (not in its future).
+CHECK_IN_MINUTES = (60, 360 * 24 * 60)
 
 
 class SeededMember(FastHttpUser):
@@ -29,7 +35,7 @@ class SeededMember(FastHttpUser):
     abstract = True
 
     def on_start(self) -> None:
-        self.member = random.choice(SEED)
+        self.member = random.choice(SEED)  # noqa: S311
         self.auth = {"authorization": f"Bearer {self.member['token']}"}
 
 
@@ -50,9 +56,9 @@ class Member(SeededMember):
 
     @task(1)
     def check_in(self) -> None:
-        occurred = datetime.now(UTC) - timedelta(minutes=random.randrange(1, CHECK_IN_SPAN_MINUTES))
+        occurred = datetime.now(UTC) - timedelta(minutes=random.randrange(*CHECK_IN_MINUTES))  # noqa: S311
         body = {"occurred_at": occurred.isoformat(timespec="seconds")}
-        pact = random.choice(self.member["pacts"])
+        pact = random.choice(self.member["pacts"])  # noqa: S311
         self.client.post(f"/pacts/{pact}/check-ins", json=body, headers=self.auth, name="/pacts/{id}/check-ins")
 
 
@@ -62,3 +68,27 @@ class Baseline(SeededMember):
     @task
     def nothing(self) -> None:
         self.client.get("/_bench/baseline", headers=self.auth)
+
+
+def _figures(entry: StatsEntry) -> dict[str, Any]:
+    measured = bool(entry.num_requests)
+    return {
+        "name": f"{entry.method or ''} {entry.name}".strip(),
+        "requests": entry.num_requests,
+        "failures": entry.num_failures,
+        "p50_ms": entry.get_response_time_percentile(0.5) if measured else None,
+        "p99_ms": entry.get_response_time_percentile(0.99) if measured else None,
+        "rps": entry.total_rps,
+    }
+
+
+@events.quitting.add_listener
+def _report(environment: Environment, **_: Any) -> None:
+    stats, runner = environment.stats, environment.runner
+    report = {
+        **_figures(stats.total),
+        "routes": [_figures(entry) for entry in sorted(stats.entries.values(), key=lambda e: e.name)],
+        "errors": [f"{e.method} {e.name}: {e.error} x{e.occurrences}" for e in stats.errors.values()],
+        "exceptions": sum(e["count"] for e in runner.exceptions.values()) if runner else 0,
+    }
+    Path(os.environ["BENCH_LOAD_REPORT"]).write_text(json.dumps(report), encoding="utf-8")

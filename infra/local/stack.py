@@ -134,6 +134,7 @@ class LocalStack:
         self._stop = threading.Event()
         self.sent = Outbox(moto_stores(ACCOUNT, REGION), self.clock.now, self.base_url)
         self._moto: Any = None
+        self._sqs: Any = None
         self._rule_queues: list[tuple[str, str]] = []
         self._queue_sources: list[tuple[cfn.QueueSource, str]] = []
         self.attributes: dict[tuple[str, str], str] = {}
@@ -175,6 +176,7 @@ class LocalStack:
             }
         )
         self._create_resources()
+        self._sqs = self._client("sqs")  # botocore clients are thread-safe to call, not to create
         os.environ.update(self.function_environment())
         self.authorizer = Authorizer(self.state_dir)
         threading.Thread(target=self._http.serve_forever, args=(POLL_SECONDS,), name="local-http", daemon=True).start()
@@ -284,6 +286,17 @@ class LocalStack:
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=record["receiptHandle"])
         self.say(f"queue {url.rsplit('/', 1)[-1]} -> {source.function}: {len(records) - len(failed)} done, {len(failed)} to retry")
 
+    def pending(self) -> int:
+        """Domain events and queued messages not yet handled (waiting, or being handled now)."""
+        if self._sqs is None:
+            return 0
+        sqs = self._sqs
+        counts = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        urls = [url for _, url in self._rule_queues] + [url for _, url in self._queue_sources]
+        return sum(
+            int(value) for url in urls for value in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=counts)["Attributes"].values()
+        )
+
     def function_environment(self) -> dict[str, str]:
         resolver = self.resolver()
         env: dict[str, str] = {}
@@ -381,7 +394,8 @@ class LocalStack:
             if path.startswith("/_local/outbox/") and method == "GET":
                 return self._outbox_file(unquote(path.removeprefix("/_local/outbox/")))
             if path == "/_local/health" and method == "GET":
-                return _json(200, {"ok": True, "moto": self.moto_url, "functions": sorted(self.functions), "clock": self.clock.state()})
+                health = {"ok": True, "moto": self.moto_url, "functions": sorted(self.functions), "clock": self.clock.state()}
+                return _json(200, {**health, "pending": self.pending()})
             if path.startswith("/_local/invoke/") and method == "POST":
                 body = json.loads(request.body or b"{}")
                 logical_id = self.function_named(path.rsplit("/", 1)[1])
@@ -479,6 +493,9 @@ def _make_request_handler(stack: LocalStack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "peer-support-local"
+        # The headers and the body go out in two writes: with Nagle's algorithm the body waited for the
+        # client's delayed ACK of the headers, 40 ms on every keep-alive request (seen by the load bench).
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             try:
