@@ -15,7 +15,10 @@ its end (`MISSES GOAL (...)`); the last line counts them. Rows:
 - the group reminder sweep at 10,000 groups with 100 meetings due (500 reminders): items read per
   reminder (same goal), beside the nudge sweep's figure, and the sender's calls per reminder;
 - the habit sweep at 20,000 establishing pact views with 200 reminders due: items read per reminder
-  (same goal), beside the nudge sweep's figure, and its DynamoDB and SES calls per reminder.
+  (same goal), beside the nudge sweep's figure, and its DynamoDB and SES calls per reminder;
+- load (`--load` runs only this): 20 concurrent clients for 30 s across 200 seeded members on the local
+  stack, the API mix and a do-nothing handler through the same path: requests served, failures
+  (goal 0), p50 and p99, requests/s, and the API's overhead as a ratio (see infra/bench_load.py).
 """
 
 from __future__ import annotations
@@ -361,9 +364,65 @@ def habit_at_scale() -> Iterator[Row]:
         yield from habit_rows(r, MEASURED.get("items_per_nudge"))
 
 
+LOAD_LEGEND = (
+    "locust on loopback, no think time; the local stack serialises every call to moto and runs one call at a time "
+    "per function (one warm container), on the same 2 cores as locust: a comparison, not AWS's figures"
+)
+LOAD_LABELS = {"baseline": "baseline (do-nothing handler)", "api": "API mix"}
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def load_rows(r: dict[str, Any], baseline: dict[str, Any] | None = None) -> Iterator[Row]:
+    """Rows from one run of infra/bench_load.py; the API run's with its ratios to the baseline run's."""
+    label = LOAD_LABELS[r["target"]]
+    if r["target"] == "baseline":
+        yield Row("load: clients / seconds per run / members", f"{r['users']} / {r['seconds']} / {r['members']}", LOAD_LEGEND)
+    failed = r["failures"] + r["exceptions"]
+    first_error = f"; {r['errors'][0]}" if r["errors"] else ""
+    yield Row(
+        f"load {label}: requests served / failed",
+        f"{r['requests']} / {failed}",
+        f"{r['rps']:.1f} requests/s; goal 0 failed{first_error}",
+        "measured nothing" if not r["requests"] else "0 failed" if failed else "",
+    )
+    yield Row(f"load {label}: p50 / p99", f"{_ms(r['p50_ms'])} / {_ms(r['p99_ms'])} ms", "client-side, as locust times them")
+    if r["target"] != "api":
+        return
+    for route in r["routes"]:
+        yield Row(
+            f"load API {route['name']}: p50 / p99",
+            f"{_ms(route['p50_ms'])} / {_ms(route['p99_ms'])} ms",
+            f"{route['requests']} requests, {route['failures']} failed",
+        )
+    if baseline and baseline["p50_ms"] and baseline["p99_ms"] and r["p50_ms"] and r["p99_ms"]:
+        yield Row(
+            "load overhead: API mix / baseline, p50",
+            f"{r['p50_ms'] / baseline['p50_ms']:.1f}x",
+            f"p99 {r['p99_ms'] / baseline['p99_ms']:.1f}x; requests/s {r['rps'] / baseline['rps']:.2f}x; same clients, stack and run",
+        )
+    else:
+        yield Row("load overhead: API mix / baseline", "n/a", "a run served no request", "measured nothing")
+
+
+def load_test() -> Iterator[Row]:
+    """20 clients for 30 s across 200 members on the local stack, then the same against a do-nothing handler."""
+    progress("load: seeding 200 members through the local stack, then two 30 s locust runs (a few minutes)")
+    baseline = None
+    for r in _child_rows("infra.bench_load"):
+        yield from load_rows(r, baseline)
+        if r["target"] == "baseline":
+            baseline = r
+
+
 def main() -> None:
     if "--sizes" in sys.argv:
         emit(package_sizes())
+        return
+    if "--load" in sys.argv:
+        emit(load_test())
         return
     from infra.bench_directory import directory_rows
 
@@ -377,6 +436,7 @@ def main() -> None:
             habit_at_scale(),
             digests_at_scale(),
             directory_rows(),
+            load_test(),
         )
     )
 

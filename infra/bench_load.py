@@ -149,8 +149,9 @@ def run_locust(url: str, seed_file: Path, target: str, users: int, seconds: int,
     """One headless locust run against `target`; its figures, as infra/bench_load_users.py reports them on quitting."""
     report = folder / f"{target}.json"
     env = {**os.environ, "BENCH_LOAD_SEED": str(seed_file), "BENCH_LOAD_TARGET": target, "BENCH_LOAD_REPORT": str(report)}
+    env["BENCH_LOAD_SECONDS"] = str(seconds)  # the users file ends the run (see its _stop_later), not `--run-time`
     command = [sys.executable, "-m", "locust", "-f", str(USERS_FILE), "--headless", "--only-summary"]
-    command += ["-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", url]
+    command += ["-u", str(users), "-r", str(users), "--host", url]
     command += ["--exit-code-on-error", "0", "--loglevel", "WARNING"]
     log = folder / f"{target}.locust.log"
     with log.open("w") as out:

@@ -17,12 +17,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import gevent
 from locust import FastHttpUser, constant, events, task
 from locust.env import Environment
 from locust.stats import StatsEntry
 
 SEED: list[dict[str, Any]] = json.loads(Path(os.environ["BENCH_LOAD_SEED"]).read_text(encoding="utf-8"))
 TARGET = os.environ.get("BENCH_LOAD_TARGET", "api")
+SECONDS = float(os.environ["BENCH_LOAD_SECONDS"])
 # How far back a recorded check-in lies: every seeded pact began a year ago, so most land on a minute of their
 # own; at least an hour, since the stack's clock is held still during the run (not in its future).
 CHECK_IN_MINUTES = (60, 360 * 24 * 60)
@@ -80,6 +82,16 @@ def _figures(entry: StatsEntry) -> dict[str, Any]:
         "p99_ms": entry.get_response_time_percentile(0.99) if measured else None,
         "rps": entry.total_rps,
     }
+
+
+@events.test_start.add_listener
+def _stop_later(environment: Environment, **_: Any) -> None:
+    """End the run SECONDS after it starts: locust's own `--run-time` is armed on the event loop's clock as the
+    loop last saw it, before the seconds spent loading the locustfile, and a busy machine ate most of a short run."""
+    gevent.get_hub().loop.update_now()
+    runner = environment.runner
+    if runner is not None:
+        gevent.spawn_later(SECONDS, runner.quit)
 
 
 @events.quitting.add_listener
