@@ -1,4 +1,4 @@
-"""`make bench`'s load test, small: a real local stack, five seeded members, locust for a few seconds each way.
+"""`make bench`'s load test, small: a real local stack, three seeded members, locust for 2 s each way.
 
 Checks what the run reports (requests served, every request answered without an error), never how fast.
 """
@@ -16,7 +16,7 @@ API_ROUTES = {"GET /members/me", "GET /pacts", "GET /groups/{id}/meetings", "POS
 
 
 def test_a_short_load_run_serves_both_targets_without_a_failure() -> None:
-    baseline, api = bench_load.run(users=2, seconds=4, members=5)
+    baseline, api = bench_load.run(users=2, seconds=2, members=3)
     assert (baseline["target"], api["target"]) == ("baseline", "api")
     for record in (baseline, api):
         assert record["requests"] > 0, record
