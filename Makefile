@@ -24,7 +24,7 @@ help:
 	@echo "make token EMAIL=you@example.org   a bearer token for the local stack"
 	@echo "make invoke FN=<function> [AT=2026-12-08T09:00:00Z]   run a scheduled function now"
 	@echo "make lint     ruff, mypy, cfn-lint"
-	@echo "make bench    cold starts, package sizes and more, measured side by side"
+	@echo "make bench    cold starts, package sizes and more, measured side by side (ARGS=--load: only the load test)"
 	@echo "make package  sam build (offline) into .aws-sam/"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -65,7 +65,7 @@ invoke: $(STAMP)
 	@$(PY) -m infra.local.invoke "$(FN)" $(if $(AT),--at "$(AT)",)
 
 bench: $(STAMP)
-	$(PY) -m infra.bench
+	$(PY) -m infra.bench $(ARGS)
 
 $(SAM):
 	$(PYTHON) -m venv $(SAM_VENV)
