@@ -139,7 +139,7 @@ def settle(url: str, timeout: float = SETTLE_SECONDS) -> None:
     """
     _local(url, "PUT", "/_local/clock", {"now": datetime.now(UTC).isoformat()})
     deadline = time.monotonic() + timeout
-    while (pending := _local(url, "GET", "/_local/health")["pending"]) and time.monotonic() < deadline:
+    while (pending := _local(url, "GET", "/_local/pending")["pending"]) and time.monotonic() < deadline:
         time.sleep(0.5)
     if pending:
         raise RuntimeError(f"the local stack still had {pending} events or messages to handle {timeout:.0f} s after seeding")

@@ -394,8 +394,9 @@ class LocalStack:
             if path.startswith("/_local/outbox/") and method == "GET":
                 return self._outbox_file(unquote(path.removeprefix("/_local/outbox/")))
             if path == "/_local/health" and method == "GET":
-                health = {"ok": True, "moto": self.moto_url, "functions": sorted(self.functions), "clock": self.clock.state()}
-                return _json(200, {**health, "pending": self.pending()})
+                return _json(200, {"ok": True, "moto": self.moto_url, "functions": sorted(self.functions), "clock": self.clock.state()})
+            if path == "/_local/pending" and method == "GET":
+                return _json(200, {"pending": self.pending()})
             if path.startswith("/_local/invoke/") and method == "POST":
                 body = json.loads(request.body or b"{}")
                 logical_id = self.function_named(path.rsplit("/", 1)[1])
