@@ -36,6 +36,7 @@ from infra.local.process import local_stack
 USERS, SECONDS, MEMBERS = 20, 30, 200  # the issue's bounded figures
 GROUP_SIZE = 8
 SETTLE_SECONDS = 300.0
+LOG_TAIL = 20_000
 SEED_THREADS = 4
 USERS_FILE = ROOT / "infra" / "bench_load_users.py"
 TARGETS = ("baseline", "api")
@@ -168,13 +169,20 @@ def run(users: int = USERS, seconds: int = SECONDS, members: int = MEMBERS) -> I
     """Seed, then the baseline and the API mix with the same locust settings; one record each, as measured."""
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         folder = Path(tmp)
-        with local_stack(folder, folder / "stack.log", "--quiet", "--bench-baseline") as url:
-            seeded = seed(Api(url, folder), members)
-            settle(url)
-            seed_file = folder / "seed.json"
-            seed_file.write_text(json.dumps(seeded))
-            for target in TARGETS:
-                yield {**run_locust(url, seed_file, target, users, seconds, folder), "members": members}
+        log = folder / "stack.log"
+        try:
+            with local_stack(folder, log, "--quiet", "--bench-baseline") as url:
+                seeded = seed(Api(url, folder), members)
+                settle(url)
+                seed_file = folder / "seed.json"
+                seed_file.write_text(json.dumps(seeded))
+                for target in TARGETS:
+                    yield {**run_locust(url, seed_file, target, users, seconds, folder), "members": members}
+        except Exception:
+            # The folder goes with the run: what the stack printed (tracebacks of 500s) goes to stderr first.
+            print(f"--- the local stack's output, last {LOG_TAIL} characters ---", file=sys.stderr)
+            print(log.read_text()[-LOG_TAIL:] if log.exists() else "(none)", file=sys.stderr, flush=True)
+            raise
 
 
 def main() -> None:
