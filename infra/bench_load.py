@@ -171,7 +171,7 @@ def run(users: int = USERS, seconds: int = SECONDS, members: int = MEMBERS) -> I
         folder = Path(tmp)
         log = folder / "stack.log"
         try:
-            with local_stack(folder, log, "--quiet", "--bench-baseline") as url:
+            with local_stack(folder, log, "--bench-baseline", quiet=True) as url:
                 seeded = seed(Api(url, folder), members)
                 settle(url)
                 seed_file = folder / "seed.json"

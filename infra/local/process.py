@@ -16,14 +16,17 @@ from infra.local.stack import free_port
 
 
 @contextmanager
-def local_stack(state: Path, log_path: Path, *args: str) -> Iterator[str]:
+def local_stack(state: Path, log_path: Path, *args: str, env: dict[str, str] | None = None, quiet: bool = False) -> Iterator[str]:
     """`python -m infra.local` on a free port, signing tokens with the key in `state`; yields its URL.
 
-    `args` go to `python -m infra.local` (e.g. `--bench-baseline`). The process is stopped on the way out,
-    whatever happened inside.
+    `env` adds to its environment (LOG_LEVEL=INFO: the functions log as deployed); `quiet` leaves
+    out its own console lines, so the log holds the functions' logs and little else; `args` go to
+    `python -m infra.local` as they are (e.g. `--bench-baseline`). The process is stopped on the way
+    out, whatever happened inside.
     """
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_", "EVENT_BUS", "PUBLIC_BASE"))}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_", "EVENT_BUS", "PUBLIC_BASE"))}, **(env or {})}
+    args = (*args, "--quiet") if quiet else args
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "infra.local", "--port", str(port), "--state-dir", str(state), *args],
