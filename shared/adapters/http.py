@@ -283,6 +283,72 @@ PROBLEM_RESPONSES: dict[int, OpenAPIResponse] = {
 }
 
 
+def _public_pages() -> dict[str, Any]:
+    """The routes API Gateway sends to other functions, without a token: the one-tap link pages and the calendar feed.
+
+    They are served by LinksFunction and CalendarFeedFunction (template.yaml), not by this resolver; they are
+    written here so that the one document describes every route of the HTTP API (and fuzzers find them).
+    """
+    page = {"content": {"text/html": {"schema": {"type": "string"}}}}
+    problem_ref = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    form = {
+        "type": "object",
+        "properties": {
+            "nonce": {"type": "string", "description": "The hidden field of the page's form."},
+            "choice": {"type": "string", "description": "The button pressed."},
+            "List-Unsubscribe": {"type": "string", "description": "RFC 8058 one-click unsubscribe: `One-Click`."},
+        },
+    }
+    pages: dict[str, Any] = {}
+    for prefix, what in (("c", "A one-tap check-in link"), ("u", "An unsubscribe link"), ("i", "An invitation link")):
+        token = [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}, "description": "The link's key."}]
+        answers = {
+            "400": {"description": "The form was not the page's own (no or a wrong nonce), or unreadable.", **page},
+            "404": {"description": "No such link.", **page},
+            "409": {"description": "The link's action no longer fits (e.g. already done another way).", **page},
+            "410": {"description": "The link was used or has expired.", **page},
+            "500": {"description": "Our fault; nothing was lost.", **page},
+        }
+        pages[f"/{prefix}/{{token}}"] = {
+            "get": {
+                "summary": f"{what}: a page that shows what the link does (records nothing)",
+                "tags": ["links"],
+                "security": [],
+                "parameters": token,
+                "responses": {"200": {"description": "The page, with its buttons.", **page}, **answers},
+            },
+            "post": {
+                "summary": f"{what}: the page's button, which acts",
+                "tags": ["links"],
+                "security": [],
+                "parameters": token,
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/x-www-form-urlencoded": {"schema": form}, "multipart/form-data": {"schema": form}},
+                },
+                "responses": {"200": {"description": "Done: what was recorded.", **page}, **answers},
+            },
+        }
+    pages["/calendar/{secret}"] = {
+        "get": {
+            "summary": "Your private calendar feed (iCalendar); the address is the key",
+            "tags": ["calendar"],
+            "security": [],
+            "parameters": [
+                {"name": "secret", "in": "path", "required": True, "schema": {"type": "string"}, "description": "<secret>.ics"},
+                {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}},
+            ],
+            "responses": {
+                "200": {"description": "The feed.", "content": {"text/calendar": {"schema": {"type": "string"}}}},
+                "304": {"description": "Unchanged since the ETag named in If-None-Match."},
+                "404": {"description": "No calendar at this address (unknown, rotated away, or erased).", **problem_ref},
+                "500": {"description": "Our fault.", **problem_ref},
+            },
+        }
+    }
+    return pages
+
+
 class ApiResolver(APIGatewayHttpResolver):
     """The HTTP API resolver: validation on, problem details, 405 with Allow, and docs added on first use.
 
@@ -337,7 +403,9 @@ class ApiResolver(APIGatewayHttpResolver):
 
         @self.get("/openapi.json", include_in_schema=False)
         def _openapi():  # type: ignore[no-untyped-def]  # an annotation here would enter the OpenAPI models
-            return Response(status_code=200, content_type="application/json", body=self.get_openapi_json_schema(**info))
+            document = json.loads(self.get_openapi_json_schema(**info))
+            document["paths"].update(_public_pages())
+            return Response(status_code=200, content_type="application/json", body=json.dumps(document))
 
         self.enable_swagger(path="/docs", **info)
         self._docs_enabled = True

@@ -92,6 +92,8 @@ def test_openapi_documents_success_and_problem_responses_for_every_operation(aws
     assert "Problem" in doc["components"]["schemas"]
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
+            if operation.get("security") == []:
+                continue  # a public page of another function: test_openapi_documents_the_public_pages
             codes = set(operation["responses"])
             assert {"404", "422", "500"} <= codes, (method, path)
             problem = operation["responses"]["422"]["content"]["application/problem+json"]["schema"]
@@ -233,6 +235,9 @@ def test_openapi_documents_what_api_gateway_answers_for_401_and_403(aws) -> None
     assert doc["components"]["schemas"]["GatewayMessage"]["required"] == ["message"]
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
+            if operation.get("security") == []:
+                assert not {"401", "403"} & set(operation["responses"]), (method, path)  # no authorizer before it
+                continue
             for status in ("401", "403"):
                 content = operation["responses"][status]["content"]
                 assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/GatewayMessage"}
@@ -242,6 +247,22 @@ def test_openapi_documents_what_api_gateway_answers_for_401_and_403(aws) -> None
             assert operation["responses"]["429"]["headers"]["Retry-After"]
             assert operation["responses"]["405"]["headers"]["Allow"]
             assert "413" in operation["responses"]
+
+
+def test_openapi_documents_the_public_pages_other_functions_serve(aws) -> None:
+    # The link pages and the calendar feed are routes of the same HTTP API (template.yaml), without a token.
+    from infra import cfn
+
+    doc = call("GET", "/openapi.json", email=None).json()
+    public = {(r.method.lower(), r.path) for r in cfn.http_routes() if r.scopes is None and r.path not in ("/openapi.json", "/docs")}
+    documented = {(m, p) for p, ops in doc["paths"].items() for m, op in ops.items() if op.get("security") == []}
+    assert public == documented
+    assert len(public) == 7
+    page = doc["paths"]["/c/{token}"]["post"]
+    assert set(page["requestBody"]["content"]) == {"application/x-www-form-urlencoded", "multipart/form-data"}
+    feed = doc["paths"]["/calendar/{secret}"]["get"]["responses"]
+    assert set(feed) == {"200", "304", "404", "500"}
+    assert feed["404"]["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
 
 
 def test_openapi_documents_the_idempotency_key_header(aws) -> None:

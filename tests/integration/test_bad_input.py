@@ -197,7 +197,7 @@ def body_routes() -> list[BodyRoute]:
     for path, operations in DOC["paths"].items():
         for method, operation in operations.items():
             body = operation.get("requestBody")
-            if body:
+            if body and operation.get("security") != []:  # the public link pages take forms, not JSON
                 schema = body["content"]["application/json"]["schema"]
                 routes.append(BodyRoute(method.upper(), path, _ref_name(schema)))
     return routes
