@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from datetime import UTC, datetime
 from http import HTTPStatus
 from types import UnionType
@@ -372,7 +374,8 @@ class ApiResolver(APIGatewayHttpResolver):
         if not self._docs_enabled and event.get("rawPath") in DOC_PATHS:
             self._enable_docs()
         refused = _unreadable_body(event)
-        if refused is not None:
+        # A method the path does not take is a 405 (or 404) whatever its body: the body is not read then.
+        if refused is not None and _method(event) in allowed_methods(self, str(event.get("rawPath") or "")):
             return {
                 "statusCode": refused.status_code,
                 "headers": {"Content-Type": PROBLEM_JSON},
@@ -493,9 +496,27 @@ def _install_error_handlers(app: APIGatewayHttpResolver) -> None:
 
 
 def allowed_methods(app: APIGatewayHttpResolver, path: str) -> list[str]:
-    """The methods registered for a path (the resolver knows its routes; it just answers 404 by default)."""
+    """The methods a path takes: the resolver's routes, or the public pages' (another function serves those).
+
+    A public page's path reaches this resolver only with a method API Gateway routes elsewhere
+    (PUT /c/<token> falls to the greedy route): it is a known path with the wrong method all the same.
+    """
     routes = app._static_routes + app._dynamic_routes  # noqa: SLF001 - the resolver's own route table
-    return sorted({route.method for route in routes if route.rule.match(path)})
+    methods = {route.method for route in routes if route.rule.match(path)}
+    methods |= {method for pattern, page_methods in _public_page_patterns() if pattern.fullmatch(path) for method in page_methods}
+    return sorted(methods)
+
+
+@cache
+def _public_page_patterns() -> tuple[tuple[re.Pattern[str], frozenset[str]], ...]:
+    return tuple(
+        (re.compile(re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path)), re.DOTALL), frozenset(m.upper() for m in operations))
+        for path, operations in _public_pages().items()
+    )
+
+
+def _method(event: Mapping[str, Any]) -> str:
+    return str(((event.get("requestContext") or {}).get("http") or {}).get("method") or "").upper()
 
 
 # ------------------------------------------------------------------ who is calling, and when
