@@ -102,7 +102,8 @@ class Fault:
             return {"content-type": "application/x-amz-json-1.0"}, MockRawResponse(json.dumps(error))
         if protocol == "rest-json":  # SES v2
             return {"x-amzn-ErrorType": self.code, "content-type": "application/json"}, MockRawResponse(json.dumps({"message": message}))
-        xml = f"<ErrorResponse><Error><Type>Sender</Type><Code>{self.code}</Code><Message>{message}</Message></Error><RequestId>f</RequestId></ErrorResponse>"
+        error_xml = f"<Error><Type>Sender</Type><Code>{self.code}</Code><Message>{message}</Message></Error>"
+        xml = f"<ErrorResponse>{error_xml}<RequestId>f</RequestId></ErrorResponse>"
         return {"content-type": "text/xml"}, MockRawResponse(xml)  # query protocol (SNS)
 
 
@@ -154,7 +155,8 @@ def assert_problem(reply: Reply, status: int) -> dict[str, Any]:
     assert reply.status == status, (reply.status, reply.body)
     assert reply.headers["content-type"].startswith("application/problem+json")
     body: dict[str, Any] = reply.json()
-    assert body["status"] == status and body["detail"]
+    assert body["status"] == status
+    assert body["detail"]
     assert "Traceback" not in reply.body.decode()
     return body
 
@@ -200,7 +202,8 @@ def test_every_queue_has_a_dead_letter_queue_and_every_dead_letter_queue_an_alar
     }
     unwatched = sorted(dlqs - alarmed)
     report("template", work_queues=workers, dead_letter_queues=sorted(dlqs), without_dlq=without_dlq, dlqs_without_alarm=unwatched)
-    assert workers and dlqs
+    assert workers
+    assert dlqs
     assert without_dlq == []
     assert unwatched == []
 
@@ -254,7 +257,8 @@ def test_a_check_in_throttled_throughout_is_a_503_to_retry_and_writes_nothing(an
         items=check_ins_stored(ann_and_bob),
     )
     assert fault.retries == 3  # four attempts in all (PynamoDB's client: standard mode)
-    assert retried.status == 201 and repeated.status == 201
+    assert retried.status == 201
+    assert repeated.status == 201
     assert repeated.json() == retried.json()
     assert check_ins_stored(ann_and_bob) == 1
     assert (timeline_entries(ANN), timeline_entries(BOB)) == (1, 1)
@@ -276,7 +280,8 @@ def test_a_check_in_meeting_a_transaction_conflict_is_read_again_and_recorded_on
         reply = check_in(ann_and_bob)
     report("check-in, TransactionConflict x1", transaction_attempts=len(fault.seen), botocore_retries=fault.retries, status=reply.status)
     assert reply.status == 201, reply.body
-    assert len(fault.seen) == 2 and fault.retries == 0  # botocore does not retry a cancelled transaction; we do, from fresh reads
+    assert len(fault.seen) == 2
+    assert fault.retries == 0
     assert check_ins_stored(ann_and_bob) == 1
 
 
@@ -301,7 +306,8 @@ def test_accepting_a_pact_under_conflict_and_throttling_is_all_or_nothing(aws: d
     with injected(Fault("dynamodb.TransactWriteItems", "TransactionCanceledException", times=1)) as (conflict,):
         first = call("POST", accept, email=BOB, now=START)
     assert first.status == 200, first.body
-    assert conflict.injected == 1 and len(conflict.seen) == 2
+    assert conflict.injected == 1
+    assert len(conflict.seen) == 2
 
     created2 = pact(ANN, CARA, now=START, accept=False, **WEEKLY)
     member(CARA, "Cara")
@@ -319,8 +325,10 @@ def test_accepting_a_pact_under_conflict_and_throttling_is_all_or_nothing(aws: d
         state_after_refusal=still["state"],
         retry=retried.status,
     )
-    assert still["state"] == "invited" and still["mutual"] is False  # not half-accepted
-    assert retried.status == 200 and retried.json()["mutual"] is True
+    assert still["state"] == "invited"
+    assert still["mutual"] is False
+    assert retried.status == 200
+    assert retried.json()["mutual"] is True
     assert call("GET", f"/pacts/{created2['id']}", email=ANN, now=START).json()["mutual"] is True
 
 
@@ -353,7 +361,8 @@ def test_group_attendance_under_conflict_and_throttling_is_all_or_nothing(aws: d
     )
     assert unchanged["status"] != "held"
     assert [m["meeting_id"] for m in bob_history] == [mid(MEETINGS[0])]
-    assert retried.status == 200 and retried.json()["status"] == "held"
+    assert retried.status == 200
+    assert retried.json()["status"] == "held"
     assert len(call("GET", "/members/me/meetings", email=BOB, now=later).json()["items"]) == 2
 
 
@@ -470,7 +479,8 @@ def test_a_sender_that_dies_mid_batch_sends_nothing_twice_and_loses_nothing(nudg
         sent_on_redelivery=before_lease - len(first),
         sent_after_lease=[m.to for m in after],
     )
-    assert len(first) == 1 and len(redelivered) == 2
+    assert len(first) == 1
+    assert len(redelivered) == 2
     assert before_lease == 1
     assert len(after) == 1
     assert sorted(m.to for m in nudges.sent()) == [ANN, BOB]
@@ -497,7 +507,8 @@ def test_the_meeting_reminder_sender_survives_ses_throttling_and_sends_once(aws:
         redelivered_failed=len(second["batchItemFailures"]),
         emails=sorted(m.to for m in reminders.sent()),
     )
-    assert nothing == 0 and len(first["batchItemFailures"]) == 2
+    assert nothing == 0
+    assert len(first["batchItemFailures"]) == 2
     assert fault.retries == 8  # 4 for each of the two messages
     assert twice["reminders"] == 0
     assert sorted(m.to for m in reminders.sent()) == [ANN, BOB]
@@ -527,8 +538,10 @@ def test_the_digest_sender_survives_ses_throttling_and_sends_once(aws: dict[str,
         sent_first=sent_first,
         emails=sorted(m.to for m in digest.sent()),
     )
-    assert fault.injected == 6 and fault.retries == 5
-    assert len(first["batchItemFailures"]) == 1 and len(sent_first) == 1
+    assert fault.injected == 6
+    assert fault.retries == 5
+    assert len(first["batchItemFailures"]) == 1
+    assert len(sent_first) == 1
     assert sorted(m.to for m in digest.sent()) == [ANN, BOB]
 
 
@@ -560,9 +573,12 @@ def test_a_text_sns_refused_is_sent_at_the_next_sweep_once(aws: dict[str, Any]) 
         sent=[first["sent"], second["sent"], twice["sent"], late["sent"]],
         texts=len(sms_sent()),
     )
-    assert throttled.retries == 4 and first["sent"] == 0
-    assert once.retries == 1 and second["sent"] == 1
-    assert twice["sent"] == 0 and late["sent"] == 0
+    assert throttled.retries == 4
+    assert first["sent"] == 0
+    assert once.retries == 1
+    assert second["sent"] == 1
+    assert twice["sent"] == 0
+    assert late["sent"] == 0
     assert len(sms_sent()) == 1
 
 
