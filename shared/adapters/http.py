@@ -55,6 +55,7 @@ PROBLEM_TITLES: dict[HTTPStatus, str] = {
     HTTPStatus.UNPROCESSABLE_ENTITY: "Validation failed",
     HTTPStatus.TOO_MANY_REQUESTS: "Too many requests",
     HTTPStatus.INTERNAL_SERVER_ERROR: "Internal error",
+    HTTPStatus.SERVICE_UNAVAILABLE: "Service unavailable",
 }
 """The one title of each status we answer with; the problem type is the title as a slug (not-found, validation-failed)."""
 
@@ -282,7 +283,36 @@ PROBLEM_RESPONSES: dict[int, OpenAPIResponse] = {
     422: _problem_response("A value is not acceptable; `errors` names each field ('body' for the body as a whole)."),
     429: _problem_response("Too many attempts; try again later.", {"Retry-After": "Seconds to wait before trying again."}),
     500: _problem_response("Our fault; logged, without your data."),
+    503: _problem_response(
+        "Busy for a moment (throttled after our own retries); nothing was written. Try again after Retry-After seconds.",
+        {"Retry-After": "Seconds to wait before trying again."},
+    ),
 }
+
+TRANSIENT_AWS_ERRORS = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TransactionInProgressException",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+"""AWS error codes that mean "not now": botocore has retried them already; the client may retry the request."""
+RETRY_AFTER_SECONDS = 2
+
+
+def transient_aws_error(exc: BaseException) -> str | None:
+    """The code of a throttling (or briefly unavailable) AWS answer behind `exc`, PynamoDB's wrapping included."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        response = getattr(seen, "response", None)
+        code = response.get("Error", {}).get("Code") if isinstance(response, dict) else getattr(seen, "cause_response_code", None)
+        if code in TRANSIENT_AWS_ERRORS:
+            return str(code)
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _optional_bodies_are_omitted_not_null(document: dict[str, Any]) -> None:
@@ -506,6 +536,15 @@ def _install_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response[str]:
+        code = transient_aws_error(exc)
+        if code is not None:  # a DynamoDB write is one transaction or one item: nothing is half-written
+            logger.warning("AWS busy; asked the client to retry", extra={"error_code": code})
+            return problem(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "The service is busy for a moment; nothing was saved. Please try again shortly.",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                retry_after=RETRY_AFTER_SECONDS,
+            )
         # The type and where it happened only: exception messages may carry personal data.
         frames = [f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}" for f in traceback.extract_tb(exc.__traceback__)]
         logger.error("unhandled error", extra={"error_type": type(exc).__name__, "frames": frames[-8:]})

@@ -49,13 +49,17 @@ class Stack:
 
 
 @contextmanager
-def local_stack(state: Path, log_path: Path) -> Iterator[str]:
-    """`python -m infra.local` on a free port, signing tokens with the key in `state`; yields its URL."""
+def local_stack(state: Path, log_path: Path, *, env: dict[str, str] | None = None, quiet: bool = False) -> Iterator[str]:
+    """`python -m infra.local` on a free port, signing tokens with the key in `state`; yields its URL.
+
+    `env` adds to its environment (LOG_LEVEL=INFO: the functions log as deployed); `quiet` leaves
+    out its own console lines, so the log holds the functions' logs and little else.
+    """
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_", "EVENT_BUS", "PUBLIC_BASE"))}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_", "EVENT_BUS", "PUBLIC_BASE"))}, **(env or {})}
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "infra.local", "--port", str(port), "--state-dir", str(state)],
+            [sys.executable, "-m", "infra.local", "--port", str(port), "--state-dir", str(state), *(["--quiet"] if quiet else [])],
             cwd=ROOT,
             env=env,
             stdout=log,
