@@ -134,7 +134,8 @@ class Route:
         """Path parameters when this route serves the request, else None."""
         if self.method not in ("ANY", method.upper()):
             return None
-        match = re.fullmatch(_path_pattern(self.path), path)
+        # DOTALL: a decoded path may hold a newline (%0A), and API Gateway still routes it.
+        match = re.fullmatch(_path_pattern(self.path), path, re.DOTALL)
         return match.groupdict() if match else None
 
     @property

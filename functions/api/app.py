@@ -497,4 +497,9 @@ def my_log(from_: LogFrom = None, to: LogDay = None) -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    response = app.resolve(event, context)
+    # One line per request, under API Gateway's request id: the method, the route's template and the
+    # status only (never the path's values, the query or the body).
+    method = event.get("requestContext", {}).get("http", {}).get("method")
+    logger.info("request", extra={"method": method, "route": event.get("routeKey"), "status": response.get("statusCode")})
+    return response

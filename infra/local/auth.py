@@ -60,15 +60,25 @@ def required_scopes() -> list[str]:
 
 
 def mint_token(
-    state_dir: Path, email: str, *, ttl_seconds: int = 8 * 3600, scopes: list[str] | None = None, now: float | None = None
+    state_dir: Path,
+    email: str,
+    *,
+    ttl_seconds: int = 8 * 3600,
+    scopes: list[str] | None = None,
+    now: float | None = None,
+    client_id: str | None = None,
 ) -> str:
-    """A Cognito-shaped access token (`client_id`, `scope`, `token_use`), plus the verified email."""
+    """A Cognito-shaped access token (`client_id`, `scope`, `token_use`), plus the verified email.
+
+    A negative `ttl_seconds` gives an expired token; `client_id` another app client's (the wrong audience);
+    another `state_dir` a token signed with another key.
+    """
     settings = JwtSettings.from_template()
     issued = int(now if now is not None else time.time())
     claims = {
         "sub": member_sub(email),
         "iss": settings.issuer,
-        "client_id": settings.audience[0],
+        "client_id": settings.audience[0] if client_id is None else client_id,
         "token_use": "access",
         "scope": " ".join(["openid", "email", *(required_scopes() if scopes is None else scopes)]),
         "email": email.strip().lower(),

@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from http import HTTPStatus
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -53,6 +55,7 @@ PROBLEM_TITLES: dict[HTTPStatus, str] = {
     HTTPStatus.UNPROCESSABLE_ENTITY: "Validation failed",
     HTTPStatus.TOO_MANY_REQUESTS: "Too many requests",
     HTTPStatus.INTERNAL_SERVER_ERROR: "Internal error",
+    HTTPStatus.SERVICE_UNAVAILABLE: "Service unavailable",
 }
 """The one title of each status we answer with; the problem type is the title as a slug (not-found, validation-failed)."""
 
@@ -280,7 +283,118 @@ PROBLEM_RESPONSES: dict[int, OpenAPIResponse] = {
     422: _problem_response("A value is not acceptable; `errors` names each field ('body' for the body as a whole)."),
     429: _problem_response("Too many attempts; try again later.", {"Retry-After": "Seconds to wait before trying again."}),
     500: _problem_response("Our fault; logged, without your data."),
+    503: _problem_response(
+        "Busy for a moment (throttled after our own retries); nothing was written. Try again after Retry-After seconds.",
+        {"Retry-After": "Seconds to wait before trying again."},
+    ),
 }
+
+TRANSIENT_AWS_ERRORS = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TransactionInProgressException",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+"""AWS error codes that mean "not now": botocore has retried them already; the client may retry the request."""
+RETRY_AFTER_SECONDS = 2
+
+
+def transient_aws_error(exc: BaseException) -> str | None:
+    """The code of a throttling (or briefly unavailable) AWS answer behind `exc`, PynamoDB's wrapping included."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        response = getattr(seen, "response", None)
+        code = response.get("Error", {}).get("Code") if isinstance(response, dict) else getattr(seen, "cause_response_code", None)
+        if code in TRANSIENT_AWS_ERRORS:
+            return str(code)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _optional_bodies_are_omitted_not_null(document: dict[str, Any]) -> None:
+    """An optional body (`body: Model | None = None`) is one that may be left out; a JSON `null` is refused (422).
+
+    The generated document said `anyOf: [Model, null]`, which promises that `null` is accepted (schemathesis
+    sent it and got the 422): the body's schema is the model, and the body is not required.
+    """
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+            members = content.get("schema", {}).get("anyOf", [])
+            models = [m for m in members if m != {"type": "null"}]
+            if len(members) == 2 and len(models) == 1:
+                content["schema"] = models[0]
+                operation["requestBody"]["required"] = False
+
+
+def _public_pages() -> dict[str, Any]:
+    """The routes API Gateway sends to other functions, without a token: the one-tap link pages and the calendar feed.
+
+    They are served by LinksFunction and CalendarFeedFunction (template.yaml), not by this resolver; they are
+    written here so that the one document describes every route of the HTTP API (and fuzzers find them).
+    """
+    page = {"content": {"text/html": {"schema": {"type": "string"}}}}
+    problem_ref = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    form = {
+        "type": "object",
+        "properties": {
+            "nonce": {"type": "string", "description": "The hidden field of the page's form."},
+            "choice": {"type": "string", "description": "The button pressed."},
+            "List-Unsubscribe": {"type": "string", "description": "RFC 8058 one-click unsubscribe: `One-Click`."},
+        },
+    }
+    pages: dict[str, Any] = {}
+    for prefix, what in (("c", "A one-tap check-in link"), ("u", "An unsubscribe link"), ("i", "An invitation link")):
+        token = [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}, "description": "The link's key."}]
+        answers = {
+            "400": {"description": "The form was not the page's own (no or a wrong nonce), or unreadable.", **page},
+            "404": {"description": "No such link.", **page},
+            "409": {"description": "The link's action no longer fits (e.g. already done another way).", **page},
+            "410": {"description": "The link was used or has expired.", **page},
+            "500": {"description": "Our fault; nothing was lost.", **page},
+        }
+        pages[f"/{prefix}/{{token}}"] = {
+            "get": {
+                "summary": f"{what}: a page that shows what the link does (records nothing)",
+                "tags": ["links"],
+                "security": [],
+                "parameters": token,
+                "responses": {"200": {"description": "The page, with its buttons.", **page}, **answers},
+            },
+            "post": {
+                "summary": f"{what}: the page's button, which acts",
+                "tags": ["links"],
+                "security": [],
+                "parameters": token,
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/x-www-form-urlencoded": {"schema": form}, "multipart/form-data": {"schema": form}},
+                },
+                "responses": {"200": {"description": "Done: what was recorded.", **page}, **answers},
+            },
+        }
+    pages["/calendar/{secret}"] = {
+        "get": {
+            "summary": "Your private calendar feed (iCalendar); the address is the key",
+            "tags": ["calendar"],
+            "security": [],
+            "parameters": [
+                {"name": "secret", "in": "path", "required": True, "schema": {"type": "string"}, "description": "<secret>.ics"},
+                {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}},
+            ],
+            "responses": {
+                "200": {"description": "The feed.", "content": {"text/calendar": {"schema": {"type": "string"}}}},
+                "304": {"description": "Unchanged since the ETag named in If-None-Match."},
+                "404": {"description": "No calendar at this address (unknown, rotated away, or erased).", **problem_ref},
+                "500": {"description": "Our fault.", **problem_ref},
+            },
+        }
+    }
+    return pages
 
 
 class ApiResolver(APIGatewayHttpResolver):
@@ -306,7 +420,8 @@ class ApiResolver(APIGatewayHttpResolver):
         if not self._docs_enabled and event.get("rawPath") in DOC_PATHS:
             self._enable_docs()
         refused = _unreadable_body(event)
-        if refused is not None:
+        # A method the path does not take is a 405 (or 404) whatever its body: the body is not read then.
+        if refused is not None and _method(event) in allowed_methods(self, str(event.get("rawPath") or "")):
             return {
                 "statusCode": refused.status_code,
                 "headers": {"Content-Type": PROBLEM_JSON},
@@ -337,7 +452,10 @@ class ApiResolver(APIGatewayHttpResolver):
 
         @self.get("/openapi.json", include_in_schema=False)
         def _openapi():  # type: ignore[no-untyped-def]  # an annotation here would enter the OpenAPI models
-            return Response(status_code=200, content_type="application/json", body=self.get_openapi_json_schema(**info))
+            document = json.loads(self.get_openapi_json_schema(**info))
+            _optional_bodies_are_omitted_not_null(document)
+            document["paths"].update(_public_pages())
+            return Response(status_code=200, content_type="application/json", body=json.dumps(document))
 
         self.enable_swagger(path="/docs", **info)
         self._docs_enabled = True
@@ -418,6 +536,15 @@ def _install_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response[str]:
+        code = transient_aws_error(exc)
+        if code is not None:  # a DynamoDB write is one transaction or one item: nothing is half-written
+            logger.warning("AWS busy; asked the client to retry", extra={"error_code": code})
+            return problem(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "The service is busy for a moment; nothing was saved. Please try again shortly.",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                retry_after=RETRY_AFTER_SECONDS,
+            )
         # The type and where it happened only: exception messages may carry personal data.
         frames = [f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}" for f in traceback.extract_tb(exc.__traceback__)]
         logger.error("unhandled error", extra={"error_type": type(exc).__name__, "frames": frames[-8:]})
@@ -425,9 +552,27 @@ def _install_error_handlers(app: APIGatewayHttpResolver) -> None:
 
 
 def allowed_methods(app: APIGatewayHttpResolver, path: str) -> list[str]:
-    """The methods registered for a path (the resolver knows its routes; it just answers 404 by default)."""
+    """The methods a path takes: the resolver's routes, or the public pages' (another function serves those).
+
+    A public page's path reaches this resolver only with a method API Gateway routes elsewhere
+    (PUT /c/<token> falls to the greedy route): it is a known path with the wrong method all the same.
+    """
     routes = app._static_routes + app._dynamic_routes  # noqa: SLF001 - the resolver's own route table
-    return sorted({route.method for route in routes if route.rule.match(path)})
+    methods = {route.method for route in routes if route.rule.match(path)}
+    methods |= {method for pattern, page_methods in _public_page_patterns() if pattern.fullmatch(path) for method in page_methods}
+    return sorted(methods)
+
+
+@cache
+def _public_page_patterns() -> tuple[tuple[re.Pattern[str], frozenset[str]], ...]:
+    return tuple(
+        (re.compile(re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path)), re.DOTALL), frozenset(m.upper() for m in operations))
+        for path, operations in _public_pages().items()
+    )
+
+
+def _method(event: Mapping[str, Any]) -> str:
+    return str(((event.get("requestContext") or {}).get("http") or {}).get("method") or "").upper()
 
 
 # ------------------------------------------------------------------ who is calling, and when

@@ -4,8 +4,11 @@ The sweep queries each write shard for texts due at or before now (no Scan), cla
 each (pact, member, slot) with a conditional write, and sends "Did you talk with
 <name> today? Tap to record it: <link>" through SNS as a transactional SMS. Then the
 view moves on to the next slot. A repeated or overlapping run finds the claim and sends
-nothing; a number that replied STOP is never texted (the SMS service keeps the list;
-the member is marked so their pacts stop planning texts).
+nothing. A claim left `sending` by a run that died before sending is retaken after
+CLAIM_LEASE, so the text is not lost (the residual window, as for nudges: SNS took it but
+the run died before marking the claim, and a later run texts again). A number that replied
+STOP is never texted (the SMS service keeps the list; the member is marked so their pacts
+stop planning texts).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from shared.pacts.planning import NUDGE_ATTRIBUTES, Ctx, iso_instant, reschedule
 
 TOO_LATE = timedelta(hours=2)  # a run that comes this late sends no "today?" text for that slot
 CLAIM_TTL = timedelta(days=30)
+CLAIM_LEASE = timedelta(minutes=3)  # longer than the function's timeout (2 minutes), shorter than the schedule (5)
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,9 @@ def _text_one(found: PactView, now: datetime, shards: int, sns: Any, base_url: s
     sent = False
     claim = SendClaim(member_pk(view.member_sub), f"SMS#{view.pact_id}#{iso_instant(slot)}", status="sending", claimed_at=now)
     claim.expires_at = now + CLAIM_TTL
+    stale = (SendClaim.status == "sending") & (SendClaim.claimed_at < now - CLAIM_LEASE)  # its run died before sending
     try:
-        claim.save(condition=SendClaim.pk.does_not_exist())
+        claim.save(condition=SendClaim.pk.does_not_exist() | stale)
     except PutError:
         _next_slot(view, slot, now, shards)  # a repeated run: this slot's text is someone else's job (or done)
         return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,8 @@ class DigestHarness:
         os.environ["DIGEST_QUEUE_URL"] = self.queue_url  # template.yaml gives the deployed function its queue's URL
         ses = boto3.client("ses")
         ses.verify_email_identity(EmailAddress=os.environ["SENDER_EMAIL"])
-        ses.create_configuration_set(ConfigurationSet={"Name": os.environ["SES_CONFIGURATION_SET"]})
+        with suppress(ses.exceptions.ConfigurationSetAlreadyExistsException):  # a NudgeHarness beside it made it
+            ses.create_configuration_set(ConfigurationSet={"Name": os.environ["SES_CONFIGURATION_SET"]})
 
     def arn(self) -> str:
         return str(self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])

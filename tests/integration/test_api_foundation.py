@@ -92,6 +92,8 @@ def test_openapi_documents_success_and_problem_responses_for_every_operation(aws
     assert "Problem" in doc["components"]["schemas"]
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
+            if operation.get("security") == []:
+                continue  # a public page of another function: test_openapi_documents_the_public_pages
             codes = set(operation["responses"])
             assert {"404", "422", "500"} <= codes, (method, path)
             problem = operation["responses"]["422"]["content"]["application/problem+json"]["schema"]
@@ -233,6 +235,9 @@ def test_openapi_documents_what_api_gateway_answers_for_401_and_403(aws) -> None
     assert doc["components"]["schemas"]["GatewayMessage"]["required"] == ["message"]
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
+            if operation.get("security") == []:
+                assert not {"401", "403"} & set(operation["responses"]), (method, path)  # no authorizer before it
+                continue
             for status in ("401", "403"):
                 content = operation["responses"][status]["content"]
                 assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/GatewayMessage"}
@@ -244,9 +249,55 @@ def test_openapi_documents_what_api_gateway_answers_for_401_and_403(aws) -> None
             assert "413" in operation["responses"]
 
 
+def test_openapi_documents_the_public_pages_other_functions_serve(aws) -> None:
+    # The link pages and the calendar feed are routes of the same HTTP API (template.yaml), without a token.
+    from infra import cfn
+
+    doc = call("GET", "/openapi.json", email=None).json()
+    public = {(r.method.lower(), r.path) for r in cfn.http_routes() if r.scopes is None and r.path not in ("/openapi.json", "/docs")}
+    documented = {(m, p) for p, ops in doc["paths"].items() for m, op in ops.items() if op.get("security") == []}
+    assert public == documented
+    assert len(public) == 7
+    page = doc["paths"]["/c/{token}"]["post"]
+    assert set(page["requestBody"]["content"]) == {"application/x-www-form-urlencoded", "multipart/form-data"}
+    feed = doc["paths"]["/calendar/{secret}"]["get"]["responses"]
+    assert set(feed) == {"200", "304", "404", "500"}
+    assert feed["404"]["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+
+
 def test_openapi_documents_the_idempotency_key_header(aws) -> None:
     operation = call("GET", "/openapi.json", email=None).json()["paths"]["/pacts/{pact_id}/check-ins"]["post"]
     (header,) = [p for p in operation["parameters"] if p["in"] == "header"]
     assert header["name"].lower() == "idempotency-key"
     assert header["required"] is False
     assert {"type": "string", "maxLength": 100, "minLength": 1} in header["schema"]["anyOf"]
+
+
+def test_a_public_page_with_another_method_is_405_whatever_the_body(aws) -> None:
+    # Found by schemathesis (tests/e2e/test_fuzz.py): PUT /c/<token> falls to the greedy route, and its form body
+    # got a 415 before anyone noticed the method. The gateway sends GET and POST of these paths to other functions.
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    for path, allowed in (("/c/abc", "GET, POST"), ("/u/abc", "GET, POST"), ("/i/abc", "GET, POST"), ("/calendar/abc.ics", "GET")):
+        reply = call("PUT", path, body=b"choice=yes", headers=form)
+        assert_problem(reply, 405)
+        assert reply.headers["allow"] == allowed
+    # A path of this API likewise: the method first, then the body.
+    reply = call("PATCH", "/members/me", body=b"x" * 70_000, headers={"content-type": "text/plain"})
+    assert_problem(reply, 405)
+    assert call("PUT", "/members/me", body=b"x=1", headers=form).status == 415
+    assert call("GET", "/c/abc/more").status == 404
+
+
+def test_an_optional_body_is_documented_as_one_to_leave_out_not_as_null(aws) -> None:
+    # Found by schemathesis (positive_data_acceptance): the document allowed a JSON null body, the API refuses it.
+    doc = call("GET", "/openapi.json", email=None).json()
+    body = doc["paths"]["/pacts/{pact_id}/resend-invitation"]["post"]["requestBody"]
+    assert body["required"] is False
+    assert body["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ResendIn"}
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            assert {"type": "null"} not in schema.get("anyOf", []), (method, path)
+    member("ann@example.org")
+    assert_problem(call("POST", "/pacts/p0/resend-invitation", body=b"null"), 422)
+    assert_problem(call("POST", "/pacts/p0/resend-invitation"), 404)

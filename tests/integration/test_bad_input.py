@@ -197,7 +197,7 @@ def body_routes() -> list[BodyRoute]:
     for path, operations in DOC["paths"].items():
         for method, operation in operations.items():
             body = operation.get("requestBody")
-            if body:
+            if body and operation.get("security") != []:  # the public link pages take forms, not JSON
                 schema = body["content"]["application/json"]["schema"]
                 routes.append(BodyRoute(method.upper(), path, _ref_name(schema)))
     return routes
@@ -426,3 +426,57 @@ def test_an_email_with_a_control_code_in_it_is_refused(aws: dict[str, Any]) -> N
         assert reply.status == 422, (address, reply.body)
         assert reply.json()["errors"][0]["field"] == "colleague.email"
     assert call("GET", "/pacts").json()["items"] == []
+
+
+# ------------------------------------------------------------------ hostile query strings and path parameters
+
+# Percent-encoded as they arrive on the wire; API Gateway decodes them (invalid UTF-8 becomes U+FFFD).
+HOSTILE_TEXT = {
+    "100,000 characters": "x" * 100_000,
+    "control codes": "a%00b%20%1B%5B2J%07%7F",
+    "markup": "%3Cscript%3Ealert(1)%3C%2Fscript%3E%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E",
+    "invalid UTF-8": "%FF%FE%C3",
+    "a newline": "a%0Ab",
+}
+HOSTILE_TARGETS = [
+    "GET /directory?q={}",
+    "GET /directory?specialty={}&region={}",
+    "GET /asks?box={}",
+    "GET /asks/{}",
+    "POST /asks/{}/replies",
+    "POST /asks/{}/close",
+    "GET /introductions/{}",
+    "POST /introductions/{}/accept",
+    "POST /suggestions/{}/dismiss",
+    "GET /groups/{}",
+    "POST /groups/{}/accept",
+    "GET /groups/{}/meetings?when={}",
+    "DELETE /groups/{}/members/{}",
+]
+
+
+def test_hostile_query_strings_and_path_parameters_are_refused_or_find_nothing(aws: dict[str, Any]) -> None:
+    # The network and group routes take text in the query (the directory's search) and ids in the path.
+    member(ANN)
+    member(BOB)
+    before = table(aws)
+    failures: list[str] = []
+    cells = 0
+    for target in HOSTILE_TARGETS:
+        method, template = target.split(" ")
+        for label, text in HOSTILE_TEXT.items():
+            cells += 1
+            body = {"text": "a reply"} if target.endswith("/replies") else None
+            reply = call(method, template.replace("{}", text), body=body)
+            where = f"{target} with {label}: {reply.status} {reply.body[:200]!r}"
+            if reply.status >= 500 or b"Traceback" in reply.body:
+                failures.append(f"server error: {where}")
+            elif 400 <= reply.status < 500:
+                problem = reply.json()
+                if reply.headers.get("content-type") != PROBLEM_JSON or problem.get("status") != reply.status or not problem.get("detail"):
+                    failures.append(f"not a problem document: {where}")
+            elif reply.status != 200 or reply.json().get("items"):
+                failures.append(f"answered with data: {where}")  # a search for junk finds nobody
+    assert cells == len(HOSTILE_TARGETS) * len(HOSTILE_TEXT)
+    assert not failures, "\n".join(failures)
+    assert table(aws) == before

@@ -207,3 +207,89 @@ def test_an_unexpected_error_logs_no_personal_data(aws, monkeypatch: pytest.Monk
     assert "ann@example.org" not in caplog.text
     record = next(r for r in caplog.records if r.getMessage() == "unhandled error")
     assert record.error_type == "RuntimeError"  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------ a private note goes nowhere else
+
+MARKER = "PRIVATE-MARKER-7f3c9a"  # in Ann's private check-in note, and nowhere else anyone but Ann can read
+
+
+def test_a_private_note_reaches_no_output_but_its_authors(aws, bus_events, caplog: pytest.LogCaptureFixture) -> None:
+    """Every output of the system, for everyone but the author, searched for a marker planted in a private note.
+
+    Bob shares the pact, Cara a group, Dan is a stranger who found Ann in the directory. Their API
+    answers on every GET route (with every id they could know), the emails and texts sent, their
+    calendar feeds, exports and logs, the domain events on the bus and every function log line.
+    """
+    from datetime import UTC, datetime
+
+    from moto.sns.models import sns_backends
+
+    from infra import cfn
+    from infra.lambdas import invoke
+    from infra.local.stack import scheduled_event
+    from shared.adapters.observability import logger
+    from tests.integration.digest_harness import DigestHarness
+    from tests.integration.group_harness import group_of
+    from tests.integration.nudge_harness import NudgeHarness
+
+    start = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    cara, dan = "cara@example.org", "dan@example.org"
+    level = logger.log_level
+    logger.setLevel("DEBUG")  # every line any function would log, at any level
+    try:
+        nudges, digest = NudgeHarness(), DigestHarness()
+        group_id = group_of(ANN, [BOB, cara], start)
+        member(ANN, "Ann", phone="+353851234567", notifications={"channels": ["email", "sms"]}, in_directory=True, specialties=["PTSD"])
+        member(BOB, "Bob", phone="+353867654321", notifications={"channels": ["email", "sms"]})
+        member(dan, "Dan")
+        pact_id = pact(ANN, BOB, now=start, rhythm={"weekday": "tuesday", "time": "08:30"})["id"]
+        noted = call("POST", f"/pacts/{pact_id}/check-ins", body={"note": f"Worried about {MARKER}"}, now=start)
+        assert noted.status == 201, noted.body
+        asked = {"text": "Any reading on group endings?", "to": {"kind": "group", "group_id": group_id}}
+        ask = call("POST", "/asks", email=BOB, body=asked, now=start)
+        assert ask.status == 201, ask.body
+        card = call("GET", "/directory?specialty=trauma", email=dan, now=start).json()["items"][0]
+        request = {"to": card["member_id"], "message": "Could we talk about trauma work?"}
+        intro = call("POST", "/introductions", email=dan, body=request, now=start)
+        assert intro.status == 201, intro.body
+        # What the schedules send: the texts after the slot, the nudges when it lapses, the weekly digests.
+        sms_sweep = next(s for s in cfn.schedules() if s.function == "SmsSweepFunction")
+        invoke("SmsSweepFunction", scheduled_event(sms_sweep, datetime(2026, 12, 8, 9, 5, tzinfo=UTC)))
+        nudges.run(datetime(2026, 12, 10, 9, tzinfo=UTC))
+        digest.run(datetime(2026, 12, 14, 9, tzinfo=UTC))
+        later = datetime(2026, 12, 14, 10, tzinfo=UTC)
+        meeting_id = call("GET", f"/groups/{group_id}/meetings?limit=1", email=cara, now=later).json()["items"][0]["id"]
+        ids = {"pact_id": pact_id, "group_id": group_id, "meeting_id": meeting_id, "intro_id": intro.json()["id"]}
+        ids["ask_id"] = ask.json()["id"]
+        spec = call("GET", "/openapi.json", email=None).json()
+        paths = [path.format(**ids) for path, ops in spec["paths"].items() if "get" in ops]
+        queries = ["/asks?box=sent", "/asks?box=received", "/directory?q=ann", "/members/me/log.csv?from=2026-11-01&to=2026-12-31"]
+        outputs: dict[str, str] = {}
+        for who in (BOB, cara, dan):
+            for path in paths + queries:
+                reply = call("GET", path, email=who, now=later)
+                assert reply.status < 500, (path, reply.body)
+                outputs[f"{who} GET {path} ({reply.status})"] = reply.body.decode()
+            secret = call("POST", "/members/me/calendar-secret", email=who, now=later).json()["url"]
+            outputs[f"{who} calendar feed"] = call("GET", secret.removeprefix("https://peer.test"), email=None, now=later).body.decode()
+        for mail in NudgeHarness.sent():
+            outputs[f"email to {mail.to}: {mail.subject}"] = mail.text + mail.html + str(mail.headers)
+        for phone, text in sns_backends["123456789012"]["eu-west-1"].sms_messages.values():
+            outputs[f"text to {phone}"] = text
+        outputs["domain events"] = str(bus_events())
+        own = call("GET", "/check-ins", now=later).body.decode() + call("GET", "/members/me/export", now=later).body.decode()
+    finally:
+        logger.setLevel(level)
+    # Every record any function logged, with all its fields (the extras too), as the JSON formatter would see them.
+    outputs["function logs"] = "\n".join(json.dumps(vars(record), default=str) for record in caplog.records)
+    hits = sorted(name for name, text in outputs.items() if MARKER in text and not name.startswith(f"email to {ANN}"))
+    kinds = sorted({name.split(" GET ")[0] if " GET " in name else name.split(":")[0] for name in outputs})
+    print(f"\n[marker] {len(outputs)} outputs searched ({len(paths)} GET routes x 3 members + queries; {len(caplog.records)} log records)")
+    print(f"[marker] kinds: {kinds}; hits: {len(hits)} {hits}")
+    assert MARKER in own  # the search finds it where it belongs: Ann's own history and export
+    assert any(name.startswith("email to") for name in outputs)
+    assert any(name.startswith("text to") for name in outputs)
+    assert "CheckInRecorded" in outputs["domain events"]
+    assert len(caplog.records) > 50  # the API's line per request, the sweeps' and senders' lines
+    assert hits == []

@@ -62,6 +62,12 @@ def test_wrong_issuer_or_audience_is_401(tmp_path: Path, authorizer: auth.Author
         assert err.value.status == 401
 
 
+def test_a_token_minted_for_another_client_is_401(tmp_path: Path, authorizer: auth.Authorizer) -> None:
+    with pytest.raises(auth.AuthError) as err:
+        authorizer.verify(auth.mint_token(tmp_path, "a@example.org", client_id="another-app-client"), SCOPES)
+    assert err.value.status == 401
+
+
 def test_id_token_style_aud_is_accepted_when_it_matches(tmp_path: Path, authorizer: auth.Authorizer) -> None:
     token = _forge(tmp_path, client_id=None, aud=authorizer.settings.audience[0])
     assert authorizer.verify(token, SCOPES)["aud"] == authorizer.settings.audience[0]

@@ -120,6 +120,14 @@ def test_greedy_route_matches_any_depth_and_method(tpl: dict) -> None:
     assert route.match("PATCH", "/pacts/1/check-ins") == {"proxy": "pacts/1/check-ins"}
 
 
+def test_a_decoded_newline_in_the_path_is_still_routed(tpl: dict) -> None:
+    # Found by the schemathesis run (tests/e2e/test_fuzz.py): /pacts/%0A/resume got the gateway's JSON 404.
+    greedy = next(r for r in cfn.http_routes(tpl) if r.path == "/{proxy+}")
+    assert greedy.match("POST", "/pacts/\n1/resume") == {"proxy": "pacts/\n1/resume"}
+    token = next(r for r in cfn.http_routes(tpl) if r.path == "/c/{token}")
+    assert token.match("GET", "/c/a\nb") == {"token": "a\nb"}
+
+
 def test_schedules_skip_disabled_ones(tpl: dict) -> None:
     assert [(s.function, s.name, s.expression) for s in cfn.schedules(tpl)] == [("Sweep", "Every15", "rate(15 minutes)")]
 
