@@ -85,6 +85,7 @@ CODE_CALLS: dict[str, set[str]] = {
     "CalendarFeedFunction": {"dynamodb.GetItem", "dynamodb.Query", "dynamodb.Query@gsi1"},
     "DigestSenderFunction": {
         "dynamodb.BatchGetItem",
+        "dynamodb.DeleteItem",
         "dynamodb.GetItem",
         "dynamodb.PutItem",
         "dynamodb.Query",
@@ -131,9 +132,12 @@ CODE_CALLS: dict[str, set[str]] = {
     "NotifyFunction": {
         "dynamodb.BatchWriteItem",
         "dynamodb.BatchWriteItem:PutRequest",
+        "dynamodb.DeleteItem",
         "dynamodb.GetItem",
         "dynamodb.PutItem",
+        "dynamodb.Query@gsi1",
         "dynamodb.UpdateItem",
+        "sesv2.SendEmail@SenderEmail|",
         "sesv2.SendEmail@SenderEmail|NudgeConfigurationSet",
     },
     "NudgeSenderFunction": {
@@ -174,8 +178,6 @@ CODE_CALLS: dict[str, set[str]] = {
         "sns.CheckIfPhoneNumberIsOptedOut",
         "sns.Publish@phone",
     },
-    # No AWS call: it only reads the Cognito event and answers it.
-    "TokenClaimsFunction": set(),
     "SuppressionFunction": {
         "dynamodb.GetItem",
         "dynamodb.PutItem",
@@ -184,6 +186,8 @@ CODE_CALLS: dict[str, set[str]] = {
         "dynamodb.TransactWriteItems:Update",
         "events.PutEvents",
     },
+    # No AWS call: it only reads the Cognito event and answers it.
+    "TokenClaimsFunction": set(),
 }
 
 
