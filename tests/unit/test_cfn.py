@@ -149,3 +149,87 @@ def test_resolver_handles_ref_sub_getatt_and_conditions(tpl: dict) -> None:
     assert resolver.condition("HasUrl") is False
     assert cfn.Resolver({"Url": "https://x"}, tpl).condition("HasUrl") is True
     assert resolver.resolve(cfn.jwt_configuration(tpl)) == {"issuer": "https://issuer/p1", "audience": ["c1"]}
+
+
+# ------------------------------------------------------------------ hardening of the real template
+
+
+def _statements(policies: list) -> list[dict]:
+    """The inline statements of a SAM function's Policies (policy templates like SQSSendMessagePolicy are not)."""
+    return [st for policy in policies if isinstance(policy, dict) and "Statement" in policy for st in policy["Statement"]]
+
+
+def _listed(value: object) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def test_the_ses_notification_topic_is_encrypted_with_a_rotating_key_ses_may_use() -> None:
+    tpl = cfn.template()
+    destinations = cfn.resources_of_type("AWS::SES::ConfigurationSetEventDestination", tpl)
+    topics = {d["Properties"]["EventDestination"]["SnsDestination"]["TopicARN"]["Ref"] for d in destinations.values()}
+    assert topics, "no SES event destination publishes to an SNS topic"
+    for topic in topics:
+        key_ref = cfn.resource(topic, tpl)["Properties"].get("KmsMasterKeyId")
+        assert isinstance(key_ref, dict), f"{topic} carries email addresses and must be encrypted with a customer-managed key"
+        key_id = key_ref.get("Ref") or key_ref["Fn::GetAtt"][0]
+        key = cfn.resource(key_id, tpl)
+        assert key["Type"] == "AWS::KMS::Key"
+        assert key["Properties"]["EnableKeyRotation"] is True
+        statements = key["Properties"]["KeyPolicy"]["Statement"]
+        root = [s for s in statements if s["Principal"].get("AWS") == {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}]
+        assert root, "the account must administer the key"
+        assert root[0]["Effect"] == "Allow"
+        assert root[0]["Action"] == "kms:*"
+        ses = [s for s in statements if s["Principal"].get("Service") == "ses.amazonaws.com"]
+        assert len(ses) == 1, "SES must be allowed to use the key"
+        assert ses[0]["Effect"] == "Allow"
+        assert set(_listed(ses[0]["Action"])) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+        assert ses[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+        sns = [s for s in statements if s["Principal"].get("Service") == "sns.amazonaws.com"]
+        assert len(sns) == 1
+        assert sns[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+        # Every other principal is named: no statement opens the key to everyone.
+        assert all(s["Principal"] != "*" and s["Principal"] != {"AWS": "*"} for s in statements)
+
+
+def test_the_subscriber_of_the_encrypted_topic_is_a_lambda_function() -> None:
+    """SNS delivers to Lambda from an encrypted topic (it decrypts first), so the subscriber keeps working."""
+    tpl = cfn.template()
+    subscribers = [
+        logical_id
+        for logical_id, res in cfn.resources_of_type("AWS::Serverless::Function", tpl).items()
+        for event in (res["Properties"].get("Events") or {}).values()
+        if event["Type"] == "SNS" and event["Properties"]["Topic"] == {"Ref": "EmailEventsTopic"}
+    ]
+    assert subscribers == ["SuppressionFunction"]
+
+
+def test_functions_that_text_can_publish_to_phone_numbers_only() -> None:
+    tpl = cfn.template()
+    texting = {}
+    for logical_id, res in cfn.resources_of_type("AWS::Serverless::Function", tpl).items():
+        statements = _statements(res["Properties"].get("Policies") or [])
+        if any(s["Effect"] == "Allow" and "sns:Publish" in _listed(s["Action"]) and s["Resource"] == "*" for s in statements):
+            texting[logical_id] = statements
+    assert {"SmsSweepFunction", "HabitSweepFunction"} <= set(texting)
+    for logical_id, statements in texting.items():
+        denies = [s for s in statements if s["Effect"] == "Deny" and "sns:Publish" in _listed(s["Action"])]
+        assert [d["Resource"] for d in denies] == [{"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"}], logical_id
+        assert "Condition" not in denies[0], f"{logical_id}: the Deny must hold unconditionally"
+
+
+def test_public_routes_have_their_own_lower_throttling() -> None:
+    tpl = cfn.template()
+    (api,) = cfn.resources_of_type("AWS::Serverless::HttpApi", tpl).values()
+    default = api["Properties"]["DefaultRouteSettings"]
+    settings = api["Properties"]["RouteSettings"]
+    routes = cfn.http_routes(tpl)
+    public = {r.route_key for r in routes if r.authorizer is None}
+    assert {"GET /c/{token}", "POST /c/{token}", "GET /u/{token}", "GET /i/{token}", "GET /calendar/{secret}"} <= public
+    for key in public:
+        assert key in settings, f"public route {key} has no throttling of its own"
+        assert 0 < settings[key]["ThrottlingRateLimit"] < default["ThrottlingRateLimit"], key
+        assert 0 < settings[key]["ThrottlingBurstLimit"] < default["ThrottlingBurstLimit"], key
+        assert settings[key]["ThrottlingBurstLimit"] >= settings[key]["ThrottlingRateLimit"], key
+    # Signed-in routes keep the default; a setting for a route that does not exist would fail the deploy.
+    assert set(settings) == public
