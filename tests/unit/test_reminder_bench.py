@@ -31,3 +31,4 @@ def test_reading_more_than_1_1_items_per_reminder_misses_the_goal_and_the_nudge_
 def test_the_senders_rows() -> None:
     sender = list(bench.reminder_rows({"stage": "reminder_sender", "sender_reminders": 100, "sender_dynamodb_calls": 600, "emails": 100}))
     assert [row.value for row in sender] == ["6.00", "1000"]
+    assert sender[0].misses == "≤3 DynamoDB calls"
