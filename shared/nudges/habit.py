@@ -30,7 +30,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from shared.adapters.db import connection
+from shared.adapters.db import connection, refused
 from shared.adapters.events import EventPublisher
 from shared.adapters.mail import Mailer, render
 from shared.adapters.models import Item, LinkToken, Member, PactView, SendClaim, member_pk
@@ -174,8 +174,9 @@ def _claim_all(keys: list[tuple[str, str]], links: list[LinkToken], now: datetim
                 tx.save(claim(key), condition=_claimable(clock))
             for link in links:
                 tx.save(link)
-    except TransactWriteError:
-        pass
+    except TransactWriteError as error:
+        if not refused(error):
+            raise
     else:
         return keys
     taken = []

@@ -31,7 +31,7 @@ from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
-from shared.adapters.db import connection
+from shared.adapters.db import connection, refused
 from shared.adapters.events import DomainEvent, EventPublisher
 from shared.adapters.mail import Mailer, render
 from shared.adapters.models import GroupMember, Item, LinkToken, Member, NudgeSent, PactView, SendClaim, member_pk
@@ -240,8 +240,9 @@ def _claim_with_links(member_id: str, views: list[PactView], links: list[LinkTok
                     tx.save(_claim_item(member_id, view, now), condition=_claimable(now))
                 for link in links:
                     tx.save(link)
-        except TransactWriteError:
-            pass
+        except TransactWriteError as error:
+            if not refused(error):
+                raise
         else:
             return views
     return [view for view in views if _claim(member_id, view, now)]
