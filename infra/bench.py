@@ -257,6 +257,21 @@ def ratio_row(name: str, sweep_seconds: float, plain_seconds: float) -> Row:
     )
 
 
+def queueing_rows(sweep: str, r: dict[str, Any]) -> Iterator[Row]:
+    """How much of a sweep's wall time is queueing: on moto each message sent costs more the deeper the queue."""
+    queue, finding = r["queue_seconds"], r["sweep_seconds"] - r["queue_seconds"]
+    yield Row(
+        f"{sweep}: of which queueing (moto)",
+        f"{queue * 1000:.0f} ms",
+        f"{r['messages']} messages in {r['sqs_calls']} SendMessageBatch calls (moto's cost per message grows with the queue)",
+    )
+    yield Row(
+        f"{sweep}: finding the due items alone / plain loop",
+        f"{finding / r['plain_seconds']:.2f}x",
+        "the queries, PynamoDB's deserialising and the grouping, over the same plain loop",
+    )
+
+
 def sweep_rows(r: dict[str, Any]) -> Iterator[Row]:
     """Rows from one stage of infra/bench_sweep.py."""
     if r["stage"] == "sweep":
@@ -271,6 +286,8 @@ def sweep_rows(r: dict[str, Any]) -> Iterator[Row]:
         yield Row("sweep: DynamoDB calls per nudge", f"{sweep_calls / due:.3f}", f"{sweep_calls} queries, one per shard and page")
         yield Row("sweep wall time over the due nudges (moto)", f"{r['sweep_seconds'] * 1000:.0f} ms", "includes queueing the messages")
         yield ratio_row("plain query loop over the same items (moto)", r["sweep_seconds"], r["plain_seconds"])
+        if "queue_seconds" in r:
+            yield from queueing_rows("sweep", r)
     elif r["stage"] == "sender":
         sample = r["sender_nudges"]
         yield sender_row(
@@ -309,6 +326,9 @@ def reminder_rows(r: dict[str, Any], items_per_nudge: float | None = None) -> It
         )
         yield Row("reminder sweep: DynamoDB calls per reminder", f"{calls / due:.3f}", f"{calls} queries, one per shard and page")
         yield Row("reminder sweep wall time (moto)", f"{r['sweep_seconds'] * 1000:.0f} ms", "includes queueing the messages")
+        if "plain_seconds" in r:
+            yield ratio_row("reminder sweep: plain query loop over the same items (moto)", r["sweep_seconds"], r["plain_seconds"])
+            yield from queueing_rows("reminder sweep", r)
     elif r["stage"] == "reminder_sender":
         sample = r["sender_reminders"]
         if not sample:  # a bench that measured nothing says so, and the run goes on
