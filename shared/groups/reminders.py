@@ -8,10 +8,11 @@ reminders due, never with the groups. A missed run is caught up by the next.
 
 Sender: for each message, re-reads the group's partition (the group, its members, its upcoming
 meetings: `series.load`), checks that the member's reminder is still due and still about that
-meeting (a cancellation, a move or a newer meeting means: drop it), claims
-MEMBER#<sub> / REMIND#<group>#<meeting id> with a conditional write, sends one email with the
-meeting as an .ics, marks the claim sent and clears the member's due instant. A redelivered
-message, or a second sweep's copy, finds the claim taken and sends nothing.
+meeting (a cancellation, a move or a newer meeting means: drop it), reads the profile (consent,
+address), claims MEMBER#<sub> / REMIND#<group>#<meeting id> with a conditional write in one
+transaction with the email's links, sends one email with the meeting as an .ics, then in one
+transaction marks the claim sent and clears the member's due instant: 4 DynamoDB calls. A
+redelivered message, or a second sweep's copy, finds the claim taken and sends nothing.
 
 The residual window is the nudges' one: SES accepted the email but the function died before
 marking the claim sent. The claim stays `sending`; after CLAIM_LEASE a redelivery may send again.

@@ -8,9 +8,11 @@ check-in comes). For each shard DUE#0..N-1, one range query `habit_due <= now`: 
 grow with the messages due, never with the pacts, and a missed run is caught up by the next.
 
 Each message is sent by the member's channels as their pact view carries them (email, SMS or
-both), each channel claimed first with a conditional write (MEMBER#<sub> /
-HABIT#<pact>#<reminder|established|back>#<instant>#<email|sms>): the same scheduled event twice,
-or two overlapping runs, send nothing twice. Then the view moves on (re-planned as of now).
+both): the view and the profile are read again in one batch, each channel is claimed first with
+a conditional write (MEMBER#<sub> / HABIT#<pact>#<reminder|established|back>#<instant>#<email|sms>),
+all in one transaction with the email's link: the same scheduled event twice, or two overlapping
+runs, send nothing twice. Then one transaction marks the claims and moves the view on (re-planned
+as of now): 3 DynamoDB calls per reminder beyond the index queries.
 
 The residual window is the nudges' one: the message went out but the function died before the
 claim was marked; after CLAIM_LEASE a later run may send it again.

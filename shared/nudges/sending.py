@@ -5,11 +5,15 @@ Sweep: for each write shard DUE#0..N-1, one range query `nudge_due <= now` on th
 run that was missed is caught up by the next (everything up to now is due), and the
 sweep itself never recomputes anything: it groups by member and enqueues one message each.
 
-Sender: for each message, re-reads the views (the truth may have moved on), claims each
-(member, pact, lapse, stage) with a conditional write, sends one email for what it
-claimed, then in one transaction marks the claims sent, records the nudge and moves
-each view on (the reminder a week later, or silence). A redelivered message, or a
-second sweep's copy, finds the claims taken and sends nothing.
+Sender: for each message, re-reads the member's profile and the views in one consistent
+batch read (the truth may have moved on), asks for the groups' missed-meetings line (one
+query), then in one transaction claims each (member, pact, lapse, stage) with a conditional
+write and stores the email's links; sends one email for what it claimed, then in one
+transaction marks the claims sent, records the nudge and moves each view on (the reminder
+a week later, or silence): 4 DynamoDB calls per member. A redelivered message, or a second
+sweep's copy, finds the views moved on (one read) or the claims taken and sends nothing;
+when another sender holds some of the claims, the rest are claimed one by one and the
+email says only what this one claimed.
 
 The residual window: SES accepted the email but the function died before marking the
 claims sent. The claims then stay `sending`; after CLAIM_LEASE a redelivery may send
