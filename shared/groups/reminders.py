@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import connection, refused
@@ -162,10 +163,11 @@ def _claim(key: tuple[str, str], links: list[LinkToken], now: datetime, clock: d
 
 def _clear_condition(mid: str, due: str) -> Condition:
     """The member's reminder is still this one: nothing planned another meanwhile."""
-    return (GroupMember.remind_for == mid) & (GroupMember.remind_due == due)
+    condition: Condition = (GroupMember.remind_for == mid) & (GroupMember.remind_due == due)
+    return condition
 
 
-_CLEAR = (GroupMember.remind_due.remove(), GroupMember.remind_shard.remove())
+_CLEAR: tuple[Action, ...] = (GroupMember.remind_due.remove(), GroupMember.remind_shard.remove())
 
 
 def _clear(person: GroupMember, mid: str, due: str) -> None:
@@ -179,7 +181,7 @@ def _close(key: tuple[str, str], message_id: str, person: GroupMember, mid: str,
 
     If another reminder was planned meanwhile (the condition fails), the claim is marked on its own.
     """
-    sent = [SendClaim.status.set("sent"), SendClaim.message_id.set(message_id)]
+    sent: list[Action] = [SendClaim.status.set("sent"), SendClaim.message_id.set(message_id)]
     try:
         with TransactWrite(connection=connection()) as tx:
             tx.update(SendClaim(*key), actions=sent)

@@ -101,7 +101,8 @@ def _handle(found: PactView, now: datetime, deps: HabitDeps) -> tuple[str, int, 
         return "moved-on", 0, None
     kind, about = str(view.habit_kind), view.habit_for
     due = datetime.fromisoformat(view.habit_due.replace("Z", "+00:00"))
-    sent, done, closing = 0, True, []
+    sent, done = 0, True
+    closing: list[tuple[tuple[str, str], list[Action]]] = []
     if kind == "notice" and view.habit_notice and view.habit_notice_at == about and view.state == "active":
         if now - due <= NOTICE_TOO_LATE:
             sent, done, closing = _say(view, member, str(view.habit_notice), about, now, deps)
@@ -157,7 +158,8 @@ def claim_key(view: PactView, what: str, about: datetime, channel: str) -> tuple
 
 def _claimable(clock: datetime) -> Condition:
     """Nobody holds the claim, or it was left `sending` longer than the lease."""
-    return SendClaim.pk.does_not_exist() | ((SendClaim.status == "sending") & (SendClaim.claimed_at < clock - CLAIM_LEASE))
+    condition: Condition = SendClaim.pk.does_not_exist() | ((SendClaim.status == "sending") & (SendClaim.claimed_at < clock - CLAIM_LEASE))
+    return condition
 
 
 def _claim_all(keys: list[tuple[str, str]], links: list[LinkToken], now: datetime, clock: datetime) -> list[tuple[str, str]]:
@@ -209,7 +211,8 @@ def _say(
     token, link = new_link(view.member_sub, "unsubscribe", now)
     keys = {channel: claim_key(view, what, about, channel) for channel in channels}
     taken = _claim_all(list(keys.values()), [link] if "email" in channels else [], now, deps.clock())
-    sent, done, closing = 0, True, []
+    sent, done = 0, True
+    closing: list[tuple[tuple[str, str], list[Action]]] = []
     for channel, key in keys.items():
         if key not in taken:
             continue  # sent already (or being sent by an overlapping run)
