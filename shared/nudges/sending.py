@@ -167,11 +167,12 @@ def send_digest(message: dict[str, Any], now: datetime, deps: SenderDeps) -> str
         return "notice-sent" if endings else "nothing-to-send"
     missed = attendance.missed_lines(member_id)  # a group's missed meetings: a line here, never an email of its own
     email = _compose(member_id, member, sendable, missed, now, deps)
-    claimed = _claim_with_links(member_id, sendable, email.links, deps.clock())
+    claimed, links_stored = _claim_with_links(member_id, sendable, email.links, deps.clock())
     if not claimed:
         return "notice-sent" if endings else "nothing-to-send"
-    if len(claimed) < len(sendable):  # another sender holds some: the email says only what this one claimed
-        email = _compose(member_id, member, claimed, missed, now, deps)
+    if not links_stored:  # claimed one by one: another sender held some, and the email says only what this one claimed
+        if len(claimed) < len(sendable):
+            email = _compose(member_id, member, claimed, missed, now, deps)
         with LinkToken.batch_write() as batch:
             for item in email.links:
                 batch.save(item)
@@ -232,8 +233,8 @@ def read_member_and_views(member_id: str, pact_ids: list[str]) -> tuple[Member |
     return member, [item for item in found if isinstance(item, PactView)]
 
 
-def _claim_with_links(member_id: str, views: list[PactView], links: list[LinkToken], now: datetime) -> list[PactView]:
-    """Claim every view's nudge and store the email's links in one transaction; the views claimed.
+def _claim_with_links(member_id: str, views: list[PactView], links: list[LinkToken], now: datetime) -> tuple[list[PactView], bool]:
+    """Claim every view's nudge and store the email's links in one transaction: (the views claimed, links stored).
 
     Another sender holding one claim cancels the transaction: then each is claimed on its own
     (and the caller stores the links of what it claimed).
@@ -249,8 +250,8 @@ def _claim_with_links(member_id: str, views: list[PactView], links: list[LinkTok
             if not refused(error):
                 raise
         else:
-            return views
-    return [view for view in views if _claim(member_id, view, now)]
+            return views, True
+    return [view for view in views if _claim(member_id, view, now)], False
 
 
 @dataclass(frozen=True)

@@ -476,3 +476,32 @@ def test_a_nudge_another_sender_holds_is_left_out_and_the_rest_goes_with_working
     page = call("GET", path(links(mail)["check_in"]), email=None, now=at("2026-12-10T12:00:00"))
     assert page.status == 200
     assert b"Did you and Kim talk?" in page.body
+
+
+def test_a_claim_transaction_lost_to_a_conflict_claims_one_by_one_and_still_stores_the_links(
+    nudges, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.client import BaseClient
+
+    member(ANN)
+    pact(ANN, JEN, now=START, **WEEKLY)
+    nudges.sweep(at("2026-12-10T09:00:00"))
+    real = BaseClient._make_api_call
+    conflicts = []
+
+    def conflict_once(self, operation, params):  # type: ignore[no-untyped-def]
+        # moto cannot produce it: another transaction on the same item at that moment (nothing was written)
+        if operation == "TransactWriteItems" and not conflicts:
+            conflicts.append(params)
+            reasons = [{"Code": "TransactionConflict"}] + [{"Code": "None"}] * (len(params["TransactItems"]) - 1)
+            error = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}
+            raise ClientError({"Error": error, "CancellationReasons": reasons}, operation)
+        return real(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", conflict_once)
+    nudges.deliver()
+    assert len(conflicts) == 1
+    [mail] = nudges.sent()
+    page = call("GET", path(links(mail)["check_in"]), email=None, now=at("2026-12-10T12:00:00"))
+    assert page.status == 200
+    assert b"Did you and Jennifer talk?" in page.body
