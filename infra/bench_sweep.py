@@ -44,11 +44,20 @@ def main() -> None:
         from shared.adapters.queue import sqs_enqueue
         from shared.nudges.sending import SenderDeps, send_digest, sweep
 
+        enqueue = sqs_enqueue(client("sqs"), queue_url)
+        queueing = [0.0]
+
+        def timed_enqueue(messages: list[dict[str, Any]]) -> None:
+            started = time.perf_counter()
+            enqueue(messages)
+            queueing[0] += time.perf_counter() - started
+
         calls.clear()
         started = time.perf_counter()
-        result = sweep(NOW, 8, sqs_enqueue(client("sqs"), queue_url))
+        result = sweep(NOW, 8, timed_enqueue)
         sweep_seconds = time.perf_counter() - started
         sweep_ddb = sum(n for op, n in calls.items() if op.startswith("dynamodb."))
+        sqs_calls = calls["sqs.SendMessageBatch"]
 
         started = time.perf_counter()
         plain = 0
@@ -72,6 +81,9 @@ def main() -> None:
                 "sweep_dynamodb_calls": sweep_ddb,
                 "seed_seconds": seed_seconds,
                 "sweep_seconds": sweep_seconds,
+                "queue_seconds": queueing[0],
+                "messages": result.members,
+                "sqs_calls": sqs_calls,
                 "plain_seconds": plain_seconds,
             }
         )

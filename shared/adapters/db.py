@@ -80,6 +80,11 @@ def cancellation_codes(error: TransactWriteError) -> list[str | None]:
     return [reason.code if reason else None for reason in error.cancellation_reasons]
 
 
+def refused(error: TransactWriteError) -> bool:
+    """Cancelled by our own conditions (or another transaction on the same item), not by a fault worth retrying."""
+    return any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in cancellation_codes(error))
+
+
 def cancelled_item(error: TransactWriteError, index: int) -> dict[str, Any] | None:
     reasons = error.cancellation_reasons
     if index < len(reasons) and reasons[index] is not None and reasons[index].code == "ConditionalCheckFailed":  # type: ignore[union-attr]

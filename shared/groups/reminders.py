@@ -8,10 +8,11 @@ reminders due, never with the groups. A missed run is caught up by the next.
 
 Sender: for each message, re-reads the group's partition (the group, its members, its upcoming
 meetings: `series.load`), checks that the member's reminder is still due and still about that
-meeting (a cancellation, a move or a newer meeting means: drop it), claims
-MEMBER#<sub> / REMIND#<group>#<meeting id> with a conditional write, sends one email with the
-meeting as an .ics, marks the claim sent and clears the member's due instant. A redelivered
-message, or a second sweep's copy, finds the claim taken and sends nothing.
+meeting (a cancellation, a move or a newer meeting means: drop it), reads the profile (consent,
+address), claims MEMBER#<sub> / REMIND#<group>#<meeting id> with a conditional write in one
+transaction with the email's links, sends one email with the meeting as an .ics, then in one
+transaction marks the claim sent and clears the member's due instant: 4 DynamoDB calls. A
+redelivered message, or a second sweep's copy, finds the claim taken and sends nothing.
 
 The residual window is the nudges' one: SES accepted the email but the function died before
 marking the claim sent. The claim stays `sending`; after CLAIM_LEASE a redelivery may send again.
@@ -26,8 +27,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
+from shared.adapters.db import connection, refused
 from shared.adapters.events import DomainEvent
 from shared.adapters.mail import Attachment, render
 from shared.adapters.models import GroupMember, LinkToken, Member, SendClaim, iso_z, member_pk
@@ -104,13 +109,14 @@ def send_reminder(message: dict[str, Any], now: datetime, deps: SenderDeps) -> s
         _clear(person, mid, due)
         return "not-wanted"
     key = claim_key(member_id, group_id, mid)
-    if not _claim(key, now, deps.clock()):
+    email = _compose(member_id, member, state, occurrence, now, deps)
+    if not _claim(key, email.links, now, deps.clock()):
         with suppress(DoesNotExist):
             if SendClaim.get(*key, consistent_read=True).status != "sending":
                 _clear(person, mid, due)  # sent (or refused) already: the sweep need not look again
         return "already-claimed"
     try:
-        message_id = _send(member_id, member, state, occurrence, now, deps)
+        message_id = _send(member, email, deps)
     except TransientSendError:
         SendClaim(*key).delete()
         raise
@@ -121,8 +127,7 @@ def send_reminder(message: dict[str, Any], now: datetime, deps: SenderDeps) -> s
         _clear(person, mid, due)
         logger.warning("reminder not deliverable; address marked", extra={"reason": failure.reason})
         return "permanent-failure"
-    SendClaim(*key).update(actions=[SendClaim.status.set("sent"), SendClaim.message_id.set(message_id)])
-    _clear(person, mid, due)
+    _close(key, message_id, person, mid, due)
     deps.events.publish([DomainEvent("MeetingReminderSent", {"group_id": group_id, "meeting_id": mid, "member_id": member_id})], now)
     return "sent"
 
@@ -137,25 +142,52 @@ def find_occurrence(state: series.GroupState, mid: str, now: datetime) -> series
     return next((o for o in series.expand(state, now, LOOK_AHEAD) if o.original_start == original), None)
 
 
-def _claim(key: tuple[str, str], now: datetime, clock: datetime) -> bool:
-    """Take the right to send this reminder; a claim left `sending` longer than the lease can be retaken."""
+def _claim(key: tuple[str, str], links: list[LinkToken], now: datetime, clock: datetime) -> bool:
+    """Take the right to send this reminder and store the email's links, in one transaction.
+
+    A claim left `sending` longer than the lease can be retaken.
+    """
     claim = SendClaim(*key, status="sending", claimed_at=clock, expires_at=now + CLAIM_TTL)
     stale = (SendClaim.status == "sending") & (SendClaim.claimed_at < clock - CLAIM_LEASE)
     try:
-        claim.save(condition=SendClaim.pk.does_not_exist() | stale)
-    except PutError:
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(claim, condition=SendClaim.pk.does_not_exist() | stale)
+            for link in links:
+                tx.save(link)
+    except TransactWriteError as error:
+        if not refused(error):
+            raise
         return False
     return True
+
+
+def _clear_condition(mid: str, due: str) -> Condition:
+    """The member's reminder is still this one: nothing planned another meanwhile."""
+    condition: Condition = (GroupMember.remind_for == mid) & (GroupMember.remind_due == due)
+    return condition
+
+
+_CLEAR: tuple[Action, ...] = (GroupMember.remind_due.remove(), GroupMember.remind_shard.remove())
 
 
 def _clear(person: GroupMember, mid: str, due: str) -> None:
     """This reminder is done: out of the due index, unless something planned another one meanwhile."""
     with suppress(UpdateError):
-        person.update(
-            actions=[GroupMember.remind_due.remove(), GroupMember.remind_shard.remove()],
-            condition=(GroupMember.remind_for == mid) & (GroupMember.remind_due == due),
-            add_version_condition=False,
-        )
+        person.update(actions=list(_CLEAR), condition=_clear_condition(mid, due), add_version_condition=False)
+
+
+def _close(key: tuple[str, str], message_id: str, person: GroupMember, mid: str, due: str) -> None:
+    """Sent: in one transaction the claim says so and the reminder leaves the due index.
+
+    If another reminder was planned meanwhile (the condition fails), the claim is marked on its own.
+    """
+    sent: list[Action] = [SendClaim.status.set("sent"), SendClaim.message_id.set(message_id)]
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.update(SendClaim(*key), actions=sent)
+            tx.update(person, actions=list(_CLEAR), condition=_clear_condition(mid, due), add_version_condition=False)
+    except TransactWriteError:
+        SendClaim(*key).update(actions=sent)
 
 
 class _Permanent(Exception):
@@ -252,7 +284,20 @@ def ics(state: series.GroupState, occurrence: series.Occurrence, context: dict[s
     return bytes(cal.to_ical())
 
 
-def _send(member_id: str, member: Member, state: series.GroupState, occurrence: series.Occurrence, now: datetime, deps: SenderDeps) -> str:
+@dataclass(frozen=True)
+class _Email:
+    subject: str
+    text: str
+    html: str
+    unsubscribe_url: str
+    calendar: Attachment
+    links: list[LinkToken]
+
+
+def _compose(
+    member_id: str, member: Member, state: series.GroupState, occurrence: series.Occurrence, now: datetime, deps: SenderDeps
+) -> _Email:
+    """The reminder, its .ics and the links it carries (stored with the claim)."""
     group = state.group
     context = reminder_context(state, occurrence, member_id, member.time_zone)
     cant_token, cant = new_link(member_id, "rsvp_no", now, meeting=(group.group_id, occurrence.id))
@@ -269,16 +314,23 @@ def _send(member_id: str, member: Member, state: series.GroupState, occurrence: 
     )
     params = {"method": "PUBLISH", "charset": "utf-8"}
     calendar = Attachment("meeting.ics", ics(state, occurrence, context, now), "text", "calendar", params)
-    with LinkToken.batch_write() as batch:
-        batch.save(cant)
-        batch.save(stop)
+    return _Email(subject, text, html, unsubscribe_url, calendar, [cant, stop])
+
+
+def _send(member: Member, email: _Email, deps: SenderDeps) -> str:
     headers = {
-        "List-Unsubscribe": f"<{unsubscribe_url}>, <mailto:{deps.mailer.sender}?subject=unsubscribe>",
+        "List-Unsubscribe": f"<{email.unsubscribe_url}>, <mailto:{deps.mailer.sender}?subject=unsubscribe>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
     try:
         return deps.mailer.send(
-            member.email, subject, text, html, headers=headers, configuration_set=deps.configuration_set, attachment=calendar
+            member.email,
+            email.subject,
+            email.text,
+            email.html,
+            headers=headers,
+            configuration_set=deps.configuration_set,
+            attachment=email.calendar,
         )
     except Exception as exc:
         response = getattr(exc, "response", None) or {}

@@ -8,9 +8,11 @@ check-in comes). For each shard DUE#0..N-1, one range query `habit_due <= now`: 
 grow with the messages due, never with the pacts, and a missed run is caught up by the next.
 
 Each message is sent by the member's channels as their pact view carries them (email, SMS or
-both), each channel claimed first with a conditional write (MEMBER#<sub> /
-HABIT#<pact>#<reminder|established|back>#<instant>#<email|sms>): the same scheduled event twice,
-or two overlapping runs, send nothing twice. Then the view moves on (re-planned as of now).
+both): the view and the profile are read again in one batch, each channel is claimed first with
+a conditional write (MEMBER#<sub> / HABIT#<pact>#<reminder|established|back>#<instant>#<email|sms>),
+all in one transaction with the email's link: the same scheduled event twice, or two overlapping
+runs, send nothing twice. Then one transaction marks the claims and moves the view on (re-planned
+as of now): 3 DynamoDB calls per reminder beyond the index queries.
 
 The residual window is the nudges' one: the message went out but the function died before the
 claim was marked; after CLAIM_LEASE a later run may send it again.
@@ -18,17 +20,22 @@ claim was marked; after CLAIM_LEASE a later run may send it again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
+from shared.adapters.db import connection, refused
 from shared.adapters.events import EventPublisher
 from shared.adapters.mail import Mailer, render
-from shared.adapters.models import LinkToken, Member, PactView, SendClaim, member_pk
+from shared.adapters.models import Item, LinkToken, Member, PactView, SendClaim, member_pk
 from shared.adapters.observability import logger
 from shared.domain import habit, rhythm
 from shared.links.tokens import new_link
@@ -59,14 +66,18 @@ class HabitResult:
     checks: int
 
 
+def due_views(now: datetime, shards: int) -> Iterator[Any]:
+    """What the habit index holds due at or before `now`: one range query per shard (the items read)."""
+    for number in range(shards):
+        yield from PactView.habit_due_index.query(f"DUE#{number}", PactView.habit_due <= iso_instant(now))
+
+
 def habit_sweep(now: datetime, deps: HabitDeps) -> HabitResult:
     """Send every habit message due at or before `now` (missed runs included), each once."""
     read = reminders = notices = checks = 0
-    for number in range(deps.shards):
-        for found in PactView.habit_due_index.query(f"DUE#{number}", PactView.habit_due <= iso_instant(now)):
-            read += 1
-            if not isinstance(found, PactView):
-                continue
+    for found in due_views(now, deps.shards):
+        read += 1
+        if isinstance(found, PactView):
             view = found
             for _ in range(3):  # what a run plans for "now" (the notice after a fall-back) goes in the same run
                 kind, sent, written = _handle(view, now, deps)
@@ -82,18 +93,19 @@ def habit_sweep(now: datetime, deps: HabitDeps) -> HabitResult:
 
 def _handle(found: PactView, now: datetime, deps: HabitDeps) -> tuple[str, int, PactView | None]:
     """Handle one view's due habit message; returns what it was, how many went out, and the view as written (if it was)."""
-    try:  # the index is eventually consistent: act on the view as it is now
-        view = PactView.get(found.pk, found.sk, consistent_read=True)
-    except DoesNotExist:
+    # The index is eventually consistent: act on the view as it is now (read with the member's profile, one batch).
+    view, member = _read(found.pk, found.sk, found.member_sub)
+    if view is None:
         return "gone", 0, None
     if view.habit_due is None or view.habit_due > iso_instant(now) or view.habit_for is None:
         return "moved-on", 0, None
     kind, about = str(view.habit_kind), view.habit_for
     due = datetime.fromisoformat(view.habit_due.replace("Z", "+00:00"))
     sent, done = 0, True
+    closing: list[tuple[tuple[str, str], list[Action]]] = []
     if kind == "notice" and view.habit_notice and view.habit_notice_at == about and view.state == "active":
         if now - due <= NOTICE_TOO_LATE:
-            sent, done = _say(view, str(view.habit_notice), about, now, deps)
+            sent, done, closing = _say(view, member, str(view.habit_notice), about, now, deps)
         if done:
             view.habit_notice = view.habit_notice_at = None
     elif kind == "reminder":
@@ -102,61 +114,123 @@ def _handle(found: PactView, now: datetime, deps: HabitDeps) -> tuple[str, int, 
         kept = view.habit_last is not None and view.habit_last >= about
         wanted = view.state == "active" and establishing and not paused and not kept and view.slot_reminders is not False
         if wanted and now <= about - habit.LEAD:  # a run this late says nothing about a slot about to start
-            sent, done = _say(view, "reminder", about, now, deps)
+            sent, done, closing = _say(view, member, "reminder", about, now, deps)
         if done:
             view.habit_reminded_through = about + timedelta(minutes=1)
     if not done:
+        _close_claims(closing)
         return kind, sent, None  # a channel failed: the next run tries again (what went out is claimed)
     # "check": re-planning as of now counts the misses; a pact that lapsed twice goes back to establishing.
     view.updated_at = now
     reschedule(view, deps.shards)
-    try:
-        view.update(actions=view_actions(view, (*NUDGE_ATTRIBUTES, "updated_at")))
-    except UpdateError:  # the pact changed meanwhile: that change planned the next message itself
+    actions = view_actions(view, (*NUDGE_ATTRIBUTES, "updated_at"))
+    if not closing:
+        try:
+            view.update(actions=actions)
+        except UpdateError:  # the pact changed meanwhile: that change planned the next message itself
+            return kind, sent, None
+        return kind, sent, view
+    try:  # the claims marked and the view moved on, in one transaction
+        with TransactWrite(connection=connection()) as tx:
+            for key, claim_actions in closing:
+                tx.update(SendClaim(*key), actions=claim_actions)
+            tx.update(view, actions=actions)
+    except TransactWriteError:  # the pact changed meanwhile (that change planned the next message): the claims alone
+        _close_claims(closing)
         return kind, sent, None
     return kind, sent, view
+
+
+def _read(pk: str, sk: str, member_sub: str) -> tuple[PactView | None, Member | None]:
+    found = list(Item.batch_get([(pk, sk), Member.key(member_sub)], consistent_read=True))
+    view = next((item for item in found if isinstance(item, PactView)), None)
+    return view, next((item for item in found if isinstance(item, Member)), None)
+
+
+def _close_claims(closing: list[tuple[tuple[str, str], list[Action]]]) -> None:
+    for key, actions in closing:
+        SendClaim(*key).update(actions=actions)
 
 
 def claim_key(view: PactView, what: str, about: datetime, channel: str) -> tuple[str, str]:
     return member_pk(view.member_sub), f"HABIT#{view.pact_id}#{what}#{iso_instant(about)}#{channel}"
 
 
-def _claim(key: tuple[str, str], now: datetime, clock: datetime) -> bool:
-    claim = SendClaim(*key, status="sending", claimed_at=clock, expires_at=now + CLAIM_TTL)
-    stale = (SendClaim.status == "sending") & (SendClaim.claimed_at < clock - CLAIM_LEASE)
-    try:
-        claim.save(condition=SendClaim.pk.does_not_exist() | stale)
-    except PutError:
-        return False
-    return True
+def _claimable(clock: datetime) -> Condition:
+    """Nobody holds the claim, or it was left `sending` longer than the lease."""
+    condition: Condition = SendClaim.pk.does_not_exist() | ((SendClaim.status == "sending") & (SendClaim.claimed_at < clock - CLAIM_LEASE))
+    return condition
 
 
-def _say(view: PactView, what: str, about: datetime, now: datetime, deps: HabitDeps) -> tuple[int, bool]:
-    """Send one habit message by each of the member's channels, each claimed first. (sent, all channels done)."""
+def _claim_all(keys: list[tuple[str, str]], links: list[LinkToken], now: datetime, clock: datetime) -> list[tuple[str, str]]:
+    """Claim each channel's message and store the email's link in one transaction; the claims taken.
+
+    A claim held elsewhere (an overlapping run) cancels it: then each is claimed on its own, and the link stored
+    if the email was claimed.
+    """
+
+    def claim(key: tuple[str, str]) -> SendClaim:
+        return SendClaim(*key, status="sending", claimed_at=clock, expires_at=now + CLAIM_TTL)
+
     try:
-        member = Member.get(*Member.key(view.member_sub))
-    except DoesNotExist:
-        return 0, True
+        with TransactWrite(connection=connection()) as tx:
+            for key in keys:
+                tx.save(claim(key), condition=_claimable(clock))
+            for link in links:
+                tx.save(link)
+    except TransactWriteError as error:
+        if not refused(error):
+            raise
+    else:
+        return keys
+    taken = []
+    for key in keys:
+        with suppress(PutError):
+            claim(key).save(condition=_claimable(clock))
+            taken.append(key)
+    if links and any(key[1].endswith("#email") for key in taken):
+        with LinkToken.batch_write() as batch:
+            for link in links:
+                batch.save(link)
+    return taken
+
+
+def _say(
+    view: PactView, member: Member | None, what: str, about: datetime, now: datetime, deps: HabitDeps
+) -> tuple[int, bool, list[tuple[tuple[str, str], list[Action]]]]:
+    """Send one habit message by each of the member's channels, each claimed first.
+
+    Returns (sent, all channels done, each claim's closing update: for the caller's closing transaction).
+    """
+    if member is None:
+        return 0, True, []
     email = bool(view.party_wants_email) and member.wants_email_nudges
     channels = [c for c, wanted in (("email", email), ("sms", bool(view.party_wants_sms))) if wanted]
+    if not channels:
+        return 0, True, []
+    token, link = new_link(view.member_sub, "unsubscribe", now)
+    keys = {channel: claim_key(view, what, about, channel) for channel in channels}
+    taken = _claim_all(list(keys.values()), [link] if "email" in channels else [], now, deps.clock())
     sent, done = 0, True
-    for channel in channels:
-        key = claim_key(view, what, about, channel)
-        if not _claim(key, now, deps.clock()):
+    closing: list[tuple[tuple[str, str], list[Action]]] = []
+    for channel, key in keys.items():
+        if key not in taken:
             continue  # sent already (or being sent by an overlapping run)
         try:
-            message_id = _email(view, member, what, about, now, deps) if channel == "email" else _text(view, member, what, about, now, deps)
+            message_id = (
+                _email(view, member, what, about, now, deps, token) if channel == "email" else _text(view, member, what, about, now, deps)
+            )
         except Exception as exc:
             SendClaim(*key).delete()  # not sent: the next run tries again
             logger.error("habit message not sent", extra={"channel": channel, "error_type": type(exc).__name__})
             done = False
             continue
         if message_id is None:
-            SendClaim(*key).update(actions=[SendClaim.status.set("failed")])
+            closing.append((key, [SendClaim.status.set("failed")]))
             continue
-        SendClaim(*key).update(actions=[SendClaim.status.set("sent"), SendClaim.message_id.set(message_id)])
+        closing.append((key, [SendClaim.status.set("sent"), SendClaim.message_id.set(message_id)]))
         sent += 1
-    return sent, done
+    return sent, done, closing
 
 
 def _context(view: PactView, member: Member, what: str, about: datetime, now: datetime) -> dict[str, Any]:
@@ -186,13 +260,10 @@ def _context(view: PactView, member: Member, what: str, about: datetime, now: da
     }
 
 
-def _email(view: PactView, member: Member, what: str, about: datetime, now: datetime, deps: HabitDeps) -> str:
-    token, link = new_link(view.member_sub, "unsubscribe", now)
-    unsubscribe_url = f"{deps.base_url}/u/{token}"
+def _email(view: PactView, member: Member, what: str, about: datetime, now: datetime, deps: HabitDeps, token: str) -> str:
+    unsubscribe_url = f"{deps.base_url}/u/{token}"  # its link was stored with the claim
     context = _context(view, member, what, about, now)
     text, html = render("habit_message", unsubscribe_url=unsubscribe_url, **context)
-    with LinkToken.batch_write() as batch:
-        batch.save(link)
     headers = {
         "List-Unsubscribe": f"<{unsubscribe_url}>, <mailto:{deps.mailer.sender}?subject=unsubscribe>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

@@ -5,11 +5,15 @@ Sweep: for each write shard DUE#0..N-1, one range query `nudge_due <= now` on th
 run that was missed is caught up by the next (everything up to now is due), and the
 sweep itself never recomputes anything: it groups by member and enqueues one message each.
 
-Sender: for each message, re-reads the views (the truth may have moved on), claims each
-(member, pact, lapse, stage) with a conditional write, sends one email for what it
-claimed, then in one transaction marks the claims sent, records the nudge and moves
-each view on (the reminder a week later, or silence). A redelivered message, or a
-second sweep's copy, finds the claims taken and sends nothing.
+Sender: for each message, re-reads the member's profile and the views in one consistent
+batch read (the truth may have moved on), asks for the groups' missed-meetings line (one
+query), then in one transaction claims each (member, pact, lapse, stage) with a conditional
+write and stores the email's links; sends one email for what it claimed, then in one
+transaction marks the claims sent, records the nudge and moves each view on (the reminder
+a week later, or silence): 4 DynamoDB calls per member. A redelivered message, or a second
+sweep's copy, finds the views moved on (one read) or the claims taken and sends nothing;
+when another sender holds some of the claims, the rest are claimed one by one and the
+email says only what this one claimed.
 
 The residual window: SES accepted the email but the function died before marking the
 claims sent. The claims then stay `sending`; after CLAIM_LEASE a redelivery may send
@@ -27,13 +31,14 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
-from shared.adapters.db import connection
+from shared.adapters.db import connection, refused
 from shared.adapters.events import DomainEvent, EventPublisher
 from shared.adapters.mail import Mailer, render
-from shared.adapters.models import LinkToken, Member, NudgeSent, PactView, SendClaim, member_pk
+from shared.adapters.models import GroupMember, Item, LinkToken, Member, NudgeSent, PactView, SendClaim, member_pk
 from shared.adapters.observability import logger
 from shared.domain import nudges, rhythm
 from shared.groups import attendance
@@ -53,6 +58,7 @@ from shared.pacts.planning import (
 CLAIM_LEASE = timedelta(minutes=15)
 CLAIM_TTL = timedelta(days=60)
 SENT_TTL = timedelta(days=90)
+TRANSACTION_ITEMS = 100  # DynamoDB's limit on the items of one transaction
 MODES = {"phone": "by phone", "video": "by video", "in_person": "in person"}
 
 
@@ -126,13 +132,10 @@ PERMANENT = {"MessageRejected"}
 def send_digest(message: dict[str, Any], now: datetime, deps: SenderDeps) -> str:
     """Handle one queued message; returns what happened (for logs and tests)."""
     member_id = str(message["member_id"])
-    try:
-        member = Member.get(*Member.key(member_id))
-    except DoesNotExist:
-        return "no-member"
     wanted = {(p["pact_id"], p["lapse_at"], int(p["stage"])) for p in message["pacts"]}
-    keys = [PactView.key(pid, member_id) for pid, _, _ in wanted]
-    views = [v for v in PactView.batch_get(keys, consistent_read=True) if isinstance(v, PactView)]
+    member, views = read_member_and_views(member_id, sorted({pid for pid, _, _ in wanted}))
+    if member is None:
+        return "no-member"
     sendable: list[PactView] = []
     replan: list[PactView] = []
     endings: list[PactView] = []
@@ -160,11 +163,21 @@ def send_digest(message: dict[str, Any], now: datetime, deps: SenderDeps) -> str
     for view in endings:
         if _claim(member_id, view, deps.clock()):
             _send_ended_notice(member_id, member, view, now, deps)
-    claimed = [view for view in sendable if _claim(member_id, view, deps.clock())]
+    if not sendable:
+        return "notice-sent" if endings else "nothing-to-send"
+    missed = attendance.missed_lines(member_id)  # a group's missed meetings: a line here, never an email of its own
+    email = _compose(member_id, member, sendable, missed, now, deps)
+    claimed, links_stored = _claim_with_links(member_id, sendable, email.links, deps.clock())
     if not claimed:
         return "notice-sent" if endings else "nothing-to-send"
+    if not links_stored:  # claimed one by one: another sender held some, and the email says only what this one claimed
+        if len(claimed) < len(sendable):
+            email = _compose(member_id, member, claimed, missed, now, deps)
+        with LinkToken.batch_write() as batch:
+            for item in email.links:
+                batch.save(item)
     try:
-        message_id = _send(member_id, member, claimed, now, deps)
+        message_id = _send(member, email, deps)
     except TransientSendError:
         for view in claimed:
             SendClaim(*_claim_key(member_id, view)).delete()
@@ -187,12 +200,20 @@ def _claim_key(member_id: str, view: PactView) -> tuple[str, str]:
     return member_pk(member_id), f"NUDGED#{view.pact_id}#{iso_instant(view.lapse_at)}#{int(view.nudge_stage or 1)}"
 
 
+def _claim_item(member_id: str, view: PactView, now: datetime) -> SendClaim:
+    return SendClaim(*_claim_key(member_id, view), status="sending", claimed_at=now, expires_at=now + CLAIM_TTL)
+
+
+def _claimable(now: datetime) -> Condition:
+    """Nobody holds the claim, or it was left `sending` longer than the lease (then it can be retaken)."""
+    condition: Condition = SendClaim.pk.does_not_exist() | ((SendClaim.status == "sending") & (SendClaim.claimed_at < now - CLAIM_LEASE))
+    return condition
+
+
 def _claim(member_id: str, view: PactView, now: datetime) -> bool:
-    """Take the right to send this nudge; a claim left `sending` longer than the lease can be retaken."""
-    claim = SendClaim(*_claim_key(member_id, view), status="sending", claimed_at=now, expires_at=now + CLAIM_TTL)
-    stale = (SendClaim.status == "sending") & (SendClaim.claimed_at < now - CLAIM_LEASE)
+    """Take the right to send this nudge on its own."""
     try:
-        claim.save(condition=SendClaim.pk.does_not_exist() | stale)
+        _claim_item(member_id, view, now).save(condition=_claimable(now))
     except PutError:
         return False
     return True
@@ -204,7 +225,49 @@ class _Permanent(Exception):
         self.reason = reason
 
 
-def _send(member_id: str, member: Member, views: list[PactView], now: datetime, deps: SenderDeps) -> str:
+def read_member_and_views(member_id: str, pact_ids: list[str]) -> tuple[Member | None, list[PactView]]:
+    """The member's profile and their views of these pacts, as they are now: one consistent batch read."""
+    keys = [Member.key(member_id), *(PactView.key(pid, member_id) for pid in pact_ids)]
+    found = list(Item.batch_get(keys, consistent_read=True))
+    member = next((item for item in found if isinstance(item, Member)), None)
+    return member, [item for item in found if isinstance(item, PactView)]
+
+
+def _claim_with_links(member_id: str, views: list[PactView], links: list[LinkToken], now: datetime) -> tuple[list[PactView], bool]:
+    """Claim every view's nudge and store the email's links in one transaction: (the views claimed, links stored).
+
+    Another sender holding one claim cancels the transaction: then each is claimed on its own
+    (and the caller stores the links of what it claimed).
+    """
+    if len(views) + len(links) <= TRANSACTION_ITEMS:
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                for view in views:
+                    tx.save(_claim_item(member_id, view, now), condition=_claimable(now))
+                for link in links:
+                    tx.save(link)
+        except TransactWriteError as error:
+            if not refused(error):
+                raise
+        else:
+            return views, True
+    return [view for view in views if _claim(member_id, view, now)], False
+
+
+@dataclass(frozen=True)
+class _Email:
+    subject: str
+    text: str
+    html: str
+    unsubscribe_url: str
+    links: list[LinkToken]
+    missed: list[GroupMember]
+
+
+def _compose(
+    member_id: str, member: Member, views: list[PactView], missed: list[tuple[GroupMember, str]], now: datetime, deps: SenderDeps
+) -> _Email:
+    """The digest about these views (and the member's missed group meetings), with the links it carries (not yet stored)."""
     links: list[LinkToken] = []
 
     def link(action: str, pact_id: str | None) -> str:
@@ -232,7 +295,6 @@ def _send(member_id: str, member: Member, views: list[PactView], now: datetime, 
     reminder = all(int(v.nudge_stage or 1) >= nudges.REMINDER for v in views)
     names = ", ".join(str(p["colleague"]) for p in pacts)
     subject = f"A gentle reminder: time to catch up with {names}" if reminder else f"Time to catch up with {names}?"
-    missed = attendance.missed_lines(member_id)  # a group's missed meetings: a line here, never an email of its own
     context = {
         "name": member.display_name,
         "pacts": pacts,
@@ -242,23 +304,26 @@ def _send(member_id: str, member: Member, views: list[PactView], now: datetime, 
         "subject": subject,
     }
     text, html = render("nudge", **context)
-    with LinkToken.batch_write() as batch:
-        for item in links:
-            batch.save(item)
+    return _Email(subject, text, html, unsubscribe_url, links, [m for m, _ in missed])
+
+
+def _send(member: Member, email: _Email, deps: SenderDeps) -> str:
     headers = {
         # RFC 8058 one-click unsubscribe (and RFC 2369's mailto alternative)
-        "List-Unsubscribe": f"<{unsubscribe_url}>, <mailto:{deps.mailer.sender}?subject=unsubscribe>",
+        "List-Unsubscribe": f"<{email.unsubscribe_url}>, <mailto:{deps.mailer.sender}?subject=unsubscribe>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
     try:
-        message_id = deps.mailer.send(member.email, subject, text, html, headers=headers, configuration_set=deps.configuration_set)
+        message_id = deps.mailer.send(
+            member.email, email.subject, email.text, email.html, headers=headers, configuration_set=deps.configuration_set
+        )
     except Exception as exc:
         response = getattr(exc, "response", None) or {}
         code = str(response.get("Error", {}).get("Code") or type(exc).__name__)
         if code in PERMANENT:
             raise _Permanent("rejected") from None
         raise TransientSendError(code) from None
-    attendance.said([m for m, _ in missed])
+    attendance.said(email.missed)
     return message_id
 
 

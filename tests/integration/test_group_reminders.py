@@ -13,6 +13,7 @@ import email.policy
 import json
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -608,3 +609,20 @@ def test_a_meeting_moved_ten_days_earlier_is_fixed_and_reminded_in_time(reminder
     about = [m for m in sent if "19 October" in m.subject]
     assert sorted(m.to for m in about) == [ANN, BOB]
     assert upcoming(group_id, at("2030-10-18T12:00:00"))[0]["status"] == "scheduled"
+
+
+def test_a_reminder_costs_four_dynamodb_calls_and_its_redelivery_sends_nothing(reminders, aws_calls: Counter[str]) -> None:
+    a_group()
+    reminders.run(at("2030-10-22T19:00:00"))
+    reminders.sweep(at("2030-10-28T09:00:00"))
+    [queued] = reminders.receive()
+    before = len(reminders.sent())
+    aws_calls.clear()
+    reminders.deliver([queued], delete=False)
+    dynamodb = {op: n for op, n in aws_calls.items() if op.startswith("dynamodb.")}
+    # The group's partition, the profile (consent, address), the claim with the email's links, the closing
+    # transaction (the claim sent, the reminder out of the due index).
+    assert dynamodb == {"dynamodb.Query": 1, "dynamodb.GetItem": 1, "dynamodb.TransactWriteItems": 2}
+    assert [m.to for m in reminders.sent()[before:]] == [ANN]
+    reminders.deliver([queued])  # the same message again
+    assert len(reminders.sent()) == before + 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -315,3 +316,13 @@ def test_with_no_grace_days_a_call_within_its_time_limit_still_keeps_the_slot(ma
     assert establishment(created["id"], at("2026-12-08T09:00:00"))["kept"] == 1
     check_in(created["id"], at("2026-12-15T09:01:00"))  # after the call's half hour: too late for that slot
     assert establishment(created["id"], at("2026-12-15T09:05:00"))["kept"] == 0
+
+
+def test_a_reminder_costs_three_dynamodb_calls_beyond_the_index_queries(pair, aws_calls: Counter[str]) -> None:
+    before = len(NudgeHarness.sent())
+    aws_calls.clear()
+    assert sweep(at("2026-12-07T09:00:00"))["reminders"] == 2  # one to each party
+    dynamodb = {op: n for op, n in aws_calls.items() if op.startswith("dynamodb.")}
+    # Per reminder: the view and the profile in one read, the claim with the link, the closing transaction.
+    assert dynamodb == {"dynamodb.Query": int(os.environ["DUE_SHARDS"]), "dynamodb.BatchGetItem": 2, "dynamodb.TransactWriteItems": 4}
+    assert len(mails_since(before)) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -427,3 +428,80 @@ def test_an_unreadable_form_is_a_400_not_a_500(nudges) -> None:
     )
     assert reply.status == 400
     assert b"could not be read" in reply.body
+
+
+def _dynamodb(calls: Counter[str]) -> dict[str, int]:
+    return {op: n for op, n in calls.items() if op.startswith("dynamodb.")}
+
+
+KIM = {"name": "Kim", "email": "kim@example.org"}
+
+
+def test_one_digest_of_two_nudges_costs_four_dynamodb_calls_and_its_redelivery_sends_nothing(nudges, aws_calls: Counter[str]) -> None:
+    member(ANN)
+    pact(ANN, JEN, now=START, **WEEKLY)
+    pact(ANN, KIM, now=START, **WEEKLY)
+    nudges.sweep(at("2026-12-10T09:00:00"))
+    [message] = nudges.receive()
+    aws_calls.clear()
+    nudges.deliver([message], delete=False)
+    # The profile and both views in one read, the groups' missed-meetings line, the claims with the email's
+    # links, the closing transaction (claims sent, the nudge on record, the views moved on).
+    assert _dynamodb(aws_calls) == {"dynamodb.BatchGetItem": 1, "dynamodb.Query": 1, "dynamodb.TransactWriteItems": 2}
+    [mail] = nudges.sent()
+    assert "Jennifer" in mail.subject
+    assert "Kim" in mail.subject
+    aws_calls.clear()
+    nudges.deliver([message])  # the same message again: the first batch "timed out"
+    assert len(nudges.sent()) == 1
+    assert _dynamodb(aws_calls) == {"dynamodb.BatchGetItem": 1}  # the views moved on: nothing to claim, nothing written
+
+
+def test_a_nudge_another_sender_holds_is_left_out_and_the_rest_goes_with_working_links(nudges) -> None:
+    from shared.adapters.models import SendClaim, member_pk
+
+    member(ANN)
+    held = pact(ANN, JEN, now=START, **WEEKLY)["id"]
+    pact(ANN, KIM, now=START, **WEEKLY)
+    nudges.sweep(at("2026-12-10T09:00:00"))
+    [message] = nudges.receive()
+    body = json.loads(message["Body"])
+    about = next(p for p in body["pacts"] if p["pact_id"] == held)
+    key = (member_pk(body["member_id"]), f"NUDGED#{held}#{about['lapse_at']}#{about['stage']}")
+    SendClaim(*key, status="sending", claimed_at=datetime.now(UTC)).save()  # a concurrent sender is on it
+    nudges.deliver([message])
+    [mail] = nudges.sent()
+    assert mail.subject == "Time to catch up with Kim?"
+    assert SendClaim.get(*key).status == "sending"  # still the other sender's
+    page = call("GET", path(links(mail)["check_in"]), email=None, now=at("2026-12-10T12:00:00"))
+    assert page.status == 200
+    assert b"Did you and Kim talk?" in page.body
+
+
+def test_a_claim_transaction_lost_to_a_conflict_claims_one_by_one_and_still_stores_the_links(
+    nudges, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.client import BaseClient
+
+    member(ANN)
+    pact(ANN, JEN, now=START, **WEEKLY)
+    nudges.sweep(at("2026-12-10T09:00:00"))
+    real = BaseClient._make_api_call
+    conflicts = []
+
+    def conflict_once(self, operation, params):  # type: ignore[no-untyped-def]
+        # moto cannot produce it: another transaction on the same item at that moment (nothing was written)
+        if operation == "TransactWriteItems" and not conflicts:
+            conflicts.append(params)
+            reasons = [{"Code": "TransactionConflict"}] + [{"Code": "None"}] * (len(params["TransactItems"]) - 1)
+            error = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}
+            raise ClientError({"Error": error, "CancellationReasons": reasons}, operation)
+        return real(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", conflict_once)
+    nudges.deliver()
+    assert len(conflicts) == 1
+    [mail] = nudges.sent()
+    page = call("GET", path(links(mail)["check_in"]), email=None, now=at("2026-12-10T12:00:00"))
+    assert page.status == 200
+    assert b"Did you and Jennifer talk?" in page.body

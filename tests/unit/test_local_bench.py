@@ -48,6 +48,28 @@ def test_a_sweep_reading_more_than_1_1_items_per_nudge_misses_its_goal() -> None
     assert [row.value for row in sender] == ["4.00", "800"]
 
 
+def test_a_sender_over_3_calls_per_message_or_a_sweep_over_1_3x_a_plain_loop_misses_its_goal() -> None:
+    sender = {"stage": "sender", "sender_nudges": 250, "sender_dynamodb_calls": 750, "emails": 200}
+    assert [row.misses for row in bench.sweep_rows(sender)] == ["", ""]
+    calls = next(bench.sweep_rows({**sender, "sender_dynamodb_calls": 751}))
+    assert (calls.value, calls.misses) == ("3.00", "≤3 DynamoDB calls")  # 3.004: rounded for show, missed all the same
+    assert "goal <= 3" in calls.note
+    plain = {row.name: row for row in bench.sweep_rows({**_sweep(1000), "sweep_seconds": 1.3, "plain_seconds": 1.0})}
+    ratio = plain["plain query loop over the same items (moto)"]
+    assert ("sweep / plain = 1.30x" in ratio.note, ratio.misses) == (True, "")
+    plain = {row.name: row for row in bench.sweep_rows({**_sweep(1000), "sweep_seconds": 1.4, "plain_seconds": 1.0})}
+    assert plain["plain query loop over the same items (moto)"].misses == "≤1.3× plain"
+
+
+def test_only_runs_the_stages_named_in_make_bench_order() -> None:
+    assert bench.chosen_stages(["bench"]) == list(bench.STAGES)
+    assert bench.chosen_stages(["bench", "--only", "habit,nudges"]) == ["nudges", "habit"]
+    assert bench.chosen_stages(["bench", "--sizes"]) == ["sizes"]
+    for argv in (["bench", "--only"], ["bench", "--only", "nudges,sweeps"]):
+        with pytest.raises(SystemExit, match="--only takes some of cold,sizes"):
+            bench.chosen_stages(argv)
+
+
 def test_each_row_is_printed_as_soon_as_it_is_measured() -> None:
     out = io.StringIO()
 
