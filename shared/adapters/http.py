@@ -30,6 +30,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from shared.adapters.observability import logger
+from shared.adapters.schema_types import Schema
 from shared.domain.errors import Conflict, DomainError, Forbidden, Gone, InvalidField, NotFound, TooManyRequests
 
 PROBLEM_JSON = "application/problem+json"
@@ -223,12 +224,12 @@ class _RequestValidation(OpenAPIRequestValidationMiddleware):
 DOC_PATHS = frozenset({"/openapi.json", "/docs"})
 
 
-class FieldError(BaseModel):
+class FieldError(Schema):
     field: str = Field(description="Which field, dotted for nested ones (colleague.email).")
     message: str
 
 
-class Problem(BaseModel):
+class Problem(Schema):
     """RFC 9457 problem details: every error this API answers with."""
 
     type: str = Field(description="One per status: https://peer-support.dev/problems/not-found, .../validation-failed, ...")
@@ -240,7 +241,7 @@ class Problem(BaseModel):
     retry_after: int | None = Field(default=None, description="With 429: seconds to wait, as in the Retry-After header.")
 
 
-class GatewayMessage(BaseModel):
+class GatewayMessage(Schema):
     """What API Gateway itself answers with (its JWT authorizer, before this API is reached)."""
 
     message: str = Field(examples=["Unauthorized"])
