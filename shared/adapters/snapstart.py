@@ -3,9 +3,9 @@
 With SnapStart (template.yaml, Globals) Lambda runs a function's init once per published version,
 snapshots the process and resumes every cold start from that snapshot, so each restored
 environment starts with the same memory:
-- network clients: a botocore client holds a connection pool, and whatever the credentials
-  were when it was made. After a restore each is made again (the botocore session stays: the
-  service models it loaded are plain data, and reloading them is most of a client's cost);
+- network clients: a botocore client holds a connection pool, and a session the credentials it
+  resolved. After a restore both are made again; the new session keeps the old one's data loader
+  (the service models read so far are plain data, and reading them is most of a client's cost);
 - `random`: its state would be the same in every restored environment, so it is seeded again
   from the operating system. Our identifiers and secrets come from `secrets` and `uuid4`
   (os.urandom), which a snapshot does not repeat; libraries (botocore's retry jitter) use `random`.
@@ -37,14 +37,27 @@ def after_restore() -> None:
 
 
 def forget_clients() -> None:
-    """Every AWS client is made again on next use, from the same botocore session (its loaded models kept)."""
+    """Every AWS client and botocore session is made again on next use; the service models already loaded are kept.
+
+    A new session resolves the credentials again (the snapshot's may be stale); it is handed the old
+    session's data loader, which holds the JSON service models and endpoint rules read so far.
+    """
+    from botocore.session import get_session
+
     from shared.adapters import aws
 
     aws.client.cache_clear()
     for model in _models(Item):
         table = vars(model).get("_connection")  # PynamoDB keeps a model's table connection on its class once used
-        if table is not None:
-            table.connection._client = None  # noqa: SLF001 - PynamoDB makes it again on next use (its `client` property)
+        if table is None:
+            continue
+        connection = table.connection
+        old = getattr(connection._local, "session", None)  # noqa: SLF001 - PynamoDB's per-thread session
+        if old is not None:
+            session = get_session()
+            session.register_component("data_loader", old.get_component("data_loader"))
+            connection._local.session = session  # noqa: SLF001
+        connection._client = None  # noqa: SLF001 - PynamoDB makes it again on next use (its `client` property)
 
 
 def _models(root: type) -> list[type]:

@@ -12,8 +12,9 @@ from shared.adapters.db import connection
 from shared.adapters.models import Item, Member
 
 
-def test_after_restore_makes_every_client_again_from_the_same_session() -> None:
+def test_after_restore_makes_every_client_and_session_again_keeping_the_loaded_models() -> None:
     sqs, dynamodb, session = aws.client("sqs"), connection().client, connection().session
+    loader = session.get_component("data_loader")
     member_table = Member._get_connection()  # a subclass that made its own table connection
     member_client = member_table.connection.client
 
@@ -22,7 +23,8 @@ def test_after_restore_makes_every_client_again_from_the_same_session() -> None:
     assert aws.client("sqs") is not sqs
     assert connection().client is not dynamodb
     assert Member._get_connection().connection.client is not member_client
-    assert connection().session is session  # the service models it loaded are kept
+    assert connection().session is not session  # credentials resolved again
+    assert connection().session.get_component("data_loader") is loader  # the service models read so far are kept
     assert Item._get_connection().connection is connection()
 
 
