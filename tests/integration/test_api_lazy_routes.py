@@ -53,11 +53,30 @@ def test_the_document_is_the_same_whichever_routes_were_imported_first(fresh: di
 
 
 def test_a_route_module_adding_a_route_outside_its_prefixes_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "lazy_app.py").write_text("from shared.adapters.http import create_resolver\napp = create_resolver(title='t', description='d')\n")
-    (tmp_path / "lazy_pacts.py").write_text(
-        "from lazy_app import app\n\n@app.get('/pacts')\ndef pacts() -> str:\n    return 'ok'\n\n@app.get('/groups')\ndef groups() -> str:\n    return 'ok'\n"
-    )
-    (tmp_path / "lazy_asks.py").write_text("from lazy_app import app\n\n@app.get('/asks')\ndef asks() -> str:\n    return 'ok'\n")
+    app_module = """
+        from shared.adapters.http import create_resolver
+        app = create_resolver(title="t", description="d")
+    """
+    pacts_module = """
+        from lazy_app import app
+
+        @app.get("/pacts")
+        def pacts() -> str:
+            return "ok"
+
+        @app.get("/groups")  # outside the module's prefix
+        def groups() -> str:
+            return "ok"
+    """
+    asks_module = """
+        from lazy_app import app
+
+        @app.get("/asks")
+        def asks() -> str:
+            return "ok"
+    """
+    for name, code in (("lazy_app", app_module), ("lazy_pacts", pacts_module), ("lazy_asks", asks_module)):
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(code))
     monkeypatch.syspath_prepend(str(tmp_path))
     for name in ("lazy_app", "lazy_pacts", "lazy_asks"):
         monkeypatch.delitem(sys.modules, name, raising=False)
