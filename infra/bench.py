@@ -2,10 +2,12 @@
 
 Each row is printed as soon as it is measured, and a row that misses its goal says so at
 its end (`MISSES GOAL (...)`); the last line counts them. Rows:
-- cold init of each function: a fresh interpreter imports the handler module and builds
-  the AWS clients its first call needs (median of several runs), next to the floor,
-  `import boto3` plus one client, measured interleaved in the same run, and the ratio
-  (goal: at most 1.3x the floor);
+- the cold start of each function as a user feels it, against moto: a fresh interpreter imports the
+  handler module and makes its first call (the API answers its first `GET /members/me`; every other
+  function builds the clients its first call needs and reads one item), median of several runs,
+  next to the floor, `import boto3` plus one client and one `GetItem`, measured interleaved in the
+  same run, and the ratio (goal: at most 1.3x the floor). `python -m infra.bench --cold [Fn ...]`
+  runs this stage alone;
 - the zipped deployment size of each function and of the shared layer (from `make package`):
   the zip `sam deploy` uploads, every file of the build folder, precompiled bytecode included;
 - DynamoDB calls per API request, counted on moto (goal: at most 3, and no Scan);
@@ -32,6 +34,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import logging
 import os
 import statistics
 import subprocess
@@ -62,14 +65,17 @@ FLOOR = """
 import time
 t0 = time.perf_counter()
 import boto3
-boto3.client("dynamodb")
+boto3.client("dynamodb").get_item(TableName="bench-table", Key={"pk": {"S": "MEMBER#bench"}, "sk": {"S": "PROFILE"}})
 print(time.perf_counter() - t0)
 """
 
-# What each function's first call needs, beyond importing its module.
-_TABLE = "from shared.adapters.models import Item; Item._get_connection().connection.client"
+# The first call of each function, beyond importing its module: the API answers its first request as a
+# user feels it (GET /members/me, the profile read back from moto); every other function builds the
+# clients its first call needs and reads one item through the table's model, as the floor reads one.
+_TABLE = "from shared.adapters.models import Item; Item.get('MEMBER#bench', 'PROFILE')"
+_FIRST_REQUEST = "assert module.handler(EVENT, CONTEXT)['statusCode'] == 200"
 FIRST_CALL = {
-    "ApiFunction": _TABLE,
+    "ApiFunction": _FIRST_REQUEST,
     "LinksFunction": _TABLE,
     "CalendarFeedFunction": _TABLE,
     "NotifyFunction": _TABLE + "; from shared.adapters.aws import client; client('sesv2')",
@@ -82,11 +88,18 @@ FIRST_CALL = {
     "DigestSweepFunction": _TABLE + "; from shared.adapters.aws import client; client('sqs')",
     "DigestSenderFunction": _TABLE + "; from shared.adapters.aws import client; client('sesv2')",
     "SuppressionFunction": _TABLE,
+    "TokenClaimsFunction": "",
 }
+BENCH_SUB = "bench"
+"""The member whose profile the floor reads and the API's first request answers with."""
 
 # As Lambda does it: the function's folder on sys.path, its module imported by file, nothing else.
+# The event and context are plain data, built before the clock starts (Lambda hands them over).
 COLD = """
-import importlib.util, sys, time
+import importlib.util, json, sys, time, types
+EVENT = json.loads({event!r})
+CONTEXT = types.SimpleNamespace(function_name={function!r}, memory_limit_in_mb=512, aws_request_id="bench",
+                                invoked_function_arn="arn:aws:lambda:eu-west-1:123456789012:function:bench")
 t0 = time.perf_counter()
 sys.path.insert(0, {code_uri!r})
 spec = importlib.util.spec_from_file_location("handler_module", {module_file!r})
@@ -98,8 +111,23 @@ print(time.perf_counter() - t0)
 """
 
 
-def _cold_script(fn: cfn.Function) -> str:
+def members_me_event(sub: str = BENCH_SUB, method: str = "GET", body: str | None = None) -> dict[str, Any]:
+    """The HTTP API event of `<method> /members/me` signed in as `sub` (what API Gateway would hand over)."""
+    from datetime import UTC, datetime
+
+    from infra.local import apigw
+
+    route = next(r for r in cfn.http_routes() if r.match(method, "/members/me") is not None)
+    headers = [("content-type", "application/json")] if body else []
+    request = apigw.HttpRequest(method, "/members/me", "", headers, body.encode() if body else b"")
+    claims = {"sub": sub, "email": f"{sub}@example.org", "email_verified": "true", "scope": "peer-support/api"}
+    return apigw.build_event(request, route, {}, claims, datetime.now(UTC), "bench.local")
+
+
+def _cold_script(fn: cfn.Function, event: dict[str, Any] | None = None) -> str:
     return COLD.format(
+        event=json.dumps(event or {}),
+        function=fn.logical_id,
         code_uri=str(fn.code_uri),
         module_file=str(fn.module_file),
         attribute=fn.attribute,
@@ -119,11 +147,13 @@ ENV = {
 }
 
 
-def _time(script: str) -> float:
+def _time(script: str, endpoint: str = "") -> float:
     # PYTHONDONTWRITEBYTECODE (set on some machines) would leave our modules without .pyc and time their
     # compilation on every run: Lambda reads the layer's precompiled bytecode, so the bench must too.
     skip = ("AWS_", "PYTHONDONTWRITEBYTECODE")
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(skip)}, **ENV, "PYTHONPATH": str(cfn.ROOT)}
+    if endpoint:
+        env["AWS_ENDPOINT_URL"] = endpoint
     out = subprocess.run([sys.executable, "-c", script], cwd=cfn.ROOT, env=env, capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -163,32 +193,70 @@ def progress(text: str) -> None:
 
 def cold_row(fn: str, ms: float, floor_ms: float) -> Row:
     ratio = ms / floor_ms
+    first = "first GET /members/me" if fn == "ApiFunction" else "clients + 1 read"
     return Row(
-        f"cold init {fn} (import + first-call clients)",
+        f"cold {fn} (init + {first})",
         f"{ms:.0f} ms",
         f"{ratio:.2f}x floor (goal <= {COLD_GOAL}x)",
         f"≤{COLD_GOAL}× floor" if ratio > COLD_GOAL else "",
     )
 
 
-def cold_starts() -> Iterator[Row]:
+class MotoEndpoint:
+    """moto's server on a free loopback port with the template's table and the bench member's profile."""
+
+    def __enter__(self) -> str:
+        import boto3
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the server logs every call otherwise
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        url = f"http://{host}:{port}"
+        keys = {k: ENV[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+        dynamodb = boto3.client("dynamodb", region_name=ENV["AWS_REGION"], endpoint_url=url, **{k.lower(): v for k, v in keys.items()})
+        cfn.create_table(dynamodb, ENV["TABLE_NAME"])
+        return url
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.stop()
+
+
+def _put_bench_profile(fn: cfn.Function, endpoint: str) -> None:
+    """The bench member's profile, written through the API itself (untimed), for the first request to read."""
+    body = json.dumps({"display_name": "Bench", "time_zone": "Europe/Dublin"})
+    script = COLD.format(
+        event=json.dumps(members_me_event(method="PUT", body=body)),
+        function=fn.logical_id,
+        code_uri=str(fn.code_uri),
+        module_file=str(fn.module_file),
+        attribute=fn.attribute,
+        first_call="assert module.handler(EVENT, CONTEXT)['statusCode'] == 200",
+    )
+    _time(script, endpoint)
+
+
+def cold_starts(only: Iterable[str] = ()) -> Iterator[Row]:
     defs = cfn.functions()
-    functions = sorted(defs)
-    progress(f"cold starts: {len(functions)} functions, {RUNS} runs each, interleaved with the floor")
-    scripts = {fn: _cold_script(defs[fn]) for fn in functions}
-    # One untimed run each so .pyc files exist for every candidate alike (the layer ships them: see the Makefile).
-    _time(FLOOR)
-    for fn in functions:
-        _time(scripts[fn])
-    floor = [_time(FLOOR) for _ in range(RUNS)]
-    floor_ms = statistics.median(floor) * 1000
-    yield Row("cold init floor: import boto3 + 1 client", f"{floor_ms:.0f} ms", "1.00x")
-    for fn in functions:
-        samples = []
-        for _ in range(RUNS):  # each sample next to a floor sample, so a busy moment weighs on both
-            floor.append(_time(FLOOR))
-            samples.append(_time(scripts[fn]))
-        yield cold_row(fn, statistics.median(samples) * 1000, statistics.median(floor) * 1000)
+    functions = sorted(set(only) or defs)
+    progress(f"cold starts: {len(functions)} functions, {RUNS} runs each, interleaved with the floor, on moto")
+    with MotoEndpoint() as endpoint:
+        _put_bench_profile(defs["ApiFunction"], endpoint)
+        scripts = {fn: _cold_script(defs[fn], members_me_event() if fn == "ApiFunction" else None) for fn in functions}
+        # One untimed run each so .pyc files exist for every candidate alike (the layer ships them: see the Makefile).
+        _time(FLOOR, endpoint)
+        for fn in functions:
+            _time(scripts[fn], endpoint)
+        floor = [_time(FLOOR, endpoint) for _ in range(RUNS)]
+        floor_ms = statistics.median(floor) * 1000
+        yield Row("cold init floor: import boto3 + 1 client + 1 GetItem", f"{floor_ms:.0f} ms", "1.00x")
+        for fn in functions:
+            samples = []
+            for _ in range(RUNS):  # each sample next to a floor sample, so a busy moment weighs on both
+                floor.append(_time(FLOOR, endpoint))
+                samples.append(_time(scripts[fn], endpoint))
+            yield cold_row(fn, statistics.median(samples) * 1000, statistics.median(floor) * 1000)
 
 
 def zipped_size(folder: Path) -> int:
@@ -512,7 +580,10 @@ def chosen_stages(argv: list[str]) -> list[str]:
 
 def main() -> None:
     if "--help" in sys.argv or "-h" in sys.argv:
-        print(f"python -m infra.bench [--only {','.join(STAGES)}] [--sizes] [--load]")
+        print(f"python -m infra.bench [--only {','.join(STAGES)}] [--sizes] [--load] [--cold [Function ...]]")
+        return
+    if "--cold" in sys.argv:  # the cold-start stage alone, of every function or of those named after it
+        emit(cold_starts(sys.argv[sys.argv.index("--cold") + 1 :]))
         return
     emit(itertools.chain.from_iterable(STAGES[name]() for name in chosen_stages(sys.argv)))
 

@@ -1,4 +1,8 @@
-"""Domain-event consumer: sends the short emails that follow from events (an invitation, a member going away)."""
+"""Domain-event consumer: sends the short emails that follow from events (an invitation, a member going away).
+
+Each kind of event imports the capability that answers it when it first comes: a cold start
+imports one of them, not all five.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,6 @@ from shared.adapters.aws import client
 from shared.adapters.mail import Mailer
 from shared.adapters.observability import logger
 from shared.adapters.settings import get_settings
-from shared.groups.notices import send_review_prompts
-from shared.invitations.emails import InvitationMail, send_group_invitation_email, send_invitation_email
-from shared.members.notices import send_away_notices
-from shared.network.introductions.emails import send_acceptance_email, send_introduction_email
 
 
 @cache
@@ -29,10 +29,14 @@ def _mailer() -> Mailer:
 def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     now = datetime.fromisoformat(event.time.replace("Z", "+00:00"))
     if event.detail_type == "MemberWentAway":
+        from shared.members.notices import send_away_notices
+
         until = datetime.fromisoformat(event.detail["until"])
         sent = send_away_notices(event.get_id, event.detail["member_id"], until, now, _mailer())
         return {"sent": sent}
     if event.detail_type == "InvitationSent":
+        from shared.invitations.emails import InvitationMail, send_group_invitation_email, send_invitation_email
+
         settings = get_settings()
         mail = InvitationMail(_mailer(), settings.public_base_url, settings.app_url, settings.ses_configuration_set or None)
         if "group_id" in event.detail:
@@ -42,6 +46,8 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
         logger.info("invitation handled", extra={"outcome": outcome})
         return {"sent": int(outcome == "sent"), "outcome": outcome}
     if event.detail_type == "IntroductionRequested":
+        from shared.network.introductions.emails import send_introduction_email
+
         settings = get_settings()
         outcome = send_introduction_email(
             event.detail["intro_id"], now, _mailer(), settings.public_base_url, settings.app_url, settings.ses_configuration_set or None
@@ -49,10 +55,14 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
         logger.info("introduction handled", extra={"outcome": outcome})
         return {"sent": int(outcome == "sent"), "outcome": outcome}
     if event.detail_type == "IntroductionAccepted":
+        from shared.network.introductions.emails import send_acceptance_email
+
         outcome = send_acceptance_email(event.detail["intro_id"], now, _mailer(), get_settings().app_url)
         logger.info("introduction acceptance handled", extra={"outcome": outcome})
         return {"sent": int(outcome == "sent"), "outcome": outcome}
     if event.detail_type == "GroupReviewDue":
+        from shared.groups.notices import send_review_prompts
+
         sent = send_review_prompts(event.get_id, event.detail["group_id"], now, _mailer(), get_settings().app_url)
         return {"sent": sent}
     logger.warning("event type not handled here", extra={"detail_type": event.detail_type})

@@ -90,3 +90,9 @@ def cancelled_item(error: TransactWriteError, index: int) -> dict[str, Any] | No
     if index < len(reasons) and reasons[index] is not None and reasons[index].code == "ConditionalCheckFailed":  # type: ignore[union-attr]
         return reasons[index].raw_item  # type: ignore[union-attr]
     return None
+
+
+# Imported by every function that talks to AWS, so its SnapStart hooks are registered during init (a no-op off Lambda).
+from shared.adapters import snapstart  # noqa: E402 - after `connection`, which the hooks use
+
+snapstart.register()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib
 import json
 import re
 import traceback
@@ -32,6 +33,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from shared.adapters.observability import logger
+from shared.adapters.schema_types import Schema
 from shared.domain.errors import Conflict, DomainError, Forbidden, Gone, InvalidField, NotFound, TooManyRequests
 
 PROBLEM_JSON = "application/problem+json"
@@ -226,12 +228,12 @@ class _RequestValidation(OpenAPIRequestValidationMiddleware):
 DOC_PATHS = frozenset({"/openapi.json", "/docs"})
 
 
-class FieldError(BaseModel):
+class FieldError(Schema):
     field: str = Field(description="Which field, dotted for nested ones (colleague.email).")
     message: str
 
 
-class Problem(BaseModel):
+class Problem(Schema):
     """RFC 9457 problem details: every error this API answers with."""
 
     type: str = Field(description="One per status: https://peer-support.dev/problems/not-found, .../validation-failed, ...")
@@ -243,7 +245,7 @@ class Problem(BaseModel):
     retry_after: int | None = Field(default=None, description="With 429: seconds to wait, as in the Retry-After header.")
 
 
-class GatewayMessage(BaseModel):
+class GatewayMessage(Schema):
     """What API Gateway itself answers with (its JWT authorizer, before this API is reached)."""
 
     message: str = Field(examples=["Unauthorized"])
@@ -404,6 +406,10 @@ class ApiResolver(APIGatewayHttpResolver):
     time one of them is asked for: their models cost ~50 ms of import that no other
     request needs, and every cold start would pay it otherwise.
 
+    Routes may live in modules imported on first need (`route_modules`): a request imports the
+    modules whose path prefixes it falls under, the docs import them all. A cold start then
+    imports the capability it serves, not every capability's use-cases and schemas.
+
     A body larger than MAX_BODY_BYTES is refused (413) before anything reads it, one
     that is not JSON (415) likewise; a route with a body reads it with `read_json_body`.
     """
@@ -414,11 +420,36 @@ class ApiResolver(APIGatewayHttpResolver):
         self._request_validation_middleware = _RequestValidation()  # type: ignore[no-untyped-call]  # its __init__ is untyped
         self._info = {"title": title, "description": description}
         self._docs_enabled = False
+        self._route_modules: list[tuple[tuple[str, ...], str]] = []
+        self._imported: set[str] = set()
         _install_error_handlers(self)
+
+    def route_modules(self, *modules: tuple[tuple[str, ...], str]) -> None:
+        """Modules that add routes to this resolver when imported, each with the path prefixes of its routes.
+
+        A request imports those whose prefixes its path is (or lies under), before its route is
+        looked up; every route a module adds must lie under one of its prefixes (checked as it is
+        imported), so a route is always there when a request could match it, and a path under no
+        prefix matches none. The docs list the modules' routes in this order.
+        """
+        self._route_modules.extend(modules)
+
+    def _import_routes(self, path: str | None) -> None:
+        """Import the route modules a path needs (None: all of them), each once."""
+        for prefixes, name in self._route_modules:
+            if name in self._imported or (path is not None and not any(path == p or path.startswith(p + "/") for p in prefixes)):
+                continue
+            before = {id(route) for route in self._static_routes + self._dynamic_routes}
+            importlib.import_module(name)
+            self._imported.add(name)
+            for route in self._static_routes + self._dynamic_routes:
+                if id(route) not in before and not any(route.path == p or route.path.startswith(p + "/") for p in prefixes):
+                    raise RuntimeError(f"{name} adds {route.method} {route.path}, outside its prefixes {prefixes}")
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         if not self._docs_enabled and event.get("rawPath") in DOC_PATHS:
             self._enable_docs()
+        self._import_routes(str(event.get("rawPath") or "/"))
         refused = _unreadable_body(event)
         # A method the path does not take is a 405 (or 404) whatever its body: the body is not read then.
         if refused is not None and _method(event) in allowed_methods(self, str(event.get("rawPath") or "")):
@@ -433,6 +464,11 @@ class ApiResolver(APIGatewayHttpResolver):
     def _enable_docs(self) -> None:
         from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
+        self._import_routes(None)
+        # The document lists the routes in the order of their modules, whichever requests imported them first.
+        order = {name: index for index, (_, name) in enumerate(self._route_modules)}
+        for routes in (self._static_routes, self._dynamic_routes):
+            routes.sort(key=lambda route: order.get(route.func.__module__, -1))
         # Every route documents the problem responses it can give, besides its own.
         for route in self._static_routes + self._dynamic_routes:
             success: OpenAPIResponse = {"description": route.summary or "Success"}

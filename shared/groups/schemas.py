@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AnyHttpUrl, BaseModel, Field, StrictInt, field_validator, model_validator
+from pydantic import AnyHttpUrl, Field, StrictInt, field_validator, model_validator
 
-from shared.adapters.schema_types import Day, Email, Instant, Name, Note, Strict, TimeZone
+from shared.adapters.schema_types import Day, Email, Instant, Name, Note, Schema, Strict, TimeZone
 
 MemberRef = Name  # a member id as the API shows it
 Text = Note  # free text up to 2000 characters, line breaks allowed
@@ -166,12 +166,12 @@ class AttendanceIn(Strict):
 # ------------------------------------------------------------------ answers
 
 
-class PersonOut(BaseModel):
+class PersonOut(Schema):
     member_id: str
     name: str
 
 
-class GroupMemberOut(BaseModel):
+class GroupMemberOut(Schema):
     member_id: str
     name: str
     role: str
@@ -182,24 +182,24 @@ class GroupMemberOut(BaseModel):
     presented: int | None = None
 
 
-class StopOut(BaseModel):
+class StopOut(Schema):
     venue: str | None
     host: PersonOut | None
 
 
-class WhereOut(BaseModel):
+class WhereOut(Schema):
     kind: str
     venue: str | None = None
     url: str | None = None
     stops: list[StopOut] | None = None
 
 
-class StepOut(BaseModel):
+class StepOut(Schema):
     title: str
     minutes: int
 
 
-class SegmentOut(BaseModel):
+class SegmentOut(Schema):
     title: str
     minutes: int
     kind: str
@@ -208,7 +208,7 @@ class SegmentOut(BaseModel):
     roles: list[str]
 
 
-class FormatOut(BaseModel):
+class FormatOut(Schema):
     preset: str | None
     total_minutes: int
     case_slots: int
@@ -216,13 +216,13 @@ class FormatOut(BaseModel):
     segments: list[SegmentOut]
 
 
-class AgreementOut(BaseModel):
+class AgreementOut(Schema):
     version: int
     changed_at: datetime
     review_due_at: datetime | None
 
 
-class GroupOut(BaseModel):
+class GroupOut(Schema):
     id: str
     name: str
     purpose: str | None
@@ -244,7 +244,7 @@ class GroupOut(BaseModel):
     next_meeting: datetime | None
 
 
-class AgendaItemOut(BaseModel):
+class AgendaItemOut(Schema):
     starts_at: datetime
     ends_at: datetime
     local_time: str = Field(description="HH:MM in the group's zone.")
@@ -256,7 +256,7 @@ class AgendaItemOut(BaseModel):
     steps: list[StepOut] = Field(default_factory=list)
 
 
-class MeetingOut(BaseModel):
+class MeetingOut(Schema):
     id: str = Field(description="The occurrence's original start (UTC, compact): stays the same when it moves.")
     status: Literal["planned", "scheduled", "cancelled", "held"]
     starts_at: datetime
@@ -278,7 +278,7 @@ class MeetingOut(BaseModel):
     cancel_reason: str | None = None
 
 
-class AttendedOut(BaseModel):
+class AttendedOut(Schema):
     group_id: str
     group_name: str
     meeting_id: str
@@ -286,6 +286,6 @@ class AttendedOut(BaseModel):
     presented: bool
 
 
-class CalendarOut(BaseModel):
+class CalendarOut(Schema):
     url: str = Field(description="Your private calendar feed. Anyone with it sees your meetings; rotate it to revoke.")
     created_at: datetime

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt, field_validator, model_validator
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, field_validator, model_validator
 
-from shared.adapters.schema_types import HHMM, Channel, Day, Name, Phone, Strict, Tags, TimeZone, Weekday, no_control_characters
+from shared.adapters.schema_types import HHMM, Channel, Day, Name, Phone, Schema, Strict, Tags, TimeZone, Weekday, no_control_characters
 from shared.network.asks.schemas import AskOut
 from shared.pacts.schemas import CheckInOut, PactOut
 
@@ -62,7 +62,7 @@ class ProfileIn(Strict):
         return self
 
 
-class MemberOut(BaseModel):
+class MemberOut(Schema):
     id: str
     display_name: str
     email: str
@@ -84,13 +84,13 @@ class AwayIn(Strict):
     until: Day = Field(description="The date you are back (in your time zone); everything resumes by itself then.")
 
 
-class NudgeOut(BaseModel):
+class NudgeOut(Schema):
     sent_at: datetime
     pact_ids: list[str]
     reminder: bool
 
 
-class ExportOut(BaseModel):
+class ExportOut(Schema):
     exported_at: datetime
     profile: MemberOut | None
     pacts: list[PactOut]

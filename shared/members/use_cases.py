@@ -30,11 +30,12 @@ from shared.adapters.models import (
 )
 from shared.adapters.schema_types import WEEKDAY_NAMES, Page
 from shared.digest import planning as digest_planning
-from shared.domain.errors import Conflict, InvalidField, NotFound
+from shared.domain.errors import Conflict, InvalidField
 from shared.groups import use_cases as groups
 from shared.invitations.use_cases import Claimed, claim_on_signup, decline
-from shared.members.schemas import AwayIn, ExportOut, MemberOut, Notifications, NudgeOut, ProfileIn
-from shared.members.schemas import QuietHours as QuietHoursIn
+from shared.members.profile import load as _load
+from shared.members.profile import member_out
+from shared.members.schemas import AwayIn, ExportOut, MemberOut, NudgeOut, ProfileIn
 from shared.network import circle
 from shared.network.asks import use_cases as asks
 from shared.network.directory import entries as directory
@@ -70,42 +71,6 @@ def _apply(member: Member, email: str, body: ProfileIn) -> None:
     member.quiet_hours = [
         QuietHours(weekday=WEEKDAY_NAMES.index(q.weekday), start=q.start, end=q.end) for q in body.notifications.quiet_hours
     ] or None
-
-
-def _load(sub: str) -> Member:
-    try:
-        return Member.get(*Member.key(sub))
-    except DoesNotExist:
-        raise NotFound("You have no profile yet: create it with PUT /members/me.") from None
-
-
-def member_out(sub: str, m: Member) -> MemberOut:
-    return MemberOut(
-        id=sub,
-        display_name=m.display_name,
-        email=m.email,
-        phone=m.phone,
-        time_zone=m.time_zone,
-        specialties=sorted(m.specialties or []),
-        modalities=sorted(m.modalities or []),
-        region=m.region_name,
-        in_directory=m.in_directory,
-        notifications=Notifications(
-            channels=sorted(m.channels) if m.channels is not None else ["email"],
-            nudge_hour=int(m.nudge_hour),
-            quiet_days=[WEEKDAY_NAMES[int(d)] for d in sorted(m.quiet_days or [])],
-            quiet_hours=[QuietHoursIn(weekday=WEEKDAY_NAMES[int(q.weekday)], start=q.start, end=q.end) for q in m.quiet_hours or []],
-        ),
-        weekly_digest=bool(m.weekly_digest),
-        away_until=m.away_until,
-        email_status=m.email_suppressed or ("unsubscribed" if m.nudges_unsubscribed else "ok"),
-        created_at=m.created_at,
-        updated_at=m.updated_at,
-    )
-
-
-def get_profile(sub: str) -> MemberOut:
-    return member_out(sub, _load(sub))
 
 
 def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: ProfileIn) -> MemberOut:  # noqa: PLR0915 - one transaction, read top to bottom

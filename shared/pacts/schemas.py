@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
+from pydantic import Field, StrictBool, StrictInt, model_validator
 
-from shared.adapters.schema_types import HHMM, Day, Email, Instant, Mode, Name, Note, Phone, Strict, Weekday
+from shared.adapters.schema_types import HHMM, Day, Email, Instant, Mode, Name, Note, Phone, Schema, Strict, Weekday
 
 # ------------------------------------------------------------------ pacts
 
@@ -69,7 +69,7 @@ class PauseIn(Strict):
     until: Day = Field(description="The date the pact resumes by itself (in your time zone).")
 
 
-class ColleagueOut(BaseModel):
+class ColleagueOut(Schema):
     member_id: str | None
     name: str
     email: str | None
@@ -83,20 +83,20 @@ class ResendIn(Strict):
     )
 
 
-class InvitationOut(BaseModel):
+class InvitationOut(Schema):
     state: Literal["pending", "expired", "declined"] = Field(
         description="pending: waiting for an answer; expired: 30 days passed (the owner can re-send); declined: said no."
     )
     expires_at: datetime | None
 
 
-class RhythmOut(BaseModel):
+class RhythmOut(Schema):
     rrule: str
     description: str
     time_zone: str
 
 
-class EstablishmentOut(BaseModel):
+class EstablishmentOut(Schema):
     state: Literal["establishing", "established"] = Field(
         description="established after `of` consecutive slots (or intervals) kept; back to establishing after two lapses in 8 weeks."
     )
@@ -104,7 +104,7 @@ class EstablishmentOut(BaseModel):
     of: int
 
 
-class PactOut(BaseModel):
+class PactOut(Schema):
     id: str
     role: Literal["owner", "colleague"]
     state: Literal["active", "invited", "ended"] = Field(
@@ -140,7 +140,7 @@ class CheckInIn(Strict):
     note: Note | None = Field(default=None, description="Private: only you can ever read it.")
 
 
-class CheckInOut(BaseModel):
+class CheckInOut(Schema):
     id: str
     pact_id: str
     occurred_at: datetime

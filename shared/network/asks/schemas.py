@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, Field
 
-from shared.adapters.schema_types import Strict, text_with_line_breaks
+from shared.adapters.schema_types import Schema, Strict, text_with_line_breaks
 
 MAX_ASK_CHARS = 2000
 MAX_REPLY_CHARS = 2000
@@ -57,14 +57,14 @@ class ReplyIn(Strict):
     text: ReplyText
 
 
-class AudienceOut(BaseModel):
+class AudienceOut(Schema):
     kind: Literal["pacts", "group", "specialty"]
     label: str | None = Field(description="Who was asked, as the asker chose: 'pact colleagues', the group's name, 'specialty: trauma'.")
     group_id: str | None = None
     specialty: str | None = None
 
 
-class ReplyOut(BaseModel):
+class ReplyOut(Schema):
     id: str
     author_name: str = Field(description="The replier's name ('a former member' once they erased their account).")
     mine: bool
@@ -72,7 +72,7 @@ class ReplyOut(BaseModel):
     created_at: datetime
 
 
-class AskOut(BaseModel):
+class AskOut(Schema):
     id: str
     mine: bool = Field(description="You asked it (you see every reply); otherwise you were asked (you see your own replies).")
     author_name: str

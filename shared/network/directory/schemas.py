@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from shared.adapters.schema_types import Schema
 
 Closeness = Literal["colleague", "colleague_of_colleague", "region", "other"]
 
 
-class DirectoryCardOut(BaseModel):
+class DirectoryCardOut(Schema):
     member_id: str
     display_name: str
     region: str | None
@@ -22,7 +24,7 @@ class DirectoryCardOut(BaseModel):
     via: str | None = Field(description="The colleague through whom (second degree), named only when they are in the directory themself.")
 
 
-class SuggestionOut(BaseModel):
+class SuggestionOut(Schema):
     member_id: str
     display_name: str
     reason: str = Field(description="'you meet in Cork peer supervision', 'a colleague of Jennifer's; also works with trauma'.")
@@ -31,5 +33,5 @@ class SuggestionOut(BaseModel):
     shared: list[str] = Field(description="The specialties you have in common (their words), or the region you share.")
 
 
-class SuggestionsOut(BaseModel):
+class SuggestionsOut(Schema):
     items: list[SuggestionOut]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StrictInt
+from pydantic import AfterValidator, Field, StrictInt
 
-from shared.adapters.schema_types import Instant, Mode, Strict, text_with_line_breaks
+from shared.adapters.schema_types import Instant, Mode, Schema, Strict, text_with_line_breaks
 from shared.pacts.schemas import RhythmIn
 
 MemberId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -29,19 +29,19 @@ class IntroductionPactIn(Strict):
     starts_at: Instant | None = Field(default=None, description="When the pact begins (default now); with a zone.")
 
 
-class PartyOut(BaseModel):
+class PartyOut(Schema):
     member_id: str
     name: str
     specialties: list[str] | None = Field(default=None, description="From their profile: in GET /introductions/{id}; null in lists.")
     region: str | None = Field(default=None, description="From their profile: in GET /introductions/{id}; null in lists.")
 
 
-class ContactOut(BaseModel):
+class ContactOut(Schema):
     email: str
     phone: str | None
 
 
-class IntroductionOut(BaseModel):
+class IntroductionOut(Schema):
     id: str
     role: Literal["requester", "recipient"] = Field(description="requester: you asked; recipient: you were asked.")
     state: Literal["pending", "accepted", "declined", "expired", "closed"] = Field(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from shared.adapters.schema_types import Schema
 from shared.pacts.schemas import EstablishmentOut
 
 
-class PactSupportOut(BaseModel):
+class PactSupportOut(Schema):
     id: str
     colleague: str
     status: Literal["on_track", "due", "lapsed", "paused"]
@@ -21,14 +22,14 @@ class PactSupportOut(BaseModel):
     establishment: EstablishmentOut = Field(description="How established the habit of regular contact is, as on the pact itself.")
 
 
-class GroupSupportOut(BaseModel):
+class GroupSupportOut(Schema):
     id: str
     name: str
     attended: int = Field(description="Meetings you attended since joining.")
     held: int = Field(description="Meetings held since you joined (attendance recorded).")
 
 
-class SupportOut(BaseModel):
+class SupportOut(Schema):
     as_of: datetime
     pacts: list[PactSupportOut] = Field(description="Your active pacts and where each stands.")
     check_ins_30_days: int
