@@ -252,7 +252,15 @@ class StandIn:
     def create_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
     ) -> StandIn:
-        return cls(kwargs["ResourceType"], kwargs["LogicalId"], resource_name, cloudformation_json.get("Properties") or {})
+        stand_in = cls(kwargs["ResourceType"], kwargs["LogicalId"], resource_name, cloudformation_json.get("Properties") or {})
+        if stand_in.type_name == "AWS::Lambda::Alias":
+            # AutoPublishAlias: what invokes a function names its alias (event source mappings look it up
+            # when created), so the alias is made in moto's Lambda on a version published there.
+            awslambda = boto3.client("lambda", region_name=region_name)
+            function = str(stand_in.properties["FunctionName"])
+            version = awslambda.publish_version(FunctionName=function)["Version"]
+            awslambda.create_alias(FunctionName=function, Name=str(stand_in.properties["Name"]), FunctionVersion=version)
+        return stand_in
 
     @property
     def physical_resource_id(self) -> str:
