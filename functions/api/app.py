@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from functools import cache
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -11,8 +10,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.adapters.aws import client
-from shared.adapters.events import EventPublisher
 from shared.adapters.http import caller, create_resolver, public_base_url, request_time
 from shared.adapters.observability import logger
 from shared.adapters.schema_types import Page
@@ -64,13 +61,8 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Items per page.")]
 Cursor = Annotated[str | None, Query(max_length=2000, description="The `next` value of the previous page.")]
 
 
-@cache
-def _publisher() -> EventPublisher:
-    return EventPublisher(lambda: client("events"), get_settings().event_bus_name)
-
-
 def ctx() -> Ctx:
-    return Ctx(sub=caller(app).sub, now=request_time(app), events=_publisher(), due_shards=get_settings().due_shards)
+    return Ctx(sub=caller(app).sub, now=request_time(app), due_shards=get_settings().due_shards)
 
 
 def created(body: Any, location: str) -> Response[Any]:

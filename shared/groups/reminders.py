@@ -27,8 +27,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.transactions import TransactWrite
 
-from shared.adapters.events import DomainEvent
+from shared.adapters.db import connection
+from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.mail import Attachment, render
 from shared.adapters.models import GroupMember, LinkToken, Member, SendClaim, iso_z, member_pk
 from shared.adapters.observability import logger
@@ -116,14 +118,16 @@ def send_reminder(message: dict[str, Any], now: datetime, deps: SenderDeps) -> s
         raise
     except _Permanent as failure:
         SendClaim(*key).update(actions=[SendClaim.status.set("failed")])
-        stop_nudge_emails(Ctx(sub=member_id, now=now, events=deps.events, due_shards=deps.shards), failure.reason)
+        stop_nudge_emails(Ctx(sub=member_id, now=now, due_shards=deps.shards), failure.reason)
         suppress_address(member.email, failure.reason, now)
         _clear(person, mid, due)
         logger.warning("reminder not deliverable; address marked", extra={"reason": failure.reason})
         return "permanent-failure"
-    SendClaim(*key).update(actions=[SendClaim.status.set("sent"), SendClaim.message_id.set(message_id)])
+    reminded = DomainEvent("MeetingReminderSent", {"group_id": group_id, "meeting_id": mid, "member_id": member_id})
+    with TransactWrite(connection=connection()) as tx:  # the claim is sent, and the event says so, together
+        tx.update(SendClaim(*key), actions=[SendClaim.status.set("sent"), SendClaim.message_id.set(message_id)])
+        add_events(tx, [reminded], now)
     _clear(person, mid, due)
-    deps.events.publish([DomainEvent("MeetingReminderSent", {"group_id": group_id, "meeting_id": mid, "member_id": member_id})], now)
     return "sent"
 
 
