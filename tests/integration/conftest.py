@@ -14,6 +14,8 @@ from moto import mock_aws
 
 from infra import cfn
 from infra.callcount import counting_calls
+from infra.lambdas import invoke
+from infra.local.streams import StreamPoller  # (its import also spares moto copying the stream on every transaction)
 
 
 @cache
@@ -47,9 +49,6 @@ def aws_calls() -> Iterator[Counter[str]]:
 @pytest.fixture
 def relay(aws: dict[str, Any]) -> Any:
     """The outbox relay as Lambda runs it: the table's stream, filtered, to EventRelayFunction (infra/local/streams.py)."""
-    from infra.lambdas import invoke
-    from infra.local.streams import StreamPoller
-
     (source,) = cfn.stream_sources()
     return StreamPoller(source, os.environ["TABLE_NAME"], boto3.client, invoke)
 
