@@ -2,10 +2,11 @@
 
 The stream's event source only invokes this for INSERTs of `EVENT#` items (FilterCriteria in
 template.yaml). Entries go ten to a PutEvents call, in stream order. What EventBridge refuses
-(FailedEntryCount) or a call that fails is reported as batch item failures: Lambda retries the
-batch from the first of them (records before it are done), so every event reaches the bus at
-least once; a repeat carries the same `event_id`. A record that keeps failing ends, after the
-retries, in EventRelayDeadLetterQueue (with an alarm).
+(FailedEntryCount), or every entry of a call that fails, is reported as a batch item failure,
+and the other calls still go: Lambda retries the batch from the first failure (the records
+before it are done), so every event reaches the bus at least once; a repeat carries the same
+`event_id`. A record that keeps failing ends, after the retries, in EventRelayDeadLetterQueue
+(with an alarm).
 """
 
 from __future__ import annotations
@@ -46,26 +47,21 @@ def entry(image: dict[str, Any], bus: str) -> dict[str, Any]:
 def handler(event: DynamoDBStreamEvent, context: LambdaContext) -> dict[str, Any]:
     records = [r for r in event.records if r.dynamodb is not None and r.dynamodb.new_image]
     events = client("events")
-    delivered = 0
+    failed: list[Any] = []
     for start in range(0, len(records), PER_CALL):
         batch = records[start : start + PER_CALL]
         entries = [entry(r.dynamodb.new_image, _bus()) for r in batch]  # type: ignore[union-attr]
         try:
-            response = events.put_events(Entries=entries)
-        except Exception as exc:  # the whole call: these and every later record come again
-            logger.error("domain events not relayed", extra={"error_type": type(exc).__name__, "records": len(records) - start})
-            return _failures(records[start:])
-        failed = [r for r, result in zip(batch, response.get("Entries", []), strict=False) if result.get("ErrorCode")]
-        if response.get("FailedEntryCount") and failed:
-            first = batch.index(failed[0])
-            delivered += first
-            logger.error("some domain events refused", extra={"types": [e["DetailType"] for e in entries if e], "refused": len(failed)})
-            return _failures(records[start + first :])
-        delivered += len(batch)
-    logger.info("domain events relayed", extra={"events": delivered})
-    return {"batchItemFailures": []}
-
-
-def _failures(records: list[Any]) -> dict[str, Any]:
-    """Everything from the first record not delivered on: Lambda resumes the stream there."""
-    return {"batchItemFailures": [{"itemIdentifier": r.dynamodb.sequence_number} for r in records]}
+            results = events.put_events(Entries=entries).get("Entries", [])
+        except Exception as exc:  # the whole call failed: these ten come again (the later ones are still tried)
+            logger.error("domain events not relayed", extra={"error_type": type(exc).__name__, "events": len(batch)})
+            failed.extend(batch)
+            continue
+        refused = [r for r, result in zip(batch, results, strict=False) if result.get("ErrorCode")]
+        if refused:
+            codes = sorted({str(result["ErrorCode"]) for result in results if result.get("ErrorCode")})
+            logger.error("domain events refused by the bus", extra={"events": len(refused), "error_codes": codes})
+            failed.extend(refused)
+    logger.info("domain events relayed", extra={"events": len(records) - len(failed), "failed": len(failed)})
+    # Lambda resumes the stream at the first failure reported: that record and every later one come again.
+    return {"batchItemFailures": [{"itemIdentifier": r.dynamodb.sequence_number} for r in failed]}

@@ -28,6 +28,7 @@ from infra.lambdas import LambdaContext, load_handler, sqs_event
 from infra.local import apigw
 from infra.local.auth import LOCAL_NAMES, AuthError, Authorizer
 from infra.local.outbox import Outbox, iso, moto_stores
+from infra.local.streams import StreamPoller
 
 STACK_NAME = "peer-support-local"
 REGION = "eu-west-1"
@@ -129,6 +130,7 @@ class LocalStack:
         self._moto: Any = None
         self._rule_queues: list[tuple[str, str]] = []
         self._queue_sources: list[tuple[cfn.QueueSource, str]] = []
+        self._stream_pollers: list[StreamPoller] = []
         self.attributes: dict[tuple[str, str], str] = {}
         self._http: ThreadingHTTPServer | None = None
         self._serving = False
@@ -166,7 +168,7 @@ class LocalStack:
         threading.Thread(target=self._http.serve_forever, args=(POLL_SECONDS,), name="local-http", daemon=True).start()
         self._serving = True
         threading.Thread(target=self._scheduler, name="local-scheduler", daemon=True).start()
-        if self._rule_queues or self._queue_sources:
+        if self._rule_queues or self._queue_sources or self._stream_pollers:
             threading.Thread(target=self._deliver_events, name="local-events", daemon=True).start()
 
     def stop(self) -> None:
@@ -180,10 +182,10 @@ class LocalStack:
             self._moto.shutdown()
             self._moto.server_close()
 
-    def _client(self, service: str) -> Any:
+    def _client(self, service: str, **options: Any) -> Any:
         import boto3
 
-        return boto3.client(service, region_name=REGION, endpoint_url=self.moto_url)
+        return boto3.client(service, region_name=REGION, endpoint_url=self.moto_url, **options)
 
     def _create_resources(self) -> None:
         cfn.create_table(self._client("dynamodb"), self.names[cfn.table_logical_id()])
@@ -198,6 +200,7 @@ class LocalStack:
             ses.create_configuration_set(ConfigurationSet={"Name": self.names[lid]})
         self._create_queues()
         self._create_event_routes()
+        self._create_stream_pollers()
 
     def _create_queues(self) -> None:
         """The template's SQS queues (dead-letter queues first, so redrive policies can name them)."""
@@ -234,9 +237,36 @@ class LocalStack:
             events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "local", "Arn": arn}])
             self._rule_queues.append((rule.function, url))
 
+    def _create_stream_pollers(self) -> None:
+        """Each DynamoDB stream event source (the outbox relay) polls the table's stream, as Lambda would."""
+        urls = {arn: self.names[lid] for (lid, attr), arn in self.attributes.items() if attr == "Arn"}
+        resolver = self.resolver()
+        self._stream_pollers = [
+            StreamPoller(
+                source,
+                self.names[cfn.table_logical_id()],
+                self._client,
+                self.invoke,
+                on_failure_url=urls.get(str(resolver.resolve(source.on_failure))) if source.on_failure else None,
+                region=REGION,
+            )
+            for source in cfn.stream_sources()
+        ]
+
+    def _relay_streams(self) -> None:
+        for poller in self._stream_pollers:
+            before = poller.stats.delivered
+            try:
+                poller.drain()
+            except Exception:
+                traceback.print_exc()
+            if poller.stats.delivered > before:
+                self.say(f"stream -> {poller.source.function}: {poller.stats.delivered - before} events")
+
     def _deliver_events(self) -> None:
         sqs = self._client("sqs")
         while not self._stop.is_set():
+            self._relay_streams()  # first: what the outbox relays reaches the rules' queues read next
             for source, url in self._queue_sources:
                 self._poll_queue(sqs, source, url)
             for function, url in self._rule_queues:
