@@ -98,7 +98,8 @@ class StreamPoller:
     def _stream(self) -> tuple[str, str]:
         if self._arn is None or self._shard is None:
             arn = self._clients("dynamodb").describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
-            shard = self._clients("dynamodbstreams", config=STREAMS_CONFIG).describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+            stream = self._clients("dynamodbstreams", config=STREAMS_CONFIG).describe_stream(StreamArn=arn)["StreamDescription"]
+            shard = stream["Shards"][0]["ShardId"]
             self._arn, self._shard = arn, shard
         return self._arn, self._shard
 
