@@ -85,7 +85,7 @@ class StreamPoller:
         self.source = source
         self.table_name = table_name
         self._clients = clients
-        self._invoke = invoke
+        self.invoke = invoke  # public: a test can wrap it (a relay that dies)
         self.on_failure_url = on_failure_url
         self.region = region
         self.done_through: int | None = None  # the last sequence number delivered or passed by
@@ -131,7 +131,7 @@ class StreamPoller:
             return True
         self.stats.invocations += 1
         try:
-            result = self._invoke(self.source.function, {"Records": batch}) or {}
+            result = self.invoke(self.source.function, {"Records": batch}) or {}
         except Exception:
             self._failed(batch, raised=True)
             return True
