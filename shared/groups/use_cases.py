@@ -467,8 +467,8 @@ def invite(ctx: Ctx, group_id: str, email: str) -> GroupOut:
                 tx.save(invitation, condition=Item.pk.does_not_exist() | (Invitation.valid_until < ctx.now))
                 count_invitation(tx, ctx.sub, ctx.now)
                 # The invited person is named by the id the group's API shows for them ("@" + a random invitation id).
-                invited = {"group_id": group_id, "owner_id": ctx.sub, "member_id": f"@{invitation_id}", "resent": False}
-                add_events(tx, [DomainEvent("InvitationSent", invited)], ctx.now)
+                sent = {"group_id": group_id, "owner_id": ctx.sub, "member_id": f"@{invitation_id}", "resent": False}
+                add_events(tx, [DomainEvent("InvitationSent", sent)], ctx.now)
         except TransactWriteError as err:
             raise_if_limited(err, 3 + len(stale), ctx.now)  # order: deletes, puts, the counter, then the event
             if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
