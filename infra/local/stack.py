@@ -131,6 +131,7 @@ class LocalStack:
         self._rule_queues: list[tuple[str, str]] = []
         self._queue_sources: list[tuple[cfn.QueueSource, str]] = []
         self._stream_pollers: list[StreamPoller] = []
+        self._relaying = threading.Lock()  # one reader of the stream at a time (the delivery loop, or a request just served)
         self.attributes: dict[tuple[str, str], str] = {}
         self._http: ThreadingHTTPServer | None = None
         self._serving = False
@@ -254,6 +255,10 @@ class LocalStack:
         ]
 
     def _relay_streams(self) -> None:
+        with self._relaying:
+            self._relay_each_stream()
+
+    def _relay_each_stream(self) -> None:
         for poller in self._stream_pollers:
             before = poller.stats.delivered
             try:
@@ -329,7 +334,10 @@ class LocalStack:
         schedules = [s for s in self.schedules if s.function == logical_id]
         if not schedules:
             raise KeyError(f"{logical_id} has no schedule in template.yaml")
-        return self.invoke(logical_id, scheduled_event(schedules[0], at))
+        try:
+            return self.invoke(logical_id, scheduled_event(schedules[0], at))
+        finally:
+            self._relay_streams()
 
     def _scheduler(self) -> None:
         """Run each schedule when the clock (real or set) passes its next instant; a jump fires once."""
@@ -347,6 +355,7 @@ class LocalStack:
                     next_run[key] = boundary + timedelta(seconds=period)
                     try:
                         self.invoke(schedule.function, scheduled_event(schedule, boundary))
+                        self._relay_streams()
                         self.say(f"schedule {schedule.function}/{schedule.name} ran at {iso(boundary)}")
                     except Exception:
                         traceback.print_exc()
@@ -376,6 +385,9 @@ class LocalStack:
             except Exception:
                 traceback.print_exc()
                 return apigw.gateway_error(500, "Internal Server Error")
+            # The request's events go through the relay before it is answered (Lambda's stream source does it
+            # within moments; here it keeps "sleep 1" enough under load, as publishing in the request once did).
+            self._relay_streams()
             return apigw.to_response(result)
         return apigw.gateway_error(404, "Not Found")
 
