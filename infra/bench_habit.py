@@ -77,14 +77,12 @@ def _report(stage: dict[str, Any]) -> None:
 
 def _deps() -> Any:
     from shared.adapters.aws import client
-    from shared.adapters.events import EventPublisher
     from shared.adapters.mail import Mailer
     from shared.nudges.habit import HabitDeps
 
     return HabitDeps(
         mailer=Mailer(lambda: client("sesv2"), os.environ["SENDER_EMAIL"]),
         sns=lambda: client("sns"),
-        events=EventPublisher(lambda: client("events"), os.environ["EVENT_BUS_NAME"]),
         base_url=os.environ["PUBLIC_BASE_URL"],
         shards=8,
         clock=lambda: datetime.now(UTC),

@@ -217,8 +217,6 @@ def _seed(ddb: Any) -> None:
 
 def _groups_for_the_sender() -> None:
     """A few real groups (profiles, members), their next meeting fixed by the real scheduler a week ahead."""
-    from shared.adapters.aws import client
-    from shared.adapters.events import EventPublisher
     from shared.adapters.models import Group, GroupMember, Member
     from shared.domain import groups as domain
     from shared.groups.scheduling import sweep_groups
@@ -265,7 +263,7 @@ def _groups_for_the_sender() -> None:
                 updated_at=created,
             ).save()
     # Weekly meetings are fixed halfway to their neighbour (3.5 days ahead), so the scheduler runs just before the reminders.
-    sweep_groups(NOW - timedelta(hours=1), 8, EventPublisher(lambda: client("events"), os.environ["EVENT_BUS_NAME"]))
+    sweep_groups(NOW - timedelta(hours=1), 8)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,6 @@ def main() -> None:
         seed_seconds = time.perf_counter() - started
 
         from shared.adapters.aws import client
-        from shared.adapters.events import EventPublisher
         from shared.adapters.mail import Mailer
         from shared.adapters.queue import sqs_enqueue
         from shared.nudges.sending import SenderDeps, send_digest, sweep
@@ -97,7 +96,6 @@ def main() -> None:
         calls.clear()
         deps = SenderDeps(
             mailer=Mailer(lambda: client("sesv2"), os.environ["SENDER_EMAIL"]),
-            events=EventPublisher(lambda: client("events"), os.environ["EVENT_BUS_NAME"]),
             base_url=os.environ["PUBLIC_BASE_URL"],
             shards=8,
             clock=lambda: datetime.now(UTC),

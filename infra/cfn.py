@@ -8,6 +8,7 @@ long form (`{"Ref": ...}`, `{"Fn::GetAtt": [...]}`), as CloudFormation does.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -85,6 +86,8 @@ def create_table_kwargs(table_name: str, tpl: dict[str, Any] | None = None) -> d
             kwargs[key] = [{k: v for k, v in index.items() if k != "ContributorInsightsSpecification"} for index in props[key]]
     if props.get("SSESpecification", {}).get("SSEEnabled"):
         kwargs["SSESpecification"] = {"Enabled": True}
+    if props.get("StreamSpecification"):
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": props["StreamSpecification"]["StreamViewType"]}
     return kwargs
 
 
@@ -212,6 +215,42 @@ def queue_sources(tpl: dict[str, Any] | None = None) -> list[QueueSource]:
                 props = event["Properties"]
                 reports = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
                 out.append(QueueSource(logical_id, props["Queue"], int(props.get("BatchSize", 10)), reports))
+    return out
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    """A DynamoDB stream event source: which function, and how Lambda would poll for it."""
+
+    function: str
+    batch_size: int
+    filters: tuple[dict[str, Any], ...]  # EventBridge-style patterns; a record matching any is delivered
+    reports_failures: bool
+    max_retries: int
+    bisect: bool
+    on_failure: Any  # {"Fn::GetAtt": [queue, "Arn"]} or None
+
+
+def stream_sources(tpl: dict[str, Any] | None = None) -> list[StreamSource]:
+    """DynamoDB stream event sources of every function."""
+    tpl = tpl or template()
+    out = []
+    for logical_id, res in resources_of_type("AWS::Serverless::Function", tpl).items():
+        for event in (res["Properties"].get("Events") or {}).values():
+            if event["Type"] == "DynamoDB":
+                props = event["Properties"]
+                filters = tuple(json.loads(f["Pattern"]) for f in (props.get("FilterCriteria") or {}).get("Filters", []))
+                out.append(
+                    StreamSource(
+                        function=logical_id,
+                        batch_size=int(props.get("BatchSize", 100)),
+                        filters=filters,
+                        reports_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+                        max_retries=int(props.get("MaximumRetryAttempts", -1)),
+                        bisect=bool(props.get("BisectBatchOnFunctionError", False)),
+                        on_failure=((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination"),
+                    )
+                )
     return out
 
 

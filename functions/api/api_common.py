@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from shared.adapters.aws import client
-from shared.adapters.events import EventPublisher
 from shared.adapters.http import caller, create_resolver, request_time
 from shared.adapters.settings import get_settings
 
@@ -28,15 +25,10 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Items per page.")]
 Cursor = Annotated[str | None, Query(max_length=2000, description="The `next` value of the previous page.")]
 
 
-@cache
-def _publisher() -> EventPublisher:
-    return EventPublisher(lambda: client("events"), get_settings().event_bus_name)
-
-
 def ctx() -> Ctx:
     from shared.pacts.planning import Ctx  # the pacts' planning and the domain: not needed to read a profile
 
-    return Ctx(sub=caller(app).sub, now=request_time(app), events=_publisher(), due_shards=get_settings().due_shards)
+    return Ctx(sub=caller(app).sub, now=request_time(app), due_shards=get_settings().due_shards)
 
 
 def created(body: Any, location: str) -> Response[Any]:

@@ -8,7 +8,6 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.adapters.aws import client
-from shared.adapters.events import EventPublisher
 from shared.adapters.observability import logger
 from shared.adapters.queue import sqs_enqueue
 from shared.adapters.settings import get_settings
@@ -21,7 +20,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The scheduled instant is "now": a late or repeated delivery sweeps as of its own time.
     now = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
     settings = get_settings()
-    groups = sweep_groups(now, settings.due_shards, EventPublisher(lambda: client("events"), settings.event_bus_name))
+    groups = sweep_groups(now, settings.due_shards)
     # Second, so that a reminder the scheduling just planned for "at once" goes in this run.
     reminders = sweep_reminders(
         now, settings.due_shards, sqs_enqueue(client("sqs"), settings.group_reminder_queue_url, "reminder messages")

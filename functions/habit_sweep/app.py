@@ -10,7 +10,6 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.adapters.aws import client
-from shared.adapters.events import EventPublisher
 from shared.adapters.mail import Mailer
 from shared.adapters.observability import logger
 from shared.adapters.settings import get_settings
@@ -23,7 +22,6 @@ def _deps() -> HabitDeps:
     return HabitDeps(
         mailer=Mailer(lambda: client("sesv2"), settings.sender_email),
         sns=lambda: client("sns"),
-        events=EventPublisher(lambda: client("events"), settings.event_bus_name),
         base_url=settings.public_base_url,
         shards=settings.due_shards,
         clock=lambda: datetime.now(UTC),

@@ -12,7 +12,6 @@ import email.policy
 import hashlib
 from datetime import UTC, datetime
 from email.parser import BytesParser
-from functools import cache
 from html import escape
 from typing import Any
 from urllib.parse import parse_qsl
@@ -21,8 +20,6 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.adapters.aws import client
-from shared.adapters.events import EventPublisher
 from shared.adapters.observability import logger
 from shared.adapters.settings import get_settings
 from shared.links.actions import Page, perform, show
@@ -47,11 +44,6 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
-
-
-@cache
-def _events() -> EventPublisher:
-    return EventPublisher(lambda: client("events"), get_settings().event_bus_name)
 
 
 def render(page: Page, action: str) -> dict[str, Any]:
@@ -101,7 +93,7 @@ def respond(event: APIGatewayProxyEventV2) -> dict[str, Any]:
         return render(
             Page(400, "This form could not be read", ["Open the link again and use its buttons. Nothing has been recorded."]), "/"
         )
-    page = perform(token, form, now, Ctx(sub="", now=now, events=_events(), due_shards=get_settings().due_shards))
+    page = perform(token, form, now, Ctx(sub="", now=now, due_shards=get_settings().due_shards))
     logger.info("link used", extra={"status": page.status})
     return render(page, event.raw_path)
 

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.adapters.aws import client
-from shared.adapters.events import EventPublisher
 from shared.adapters.observability import logger
 from shared.adapters.settings import get_settings
 from shared.nudges.suppression import suppress_from_notification
-
-
-@cache
-def _events() -> EventPublisher:
-    return EventPublisher(lambda: client("events"), get_settings().event_bus_name)
 
 
 @logger.inject_lambda_context
@@ -27,5 +19,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     for record in event.get("Records", []):
         sns = record["Sns"]
         now = datetime.fromisoformat(sns["Timestamp"].replace("Z", "+00:00"))
-        handled += suppress_from_notification(json.loads(sns["Message"]), now, _events(), get_settings().due_shards)
+        handled += suppress_from_notification(json.loads(sns["Message"]), now, get_settings().due_shards)
     return {"suppressed": handled}

@@ -28,6 +28,7 @@ from infra.lambdas import LambdaContext, load_handler, sqs_event
 from infra.local import apigw
 from infra.local.auth import LOCAL_NAMES, AuthError, Authorizer
 from infra.local.outbox import Outbox, iso, moto_stores
+from infra.local.streams import StreamPoller
 
 STACK_NAME = "peer-support-local"
 REGION = "eu-west-1"
@@ -137,6 +138,8 @@ class LocalStack:
         self._sqs: Any = None
         self._rule_queues: list[tuple[str, str]] = []
         self._queue_sources: list[tuple[cfn.QueueSource, str]] = []
+        self._stream_pollers: list[StreamPoller] = []
+        self._relaying = threading.Lock()  # one reader of the stream at a time (the delivery loop, or a request just served)
         self.attributes: dict[tuple[str, str], str] = {}
         self._http: ThreadingHTTPServer | None = None
         self._serving = False
@@ -182,7 +185,7 @@ class LocalStack:
         threading.Thread(target=self._http.serve_forever, args=(POLL_SECONDS,), name="local-http", daemon=True).start()
         self._serving = True
         threading.Thread(target=self._scheduler, name="local-scheduler", daemon=True).start()
-        if self._rule_queues or self._queue_sources:
+        if self._rule_queues or self._queue_sources or self._stream_pollers:
             threading.Thread(target=self._deliver_events, name="local-events", daemon=True).start()
 
     def stop(self) -> None:
@@ -196,10 +199,10 @@ class LocalStack:
             self._moto.shutdown()
             self._moto.server_close()
 
-    def _client(self, service: str) -> Any:
+    def _client(self, service: str, **options: Any) -> Any:
         import boto3
 
-        return boto3.client(service, region_name=REGION, endpoint_url=self.moto_url)
+        return boto3.client(service, region_name=REGION, endpoint_url=self.moto_url, **options)
 
     def _create_resources(self) -> None:
         cfn.create_table(self._client("dynamodb"), self.names[cfn.table_logical_id()])
@@ -214,6 +217,7 @@ class LocalStack:
             ses.create_configuration_set(ConfigurationSet={"Name": self.names[lid]})
         self._create_queues()
         self._create_event_routes()
+        self._create_stream_pollers()
 
     def _create_queues(self) -> None:
         """The template's SQS queues (dead-letter queues first, so redrive policies can name them)."""
@@ -250,9 +254,40 @@ class LocalStack:
             events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "local", "Arn": arn}])
             self._rule_queues.append((rule.function, url))
 
+    def _create_stream_pollers(self) -> None:
+        """Each DynamoDB stream event source (the outbox relay) polls the table's stream, as Lambda would."""
+        urls = {arn: self.names[lid] for (lid, attr), arn in self.attributes.items() if attr == "Arn"}
+        resolver = self.resolver()
+        self._stream_pollers = [
+            StreamPoller(
+                source,
+                self.names[cfn.table_logical_id()],
+                self._client,
+                self.invoke,
+                on_failure_url=urls.get(str(resolver.resolve(source.on_failure))) if source.on_failure else None,
+                region=REGION,
+            )
+            for source in cfn.stream_sources()
+        ]
+
+    def _relay_streams(self) -> None:
+        with self._relaying:
+            self._relay_each_stream()
+
+    def _relay_each_stream(self) -> None:
+        for poller in self._stream_pollers:
+            before = poller.stats.delivered
+            try:
+                poller.drain()
+            except Exception:
+                traceback.print_exc()
+            if poller.stats.delivered > before:
+                self.say(f"stream -> {poller.source.function}: {poller.stats.delivered - before} events")
+
     def _deliver_events(self) -> None:
         sqs = self._client("sqs")
         while not self._stop.is_set():
+            self._relay_streams()  # first: what the outbox relays reaches the rules' queues read next
             for source, url in self._queue_sources:
                 self._poll_queue(sqs, source, url)
             for function, url in self._rule_queues:
@@ -326,7 +361,10 @@ class LocalStack:
         schedules = [s for s in self.schedules if s.function == logical_id]
         if not schedules:
             raise KeyError(f"{logical_id} has no schedule in template.yaml")
-        return self.invoke(logical_id, scheduled_event(schedules[0], at))
+        try:
+            return self.invoke(logical_id, scheduled_event(schedules[0], at))
+        finally:
+            self._relay_streams()
 
     def _scheduler(self) -> None:
         """Run each schedule when the clock (real or set) passes its next instant; a jump fires once."""
@@ -344,6 +382,7 @@ class LocalStack:
                     next_run[key] = boundary + timedelta(seconds=period)
                     try:
                         self.invoke(schedule.function, scheduled_event(schedule, boundary))
+                        self._relay_streams()
                         self.say(f"schedule {schedule.function}/{schedule.name} ran at {iso(boundary)}")
                     except Exception:
                         traceback.print_exc()
@@ -373,6 +412,9 @@ class LocalStack:
             except Exception:
                 traceback.print_exc()
                 return apigw.gateway_error(500, "Internal Server Error")
+            # The request's events go through the relay before it is answered (Lambda's stream source does it
+            # within moments; here it keeps "sleep 1" enough under load, as publishing in the request once did).
+            self._relay_streams()
             return apigw.to_response(result)
         return apigw.gateway_error(404, "Not Found")
 

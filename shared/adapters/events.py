@@ -1,55 +1,74 @@
-"""Domain events on the EventBridge bus. Schemas are documented in docs/events.md.
+"""Domain events, written to the table in the same transaction as the change (a transactional outbox).
 
-Details carry ids and facts, never personal data (no names, emails, phones or notes):
-a consumer that needs more reads it through the API's data with its own permissions.
+Schemas are documented in docs/events.md. Details carry ids and facts, never personal data
+(no names, emails, phones or notes): a consumer that needs more reads it through the API's
+data with its own permissions.
+
+A change and its events commit together or not at all: each event is an `OutboxEvent` item
+added to the change's own `TransactWrite`. The table's stream hands every new outbox item to
+EventRelayFunction (functions/event_relay), which puts it on the bus, so each committed
+change's events reach the bus at least once; `event_id` in the detail lets consumers drop a
+repeat.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from shared.adapters.observability import logger
+from pynamodb.connection import Connection
+from pynamodb.transactions import TransactWrite
+
+from shared.adapters.models import OutboxEvent
 
 SOURCE = "peer-support"
+# The outbox item only has to outlive its trip through the stream (kept 24 hours) to the bus.
+OUTBOX_TTL = timedelta(days=1)
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
 
 
 @dataclass(frozen=True)
 class DomainEvent:
     detail_type: str  # PactCreated, CheckInRecorded, ...
     detail: dict[str, Any] = field(default_factory=dict)
+    event_id: str = field(default_factory=_new_id)  # in the detail, so consumers can deduplicate
 
 
-class EventPublisher:
-    """Puts domain events on the bus, ten to a call. Publishing never undoes a committed change."""
+def detail_json(event: DomainEvent, now: datetime) -> str:
+    return json.dumps({"event_id": event.event_id, "occurred_at": now.isoformat(), **event.detail}, default=str)
 
-    def __init__(self, client: Callable[[], Any], bus_name: str):
-        self._client = client  # called on first publish: requests that publish nothing never build it
-        self.bus_name = bus_name
 
-    def publish(self, events: list[DomainEvent], now: datetime) -> None:
-        for start in range(0, len(events), 10):
-            batch = events[start : start + 10]
-            entries = [
-                {
-                    "Source": SOURCE,
-                    "DetailType": e.detail_type,
-                    "Detail": json.dumps({"occurred_at": now.isoformat(), **e.detail}, default=str),
-                    "EventBusName": self.bus_name,
-                    "Time": now,
-                }
-                for e in batch
-            ]
-            try:
-                response = self._client().put_events(Entries=entries)
-            except Exception as exc:
-                logger.error(
-                    "domain events not published", extra={"types": [e.detail_type for e in batch], "error_type": type(exc).__name__}
-                )
-                continue
-            if response.get("FailedEntryCount"):
-                failed = [batch[i].detail_type for i, r in enumerate(response["Entries"]) if r.get("ErrorCode")]
-                logger.error("some domain events not published", extra={"types": failed})
+def add_events(tx: TransactWrite, events: Iterable[DomainEvent], now: datetime) -> None:
+    """Add each event to the change's transaction as an outbox item.
+
+    Call it last inside the `with TransactWrite(...)` block: the items are updates (an update
+    creates the item), and PynamoDB sends updates after condition checks, deletes and puts,
+    in the order added, so the cancellation reasons of the change's own items keep their indexes.
+    """
+    for event in events:
+        tx.update(
+            OutboxEvent(*OutboxEvent.key(event.event_id)),
+            actions=[
+                OutboxEvent.kind.set(OutboxEvent),  # the discriminator: the item is found as what it is
+                OutboxEvent.detail_type.set(event.detail_type),
+                OutboxEvent.detail.set(detail_json(event, now)),
+                OutboxEvent.occurred_at.set(now),
+                OutboxEvent.expires_at.set(now + OUTBOX_TTL),
+            ],
+            add_version_condition=False,
+        )
+
+
+def write_events(connection: Connection, events: list[DomainEvent], now: datetime) -> None:
+    """Events of a change that has nothing left to write beside them (its transaction of outbox items only)."""
+    if not events:
+        return
+    with TransactWrite(connection=connection) as tx:
+        add_events(tx, events, now)

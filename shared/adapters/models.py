@@ -26,6 +26,7 @@ paged query. Key layout (see docs/data-model.md):
 | ask           | ASK#<id>         | ASK                     | gsi1: MEMBER#<author> / ASK#<created>#<id> |
 | ask reply     | ASK#<id>         | REPLY#<created>#<sub>   |                                  |
 | ask received  | MEMBER#<sub>     | ASKED#<created>#<ask id> | TTL                             |
+| outbox event  | EVENT#<event id> | EVENT                   | TTL (a day); the stream relays it to the bus |
 
 A group's partition sorts MEETING# < MEMBER# < META, so "the meetings from an instant on, the
 members and the group" is one query (`sk >= MEETING#<instant>`), and past meetings are a
@@ -735,6 +736,22 @@ class AskReceived(Item, discriminator="ask_received"):
     audience_label = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     digested = BooleanAttribute(default=False)  # the weekly digest has mentioned it
+
+
+class OutboxEvent(Item, discriminator="outbox_event"):
+    """A domain event written in the same transaction as the change it reports: EVENT#<event id> / EVENT.
+
+    The table's stream hands each new one to EventRelayFunction, which puts it on the bus;
+    the item itself only has to outlive that (a day's TTL).
+    """
+
+    detail_type = UnicodeAttribute()
+    detail = UnicodeAttribute()  # JSON, with event_id and occurred_at
+    occurred_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(event_id: str) -> tuple[str, str]:
+        return f"EVENT#{event_id}", "EVENT"
 
 
 def iso_z(value: datetime) -> str:

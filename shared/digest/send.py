@@ -75,7 +75,7 @@ def send_weekly(message: dict[str, object], now: datetime, deps: SenderDeps) -> 
         raise
     except _Permanent as failure:
         SendClaim(*key).update(actions=[SendClaim.status.set("failed")])
-        stop_nudge_emails(Ctx(sub=member_id, now=now, events=deps.events, due_shards=deps.shards), failure.reason)
+        stop_nudge_emails(Ctx(sub=member_id, now=now, due_shards=deps.shards), failure.reason)
         suppress_address(member.email, failure.reason, now)
         member.email_suppressed = failure.reason
         _move_on(member, due, now, deps.shards)

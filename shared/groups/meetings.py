@@ -194,8 +194,18 @@ def _reassign(state: series.GroupState, meeting: Meeting, leaving: str, now: dat
 
 
 def _decide(
-    ctx: Ctx, group_id: str, mid: str, change: Any, *, convener: bool = False, upcoming: bool = True, extra: list[Group] | None = None
+    ctx: Ctx,
+    group_id: str,
+    mid: str,
+    change: Any,
+    *,
+    convener: bool = False,
+    upcoming: bool = True,
+    extra: list[Group] | None = None,
+    event: str | None = None,
 ) -> MeetingOut:
+    """A change to one meeting in one transaction, with its event (`event`: the detail-type, if it has one)."""
+
     def attempt() -> MeetingOut:
         state, _ = as_convener(ctx, group_id) if convener else as_member(ctx, group_id)
         occurrence = _occurrence(state, mid, ctx.now, upcoming=upcoming)
@@ -210,7 +220,7 @@ def _decide(
             for group in (extra or [])[-1:]:  # the group itself, when the change moves the scheduler's next look
                 tx.save(group)
 
-        transact(write)
+        transact(write, [DomainEvent(event, {"group_id": group_id, "meeting_id": mid})] if event else [], ctx.now)
         state.meetings[meeting.original_start] = meeting
         return meeting_out(state, _occurrence(state, mid, ctx.now, upcoming=False), ctx.sub)
 
@@ -327,9 +337,7 @@ def cancel(ctx: Ctx, group_id: str, mid: str, reason: str | None) -> MeetingOut:
         meeting.sequence = int(meeting.sequence) + 1
         return people
 
-    out = _decide(ctx, group_id, mid, change, convener=True)
-    ctx.events.publish([DomainEvent("MeetingCancelled", {"group_id": group_id, "meeting_id": mid})], ctx.now)
-    return out
+    return _decide(ctx, group_id, mid, change, convener=True, event="MeetingCancelled")
 
 
 def reschedule(ctx: Ctx, group_id: str, mid: str, body: RescheduleIn, shards: int) -> MeetingOut:
@@ -369,9 +377,7 @@ def reschedule(ctx: Ctx, group_id: str, mid: str, body: RescheduleIn, shards: in
                 people.append(person)
         return people
 
-    out = _decide(ctx, group_id, mid, change, convener=True, extra=extra)
-    ctx.events.publish([DomainEvent("MeetingRescheduled", {"group_id": group_id, "meeting_id": mid})], ctx.now)
-    return out
+    return _decide(ctx, group_id, mid, change, convener=True, extra=extra, event="MeetingRescheduled")
 
 
 def record_attendance(ctx: Ctx, group_id: str, mid: str, body: AttendanceIn) -> MeetingOut:
@@ -440,13 +446,11 @@ def record_attendance(ctx: Ctx, group_id: str, mid: str, body: AttendanceIn) -> 
             for item in attended_items:
                 tx.save(item)
 
-        transact(write)
+        transact(write, [DomainEvent("AttendanceRecorded", {"group_id": group_id, "meeting_id": mid})], ctx.now)
         state.meetings[meeting.original_start] = meeting
         return meeting_out(state, _occurrence(state, mid, ctx.now, upcoming=False), ctx.sub)
 
-    out = with_retries(attempt)
-    ctx.events.publish([DomainEvent("AttendanceRecorded", {"group_id": group_id, "meeting_id": mid})], ctx.now)
-    return out
+    return with_retries(attempt)
 
 
 def my_meetings(ctx: Ctx, limit: int, cursor: str | None) -> Page[AttendedOut]:

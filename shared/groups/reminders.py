@@ -33,7 +33,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import connection, refused
-from shared.adapters.events import DomainEvent
+from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.mail import Attachment, render
 from shared.adapters.models import GroupMember, LinkToken, Member, SendClaim, iso_z, member_pk
 from shared.adapters.observability import logger
@@ -122,13 +122,13 @@ def send_reminder(message: dict[str, Any], now: datetime, deps: SenderDeps) -> s
         raise
     except _Permanent as failure:
         SendClaim(*key).update(actions=[SendClaim.status.set("failed")])
-        stop_nudge_emails(Ctx(sub=member_id, now=now, events=deps.events, due_shards=deps.shards), failure.reason)
+        stop_nudge_emails(Ctx(sub=member_id, now=now, due_shards=deps.shards), failure.reason)
         suppress_address(member.email, failure.reason, now)
         _clear(person, mid, due)
         logger.warning("reminder not deliverable; address marked", extra={"reason": failure.reason})
         return "permanent-failure"
-    _close(key, message_id, person, mid, due)
-    deps.events.publish([DomainEvent("MeetingReminderSent", {"group_id": group_id, "meeting_id": mid, "member_id": member_id})], now)
+    reminded = DomainEvent("MeetingReminderSent", {"group_id": group_id, "meeting_id": mid, "member_id": member_id})
+    _close(key, message_id, person, mid, due, reminded, now)
     return "sent"
 
 
@@ -176,18 +176,21 @@ def _clear(person: GroupMember, mid: str, due: str) -> None:
         person.update(actions=list(_CLEAR), condition=_clear_condition(mid, due), add_version_condition=False)
 
 
-def _close(key: tuple[str, str], message_id: str, person: GroupMember, mid: str, due: str) -> None:
-    """Sent: in one transaction the claim says so and the reminder leaves the due index.
+def _close(key: tuple[str, str], message_id: str, person: GroupMember, mid: str, due: str, reminded: DomainEvent, now: datetime) -> None:
+    """Sent: in one transaction the claim says so, the reminder leaves the due index and its event is written.
 
-    If another reminder was planned meanwhile (the condition fails), the claim is marked on its own.
+    If another reminder was planned meanwhile (the condition fails), the claim and the event are written on their own.
     """
     sent: list[Action] = [SendClaim.status.set("sent"), SendClaim.message_id.set(message_id)]
     try:
         with TransactWrite(connection=connection()) as tx:
             tx.update(SendClaim(*key), actions=sent)
             tx.update(person, actions=list(_CLEAR), condition=_clear_condition(mid, due), add_version_condition=False)
+            add_events(tx, [reminded], now)
     except TransactWriteError:
-        SendClaim(*key).update(actions=sent)
+        with TransactWrite(connection=connection()) as tx:
+            tx.update(SendClaim(*key), actions=sent)
+            add_events(tx, [reminded], now)
 
 
 class _Permanent(Exception):

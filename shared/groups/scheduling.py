@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 from pynamodb.transactions import TransactWrite
 
-from shared.adapters.events import DomainEvent, EventPublisher
+from shared.adapters.events import DomainEvent
 from shared.adapters.models import Group, GroupMember, Meeting, Member, iso_z
 from shared.adapters.observability import logger
 from shared.domain import groups as domain
@@ -73,20 +73,20 @@ class GroupSweepResult:
     reviews: int
 
 
-def sweep_groups(now: datetime, shards: int, events: EventPublisher) -> GroupSweepResult:
+def sweep_groups(now: datetime, shards: int) -> GroupSweepResult:
     read = scheduled = reviews = 0
     for number in range(shards):
         for group in Group.group_due_index.query(f"DUE#{number}", Group.group_due <= iso_z(now)):
             read += 1
             if isinstance(group, Group):
-                done, reviewed = schedule_group(group.group_id, now, shards, events)
+                done, reviewed = schedule_group(group.group_id, now, shards)
                 scheduled += done
                 reviews += int(reviewed)
     logger.info("group sweep done", extra={"items_read": read, "scheduled": scheduled, "reviews": reviews})
     return GroupSweepResult(items_read=read, scheduled=scheduled, reviews=reviews)
 
 
-def schedule_group(group_id: str, now: datetime, shards: int, events: EventPublisher) -> tuple[int, bool]:
+def schedule_group(group_id: str, now: datetime, shards: int) -> tuple[int, bool]:
     """Fix every meeting of the group that is a week away or nearer; prompt the review if due. Idempotent."""
     fixed = 0
     reviewed = False
@@ -106,7 +106,7 @@ def schedule_group(group_id: str, now: datetime, shards: int, events: EventPubli
             stale = group.group_due is not None and group.group_due <= iso_z(now)
             later = upcoming and start < upcoming[0] and (group.group_due is None or group.group_due > iso_z(start - lead))
             if review or stale or later:  # later: a meeting moved earlier is looked at by its own lead
-                reviewed |= _finish(group, now, shards, review, events, start - lead if upcoming else None)
+                reviewed |= _finish(group, now, shards, review, start - lead if upcoming else None)
             return fixed, reviewed
         try:
             meeting = _fix(state, upcoming[0], now, shards)
@@ -114,7 +114,6 @@ def schedule_group(group_id: str, now: datetime, shards: int, events: EventPubli
             continue  # someone changed the group meanwhile: read again
         if meeting is not None:
             fixed += 1
-            events.publish([DomainEvent("MeetingScheduled", {"group_id": group_id, "meeting_id": series.meeting_id(upcoming[0])})], now)
     return fixed, reviewed
 
 
@@ -161,7 +160,8 @@ def _fix(state: series.GroupState, original: datetime, now: datetime, shards: in
         for person in people:
             tx.save(person)
 
-    transact(write)
+    scheduled = DomainEvent("MeetingScheduled", {"group_id": group.group_id, "meeting_id": series.meeting_id(original)})
+    transact(write, [scheduled] if meeting is not None else [], now)
     return meeting
 
 
@@ -192,16 +192,15 @@ def _take_turns(
     return people
 
 
-def _finish(group: Group, now: datetime, shards: int, review: bool, events: EventPublisher, earliest: datetime | None) -> bool:
+def _finish(group: Group, now: datetime, shards: int, review: bool, earliest: datetime | None) -> bool:
     """Nothing to fix now: prompt the review if it is due, and set when to look again (`earliest`: a meeting moved earlier)."""
     if review:
         group.review_due_at = now + relativedelta(months=int(group.review_months))
     group.updated_at = now
     plan_schedule(group, shards, earliest)
+    due = DomainEvent("GroupReviewDue", {"group_id": group.group_id, "version": int(group.agreement_version)})
     try:
-        transact(lambda tx: tx.save(group))
+        transact(lambda tx: tx.save(group), [due] if review else [], now)
     except Retry:
         return False
-    if review:
-        events.publish([DomainEvent("GroupReviewDue", {"group_id": group.group_id, "version": int(group.agreement_version)})], now)
     return review

@@ -21,7 +21,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import cancellation_codes, connection, decode_cursor, encode_cursor
-from shared.adapters.events import DomainEvent
+from shared.adapters.events import DomainEvent, add_events, write_events
 from shared.adapters.models import EmailClaim, Group, GroupMember, Invitation, Item, Meeting, Member, address_key, group_pk, member_pk
 from shared.adapters.schema_types import Page
 from shared.domain import groups as domain
@@ -287,7 +287,7 @@ def create_group(ctx: Ctx, body: GroupIn) -> GroupOut:
     with TransactWrite(connection=connection()) as tx:
         tx.save(group, condition=Item.pk.does_not_exist())
         tx.save(mine, condition=Item.pk.does_not_exist())
-    ctx.events.publish([DomainEvent("GroupCreated", {"group_id": group_id, "convener_id": ctx.sub})], ctx.now)
+        add_events(tx, [DomainEvent("GroupCreated", {"group_id": group_id, "convener_id": ctx.sub})], ctx.now)
     return group_out(ctx, series.GroupState(group, {ctx.sub: mine}), mine)
 
 
@@ -386,11 +386,8 @@ def update_group(ctx: Ctx, group_id: str, body: GroupPatch) -> GroupOut:
                     _undo_schedule(person, dropped)
                     tx.save(person)
 
-        transact(write)
-        if agreement:
-            ctx.events.publish(
-                [DomainEvent("GroupAgreementChanged", {"group_id": group_id, "version": int(group.agreement_version)})], ctx.now
-            )
+        changed_event = DomainEvent("GroupAgreementChanged", {"group_id": group_id, "version": int(group.agreement_version)})
+        transact(write, [changed_event] if agreement else [], ctx.now)
         return group_out(ctx, state, mine)
 
     return with_retries(attempt)
@@ -469,8 +466,11 @@ def invite(ctx: Ctx, group_id: str, email: str) -> GroupOut:
                 tx.save(person, condition=Item.pk.does_not_exist())
                 tx.save(invitation, condition=Item.pk.does_not_exist() | (Invitation.valid_until < ctx.now))
                 count_invitation(tx, ctx.sub, ctx.now)
+                # The invited person is named by the id the group's API shows for them ("@" + a random invitation id).
+                sent = {"group_id": group_id, "owner_id": ctx.sub, "member_id": f"@{invitation_id}", "resent": False}
+                add_events(tx, [DomainEvent("InvitationSent", sent)], ctx.now)
         except TransactWriteError as err:
-            raise_if_limited(err, 3 + len(stale), ctx.now)  # order: deletes, puts, then the counter
+            raise_if_limited(err, 3 + len(stale), ctx.now)  # order: deletes, puts, the counter, then the event
             if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
                 raise Retry from err
             raise
@@ -479,11 +479,7 @@ def invite(ctx: Ctx, group_id: str, email: str) -> GroupOut:
         state.people[f"@{invitation_id}"] = person
         return group_out(ctx, state, mine, read_profiles=False)
 
-    out = with_retries(attempt)
-    # The invited person is named by the id the group's API shows for them ("@" + a random invitation id).
-    invited = {"group_id": group_id, "owner_id": ctx.sub, "member_id": f"@{invitation_id}", "resent": False}
-    ctx.events.publish([DomainEvent("InvitationSent", invited)], ctx.now)
-    return out
+    return with_retries(attempt)
 
 
 def _my_invitation(state: series.GroupState, sub: str, now: datetime) -> GroupMember:
@@ -517,14 +513,12 @@ def accept(ctx: Ctx, group_id: str) -> GroupOut:
             circle.joined_group(tx, group_id, ctx.sub, [p.member_sub for p in state.active if p.member_sub])
 
         group.updated_at = ctx.now
-        transact(write)
+        transact(write, [DomainEvent("InvitationAccepted", {"group_id": group_id, "member_id": ctx.sub})], ctx.now)
         state.people.pop(series.person_id(invited), None)
         state.people[ctx.sub] = mine
         return group_out(ctx, state, mine, read_profiles=False)
 
-    out = with_retries(attempt)
-    ctx.events.publish([DomainEvent("InvitationAccepted", {"group_id": group_id, "member_id": ctx.sub})], ctx.now)
-    return out
+    return with_retries(attempt)
 
 
 def decline(ctx: Ctx, group_id: str) -> None:
@@ -535,19 +529,18 @@ def decline(ctx: Ctx, group_id: str) -> None:
             raise NotFound(f"You have no group {group_id}.")
         if mine.state != "invited":
             raise Conflict("There is no open invitation to decline; to leave the group, DELETE /groups/{id}/members/me.")
-        _withdraw(mine, group_id)
+        _withdraw(mine, group_id, [DomainEvent("InvitationDeclined", {"group_id": group_id, "member_id": ctx.sub})], ctx.now)
 
     with_retries(attempt)
-    ctx.events.publish([DomainEvent("InvitationDeclined", {"group_id": group_id, "member_id": ctx.sub})], ctx.now)
 
 
-def _withdraw(person: GroupMember, group_id: str) -> None:
+def _withdraw(person: GroupMember, group_id: str, events: list[DomainEvent] | None = None, now: datetime | None = None) -> None:
     def write(tx: TransactWrite) -> None:
         tx.delete(person)
         if person.invite_key:
             tx.delete(Invitation(*Invitation.group_key(person.invite_key, group_id)))
 
-    transact(write)
+    transact(write, events or [], now)
 
 
 def claim_invitations(sub: str, now: datetime, invitations: list[Invitation]) -> int:
@@ -592,7 +585,7 @@ def _remove(ctx: Ctx, group_id: str, sub: str, reason: str) -> None:
     group and one transaction (a convener withdrawing an invitation: the same).
     """
 
-    def attempt() -> tuple[str | None, bool, bool]:
+    def attempt() -> tuple[bool, bool]:
         if reason == "removed":
             state, _ = as_convener(ctx, group_id)
         else:
@@ -602,11 +595,11 @@ def _remove(ctx: Ctx, group_id: str, sub: str, reason: str) -> None:
             raise NotFound(f"You have no group {group_id}." if reason != "removed" else f"The group has no member {sub}.")
         if person.state == "invited":  # a convener withdraws an invitation
             _withdraw(person, group_id)
-            return None, False, False
+            return False, False
         group = state.group
         rest = [p for p in state.active if p.member_sub != sub]
         if not rest:
-            return None, True, True
+            return True, True
         promoted = None
         if person.role == "convener" and not any(p.role == "convener" for p in rest):
             promoted = rest[0]
@@ -627,20 +620,21 @@ def _remove(ctx: Ctx, group_id: str, sub: str, reason: str) -> None:
                 tx.save(promoted)
             circle.left_group(tx, group_id, sub, [p.member_sub for p in rest if p.member_sub])
 
-        transact(write)
-        return (promoted.member_sub if promoted else None), False, True
+        events = [left]
+        if promoted is not None:
+            events.append(DomainEvent("GroupConvenerChanged", {"group_id": group_id, "member_id": promoted.member_sub}))
+        transact(write, events, ctx.now)
+        return False, True
 
-    promoted, last, was_member = with_retries(attempt)
+    left = DomainEvent("GroupMemberLeft", {"group_id": group_id, "member_id": sub, "reason": reason})
+    last, was_member = with_retries(attempt)
     if not was_member:
         return
     if last:
         delete_group(group_id)
+        write_events(connection(), [left], ctx.now)  # nothing of the group is left to write it beside
     else:
         _forget_attendance(group_id, sub)
-    events = [DomainEvent("GroupMemberLeft", {"group_id": group_id, "member_id": sub, "reason": reason})]
-    if promoted:
-        events.append(DomainEvent("GroupConvenerChanged", {"group_id": group_id, "member_id": promoted}))
-    ctx.events.publish(events, ctx.now)
 
 
 def _forget_attendance(group_id: str, sub: str) -> None:
@@ -712,12 +706,10 @@ def set_role(ctx: Ctx, group_id: str, member_id: str, role: str) -> GroupOut:
             tx.save(state.group)  # its version goes up: two conveners stepping back at once cannot both succeed
             tx.save(person)
 
-        transact(write)
+        transact(write, [DomainEvent("GroupConvenerChanged", {"group_id": group_id, "member_id": member_id, "role": role})], ctx.now)
         return group_out(ctx, state, mine if mine is not person else person, read_profiles=False)
 
-    out = with_retries(attempt)
-    ctx.events.publish([DomainEvent("GroupConvenerChanged", {"group_id": group_id, "member_id": member_id, "role": role})], ctx.now)
-    return out
+    return with_retries(attempt)
 
 
 def hand_over(ctx: Ctx, group_id: str, member_id: str) -> GroupOut:
@@ -736,12 +728,11 @@ def hand_over(ctx: Ctx, group_id: str, member_id: str) -> GroupOut:
             tx.save(other)
             tx.save(mine)
 
-        transact(write)
+        handed = DomainEvent("GroupConvenerChanged", {"group_id": group_id, "member_id": member_id, "role": "convener"})
+        transact(write, [handed], ctx.now)
         return group_out(ctx, state, mine, read_profiles=False)
 
-    out = with_retries(attempt)
-    ctx.events.publish([DomainEvent("GroupConvenerChanged", {"group_id": group_id, "member_id": member_id, "role": "convener"})], ctx.now)
-    return out
+    return with_retries(attempt)
 
 
 def erase_member(ctx: Ctx) -> list[str]:

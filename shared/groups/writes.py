@@ -6,7 +6,7 @@ Kept free of the API's request/response models, so the scheduled functions load 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -14,6 +14,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import cancellation_codes, connection
+from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.models import Group, Member
 from shared.domain import groups as domain
 from shared.domain import nudges
@@ -39,11 +40,15 @@ def with_retries(operation: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def transact(write: Callable[[TransactWrite], None]) -> None:
-    """One transaction; a failed condition or a clash means read again (`Retry`)."""
+def transact(write: Callable[[TransactWrite], None], events: Sequence[DomainEvent] = (), now: datetime | None = None) -> None:
+    """One transaction (with the change's events, at `now`); a failed condition or a clash means read again (`Retry`)."""
     try:
         with TransactWrite(connection=connection()) as tx:
             write(tx)
+            if events:
+                if now is None:
+                    raise TypeError("events need the instant they occurred at")
+                add_events(tx, events, now)
     except TransactWriteError as err:
         if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
             raise Retry from err

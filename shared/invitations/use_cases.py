@@ -25,7 +25,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, connection
-from shared.adapters.events import DomainEvent
+from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.models import (
     DailyCount,
     Invitation,
@@ -221,11 +221,10 @@ def decline(ctx: Ctx, pact_id: str) -> None:
             raise NotFound(f"You have no pact {pact_id}.")
         if mine.state != "invited":
             raise Conflict("There is no open invitation to decline on this pact; to leave it, DELETE it.")
-        _decline(ctx, pact_id, mine.invite_key, views, mine)
+        _decline(ctx, pact_id, mine.invite_key, views, mine, ctx.sub)
         return next(iter(views), None)
 
-    owner = with_retries(attempt)
-    ctx.events.publish([DomainEvent("InvitationDeclined", {"pact_id": pact_id, "member_id": ctx.sub, "owner_id": owner})], ctx.now)
+    with_retries(attempt)
 
 
 def decline_by_link(ctx: Ctx, pact_id: str, invite_key: str) -> bool:
@@ -239,16 +238,18 @@ def decline_by_link(ctx: Ctx, pact_id: str, invite_key: str) -> bool:
         invited = next((v for v in views.values() if v.role == "colleague"), None)
         if invited is not None and invited.state != "invited":
             return None  # accepted meanwhile: leaving is the member's to do in the app
-        _decline(ctx, pact_id, invite_key, {owner.member_sub: owner}, invited)
+        _decline(ctx, pact_id, invite_key, {owner.member_sub: owner}, invited, None)
         return owner.member_sub
 
-    owner = with_retries(attempt)
-    if owner is not None:
-        ctx.events.publish([DomainEvent("InvitationDeclined", {"pact_id": pact_id, "member_id": None, "owner_id": owner})], ctx.now)
-    return owner is not None
+    return with_retries(attempt) is not None
 
 
-def _decline(ctx: Ctx, pact_id: str, invite_key: str | None, others: dict[str, PactView], invited: PactView | None) -> None:
+def _decline(
+    ctx: Ctx, pact_id: str, invite_key: str | None, others: dict[str, PactView], invited: PactView | None, member_id: str | None
+) -> None:
+    """`member_id`: who declined (None from the invitation page: maybe no member)."""
+    owner_id = next(iter(others), None)
+    declined = DomainEvent("InvitationDeclined", {"pact_id": pact_id, "member_id": member_id, "owner_id": owner_id})
     try:
         with TransactWrite(connection=connection()) as tx:
             if invited is not None:
@@ -259,6 +260,7 @@ def _decline(ctx: Ctx, pact_id: str, invite_key: str | None, others: dict[str, P
                 end_view(owner, "declined", ctx.now)
                 owner.colleague_email = None
                 persist_views(ctx, [owner], (*ENDED_ATTRIBUTES, "colleague_email"), tx)
+            add_events(tx, [declined], ctx.now)
     except TransactWriteError as err:
         if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
             raise Retry from err

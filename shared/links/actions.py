@@ -285,7 +285,7 @@ def perform(token: str, form: dict[str, str], now: datetime, ctx: Ctx) -> Page:
         one_click = item.action == "unsubscribe" and form.get("List-Unsubscribe") == "One-Click"
         if not one_click and form.get("nonce") != nonce(item):
             return Page(400, "Please use the buttons on the page", ["Open the link again and choose there. Nothing has been recorded."])
-        ctx = Ctx(sub=item.member_sub, now=now, events=ctx.events, due_shards=ctx.due_shards)
+        ctx = Ctx(sub=item.member_sub, now=now, due_shards=ctx.due_shards)
         choice = form.get("choice", "unsubscribe" if one_click else "")
         if item.action == "unsubscribe" and choice == "unsubscribe" and item.invite_key:
             suppress_address("", "unsubscribed", now, key=item.invite_key)

@@ -11,7 +11,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import cancellation_codes, connection, newest_first
-from shared.adapters.events import DomainEvent
+from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.models import (
     CalendarSecret,
     Circle,
@@ -100,10 +100,14 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
     claimed = claim_on_signup(ctx.sub, email, ctx.now) if claiming else Claimed()
     # The directory entries ride in the profile's transaction (opting out removes them at once).
     cards, gone = directory.changes(ctx.sub, listed, member)
-    used = 3 + len(cards) + len(gone)
+    used = 5 + len(cards) + len(gone)  # the profile, the claim, a released claim, and two events
     first = claimed.pairs[: min(MAX_CLAIMED_WITH_PROFILE, (MAX_TRANSACTION_ITEMS - used) // 2)]
     member.invitations_pending = len(claimed.pairs) > len(first)  # the rest follow; saving again finishes them
     digest_planning.plan(member, ctx.now, ctx.due_shards)  # the weekly digest: its next slot by these preferences
+    events = [DomainEvent("MemberProfileUpdated", {"member_id": ctx.sub, "created": old_email is None})]
+    if claimed:
+        pact_ids = [invited.pact_id for invited, _ in claimed.pairs]
+        events.append(DomainEvent("InvitationsClaimed", {"member_id": ctx.sub, "pact_ids": pact_ids}))
     try:
         with TransactWrite(connection=connection()) as tx:
             tx.save(member)
@@ -114,6 +118,7 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
             claimed.write(tx, first)
             if old_email is not None:
                 carry_preferences(ctx, member, tx, room=MAX_TRANSACTION_ITEMS - used - 2 * len(first))
+            add_events(tx, events, ctx.now)
     except TransactWriteError as err:
         _profile_refused(err, deletes=int(releases) + len(gone))
         raise
@@ -123,10 +128,6 @@ def put_profile(ctx: Ctx, email: str | None, email_verified: bool, body: Profile
         member.update(actions=[Member.invitations_pending.set(False)], add_version_condition=False)
     if claimed.groups:  # group invitations to the address show in the member's GET /groups
         groups.claim_invitations(ctx.sub, ctx.now, claimed.groups)
-    ctx.events.publish([DomainEvent("MemberProfileUpdated", {"member_id": ctx.sub, "created": old_email is None})], ctx.now)
-    if claimed:
-        pact_ids = [invited.pact_id for invited, _ in claimed.pairs]
-        ctx.events.publish([DomainEvent("InvitationsClaimed", {"member_id": ctx.sub, "pact_ids": pact_ids})], ctx.now)
     return member_out(ctx.sub, member)
 
 
@@ -158,12 +159,9 @@ def set_away(ctx: Ctx, body: AwayIn) -> MemberOut:
         own = view.paused_until if view.paused_until != previous else None
         return max(filter(None, [own, until]))
 
-    _pause_everywhere(ctx, member, views, until, pause)
+    away = DomainEvent("MemberWentAway", {"member_id": ctx.sub, "until": until.isoformat(), "pact_ids": [v.pact_id for v in views]})
+    _pause_everywhere(ctx, member, views, until, pause, away)
     member.away_until = until
-    ctx.events.publish(
-        [DomainEvent("MemberWentAway", {"member_id": ctx.sub, "until": until.isoformat(), "pact_ids": [v.pact_id for v in views]})],
-        ctx.now,
-    )
     return member_out(ctx.sub, member)
 
 
@@ -174,17 +172,16 @@ def clear_away(ctx: Ctx) -> MemberOut:
         return member_out(ctx.sub, member)
     away = member.away_until
     views = [v for v in active_views(ctx.sub) if v.paused_until == away]
-    _pause_everywhere(ctx, member, views, None, lambda _: None)
+    _pause_everywhere(ctx, member, views, None, lambda _: None, DomainEvent("MemberBack", {"member_id": ctx.sub}))
     member.away_until = None
-    ctx.events.publish([DomainEvent("MemberBack", {"member_id": ctx.sub})], ctx.now)
     return member_out(ctx.sub, member)
 
 
-def _pause_everywhere(ctx: Ctx, member: Member, views: list[PactView], away_until: datetime | None, pause: Any) -> None:
+def _pause_everywhere(ctx: Ctx, member: Member, views: list[PactView], away_until: datetime | None, pause: Any, event: DomainEvent) -> None:
     """The profile, the member's views, and their colleagues' views of the same pacts.
 
     One transaction for up to a hundred items (some fifty pacts); a member with more
-    gets consecutive transactions, each consistent, the profile in the first.
+    gets consecutive transactions, each consistent, the profile and the event in the first.
     """
     writes: list[tuple[Item, list[Action], dict[str, Any]]] = [
         (member, [Member.away_until.set(away_until) if away_until else Member.away_until.remove(), Member.updated_at.set(ctx.now)], {})
@@ -201,10 +198,12 @@ def _pause_everywhere(ctx: Ctx, member: Member, views: list[PactView], away_unti
             blind = view_actions(view, ("paused_until", "updated_at"))
             writes.append((theirs, blind, {"condition": PactView.pk.exists(), "add_version_condition": False}))
     try:
-        for start in range(0, len(writes), MAX_TRANSACTION_ITEMS):
+        size = MAX_TRANSACTION_ITEMS - 1  # room for the event
+        for start in range(0, len(writes), size):
             with TransactWrite(connection=connection()) as tx:
-                for item, actions, options in writes[start : start + MAX_TRANSACTION_ITEMS]:
+                for item, actions, options in writes[start : start + size]:
                     tx.update(item, actions=list(actions), **options)  # PynamoDB appends the version action
+                add_events(tx, [event] if start == 0 else [], ctx.now)
     except TransactWriteError as err:
         if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
             raise Conflict("Your pacts changed at the same moment elsewhere; please try again.") from err
@@ -288,12 +287,14 @@ def erase(ctx: Ctx) -> None:
         for item in [*own, *links]:
             if item is not profile:
                 batch.delete(item)
+    erased = DomainEvent("MemberErased", {"member_id": ctx.sub, "pact_ids": [v.pact_id for v in views], "group_ids": group_ids})
     if profile is not None:
         with suppress(DeleteError):  # already gone (a retry), or someone else's since
             EmailClaim(*EmailClaim.key(profile.email)).delete(condition=EmailClaim.sub == ctx.sub)
-        profile.delete(add_version_condition=False)
-    erased = {"member_id": ctx.sub, "pact_ids": [v.pact_id for v in views], "group_ids": group_ids}
-    ctx.events.publish([DomainEvent("MemberErased", erased)], ctx.now)
+    with TransactWrite(connection=connection()) as tx:  # the profile goes last, with the event
+        if profile is not None:
+            tx.delete(profile, add_version_condition=False)
+        add_events(tx, [erased], ctx.now)
 
 
 def recent_nudges(ctx: Ctx, limit: int, cursor: str | None) -> Page[NudgeOut]:

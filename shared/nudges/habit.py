@@ -33,7 +33,6 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import connection, refused
-from shared.adapters.events import EventPublisher
 from shared.adapters.mail import Mailer, render
 from shared.adapters.models import Item, LinkToken, Member, PactView, SendClaim, member_pk
 from shared.adapters.observability import logger
@@ -51,7 +50,6 @@ MODES = {"phone": "by phone", "video": "by video", "in_person": "in person"}
 class HabitDeps:
     mailer: Mailer
     sns: Callable[[], Any]
-    events: EventPublisher
     base_url: str
     shards: int
     clock: Callable[[], datetime]  # real time, for claim leases
@@ -276,7 +274,7 @@ def _text(view: PactView, member: Member, what: str, about: datetime, now: datet
         return None
     sns = deps.sns()
     if sns.check_if_phone_number_is_opted_out(phoneNumber=member.phone).get("isOptedOut"):
-        stop_texts(Ctx(sub=view.member_sub, now=now, events=deps.events, due_shards=deps.shards))
+        stop_texts(Ctx(sub=view.member_sub, now=now, due_shards=deps.shards))
         return None
     zone = ZoneInfo(member.time_zone or view.time_zone)
     message = habit.sms_text(

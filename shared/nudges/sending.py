@@ -36,7 +36,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import connection, refused
-from shared.adapters.events import DomainEvent, EventPublisher
+from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.mail import Mailer, render
 from shared.adapters.models import GroupMember, Item, LinkToken, Member, NudgeSent, PactView, SendClaim, member_pk
 from shared.adapters.observability import logger
@@ -96,7 +96,6 @@ def sweep(now: datetime, shards: int, enqueue: Callable[[list[dict[str, Any]]], 
 @dataclass(frozen=True)
 class SenderDeps:
     mailer: Mailer
-    events: EventPublisher
     base_url: str
     shards: int
     clock: Callable[[], datetime]  # real time, for claim leases (redeliveries happen in real time)
@@ -112,7 +111,6 @@ def deployed_deps() -> SenderDeps:
     settings = get_settings()
     return SenderDeps(
         mailer=Mailer(lambda: client("sesv2"), settings.sender_email),
-        events=EventPublisher(lambda: client("events"), settings.event_bus_name),
         base_url=settings.public_base_url,
         shards=settings.due_shards,
         configuration_set=settings.ses_configuration_set or None,
@@ -187,7 +185,7 @@ def send_digest(message: dict[str, Any], now: datetime, deps: SenderDeps) -> str
             SendClaim(*_claim_key(member_id, view)).update(actions=[SendClaim.status.set("failed")])
         # The address itself is refused: no nudge email goes there again, and its pacts stop planning them;
         # no invitation email either.
-        stop_nudge_emails(Ctx(sub=member_id, now=now, events=deps.events, due_shards=deps.shards), failure.reason)
+        stop_nudge_emails(Ctx(sub=member_id, now=now, due_shards=deps.shards), failure.reason)
         suppress_address(member.email, failure.reason, now)
         logger.warning("nudge not deliverable; address marked", extra={"reason": failure.reason})
         return "permanent-failure"
@@ -344,6 +342,7 @@ def _record(member_id: str, views: list[PactView], now: datetime, message_id: st
         expires_at=now + SENT_TTL,
     )
     first_lapses = [v.pact_id for v in views if int(v.nudge_stage or 1) == nudges.FIRST]
+    lapsed = [DomainEvent("PactLapsed", {"pact_id": pid, "member_id": member_id}) for pid in first_lapses]
     done = [SendClaim.status.set("sent"), SendClaim.message_id.set(message_id)]
     claims = [SendClaim(*_claim_key(member_id, view)) for view in views]
     sent_about = {view.pact_id: (view.lapse_at, int(view.nudge_stage or 1)) for view in views}
@@ -355,8 +354,11 @@ def _record(member_id: str, views: list[PactView], now: datetime, message_id: st
             for view in views:
                 _advance(view, now, deps.shards)
                 tx.update(view, actions=view_actions(view, NUDGE_ATTRIBUTES))
+            add_events(tx, lapsed, now)
     except TransactWriteError:
-        sent.save()
+        with TransactWrite(connection=connection()) as tx:  # the record and its events, whatever the views became
+            tx.save(sent)
+            add_events(tx, lapsed, now)
         for claim in claims:
             claim.update(actions=list(done))
         for view in views:
@@ -367,7 +369,6 @@ def _record(member_id: str, views: list[PactView], now: datetime, message_id: st
                 reschedule(fresh, deps.shards)
             with suppress(UpdateError):  # changed yet again: that change planned the nudge itself
                 fresh.update(actions=view_actions(fresh, NUDGE_ATTRIBUTES))
-    deps.events.publish([DomainEvent("PactLapsed", {"pact_id": pid, "member_id": member_id}) for pid in first_lapses], now)
 
 
 ENDED_SUBJECTS = {
@@ -397,7 +398,7 @@ def _send_ended_notice(member_id: str, member: Member, view: PactView, now: date
         SendClaim(*_claim_key(member_id, view)).delete()
         response = getattr(exc, "response", None) or {}
         if str(response.get("Error", {}).get("Code") or "") in PERMANENT:
-            stop_nudge_emails(Ctx(sub=member_id, now=now, events=deps.events, due_shards=deps.shards), "rejected")
+            stop_nudge_emails(Ctx(sub=member_id, now=now, due_shards=deps.shards), "rejected")
             return
         raise TransientSendError(type(exc).__name__) from None
     SendClaim(*_claim_key(member_id, view)).update(actions=[SendClaim.status.set("sent"), SendClaim.message_id.set(message_id)])

@@ -7,7 +7,6 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from shared.adapters.events import EventPublisher
 from shared.adapters.models import AddressSuppression, EmailClaim, address_key
 from shared.adapters.observability import logger
 from shared.pacts.planning import Ctx, stop_nudge_emails
@@ -21,7 +20,7 @@ def suppress_address(email: str, reason: str, now: datetime, *, key: str | None 
     AddressSuppression(*AddressSuppression.key(key or address_key(email)), reason=reason, at=now).save()
 
 
-def suppress_from_notification(notification: dict[str, Any], now: datetime, events: EventPublisher, shards: int) -> int:
+def suppress_from_notification(notification: dict[str, Any], now: datetime, shards: int) -> int:
     """Mark each affected member; returns how many were marked. Transient bounces change nothing."""
     kind = str(notification.get("eventType") or notification.get("notificationType") or "").lower()
     if kind == "bounce":
@@ -40,7 +39,7 @@ def suppress_from_notification(notification: dict[str, Any], now: datetime, even
             claim = EmailClaim.get(*EmailClaim.key(address.strip().lower()))
         except DoesNotExist:
             continue
-        stop_nudge_emails(Ctx(sub=claim.sub, now=now, events=events, due_shards=shards), kind)
+        stop_nudge_emails(Ctx(sub=claim.sub, now=now, due_shards=shards), kind)
         marked += 1
     logger.info("email events handled", extra={"kind": kind, "marked": marked})
     return marked

@@ -16,7 +16,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import cancellation_codes, cancelled_item, connection
-from shared.adapters.events import DomainEvent
+from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.models import CheckIn, IdempotencyRecord, Item, LinkToken, TimelineEntry, member_pk, pact_pk
 from shared.domain.errors import Conflict, InvalidField
 from shared.links.tokens import LinkProblem, use_link
@@ -148,6 +148,20 @@ def record_check_in(
         for view in views:
             view.last_check_in_at, view.next_due_at = last, next_due
         count_check_in(views, occurred)  # the habit: a slot (or an interval) kept, maybe established
+        recorded = DomainEvent(
+            "CheckInRecorded",
+            {
+                "pact_id": pact_id,
+                "check_in_id": fields["check_in_id"],
+                "recorded_by": ctx.sub,
+                "member_ids": [v.member_sub for v in views],
+                "occurred_at": occurred.isoformat(),
+                "mode": fields["mode"],
+                "duration_minutes": fields["duration_minutes"],
+                "source": source,
+                "next_due_at": next_due.isoformat(),
+            },
+        )
         try:
             with TransactWrite(connection=connection()) as tx:
                 for item in puts:
@@ -155,29 +169,12 @@ def record_check_in(
                 persist_views(ctx, views, ("last_check_in_at", "next_due_at"), tx)
                 if link is not None:
                     use_link(tx, link, ctx.now, "check_in")
+                add_events(tx, [recorded], ctx.now)
         except TransactWriteError as err:
-            if link is not None and cancellation_codes(err)[-1:] == ["ConditionalCheckFailed"]:
+            # The link's use is the last update before the event's outbox item.
+            if link is not None and cancellation_codes(err)[-2:-1] == ["ConditionalCheckFailed"]:
                 raise LinkProblem("used") from err
             return _settle_conflict(err, ctx.sub, request_hash, has_record=record is not None, puts=len(puts), note=body.note)
-        ctx.events.publish(
-            [
-                DomainEvent(
-                    "CheckInRecorded",
-                    {
-                        "pact_id": pact_id,
-                        "check_in_id": fields["check_in_id"],
-                        "recorded_by": ctx.sub,
-                        "member_ids": [v.member_sub for v in views],
-                        "occurred_at": occurred.isoformat(),
-                        "mode": fields["mode"],
-                        "duration_minutes": fields["duration_minutes"],
-                        "source": source,
-                        "next_due_at": next_due.isoformat(),
-                    },
-                )
-            ],
-            ctx.now,
-        )
         return Recorded(response, replayed=False)
 
     return with_retries(attempt)

@@ -7,7 +7,7 @@ Kept apart from the API's request/response models so that the scheduled function
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -18,7 +18,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, connection
-from shared.adapters.events import DomainEvent, EventPublisher
+from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.models import Member, PactView, member_pk, pact_pk
 from shared.domain import habit, nudges, rhythm, sms
 from shared.domain.errors import Conflict, NotFound
@@ -29,11 +29,10 @@ MAX_TRANSACTION_ITEMS = 100
 
 @dataclass(frozen=True)
 class Ctx:
-    """Who is asking, when, and where events go: everything a use-case needs from outside."""
+    """Who is asking and when: everything a use-case needs from outside (its events ride in its own transactions)."""
 
     sub: str
     now: datetime
-    events: EventPublisher
     due_shards: int = 8  # how many write shards the sparse due-index has (a setting)
 
 
@@ -360,11 +359,14 @@ def view_actions(view: PactView, names: tuple[str, ...]) -> list[Action]:
     return out
 
 
-def persist_views(ctx: Ctx, views: list[PactView], names: tuple[str, ...], tx: TransactWrite | None = None) -> None:
+def persist_views(
+    ctx: Ctx, views: list[PactView], names: tuple[str, ...], tx: TransactWrite | None = None, events: Sequence[DomainEvent] = ()
+) -> None:
     """Write the named attributes of every view, with each party's nudge recomputed, in one transaction.
 
     Each update is conditioned on the version read; a stale one means somebody else
-    changed the pact meanwhile: read again and redo (`Retry`).
+    changed the pact meanwhile: read again and redo (`Retry`). `events` ride in the
+    transaction it opens (with a caller's `tx`, the caller adds its own).
     """
     for view in views:
         view.updated_at = ctx.now
@@ -376,6 +378,7 @@ def persist_views(ctx: Ctx, views: list[PactView], names: tuple[str, ...], tx: T
     try:
         with TransactWrite(connection=connection()) as own:
             persist_views(ctx, views, names, own)
+            add_events(own, events, ctx.now)
     except TransactWriteError as err:
         if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
             raise Retry from err
@@ -423,8 +426,8 @@ def stop_nudge_emails(ctx: Ctx, reason: str) -> None:
         if member.email_suppressed:
             actions.append(Member.email_suppressed.set(member.email_suppressed))
         tx.update(member, actions=actions)
-        carry_preferences(ctx, member, tx, room=MAX_TRANSACTION_ITEMS - 1)
-    ctx.events.publish([DomainEvent("NudgeEmailsStopped", {"member_id": ctx.sub, "reason": reason})], ctx.now)
+        carry_preferences(ctx, member, tx, room=MAX_TRANSACTION_ITEMS - 2)
+        add_events(tx, [DomainEvent("NudgeEmailsStopped", {"member_id": ctx.sub, "reason": reason})], ctx.now)
 
 
 def stop_texts(ctx: Ctx) -> None:
@@ -436,8 +439,8 @@ def stop_texts(ctx: Ctx) -> None:
     member.sms_opted_out = True
     with TransactWrite(connection=connection()) as tx:
         tx.update(member, actions=[Member.sms_opted_out.set(True), Member.updated_at.set(ctx.now)])
-        carry_preferences(ctx, member, tx, room=MAX_TRANSACTION_ITEMS - 1)
-    ctx.events.publish([DomainEvent("TextsStopped", {"member_id": ctx.sub})], ctx.now)
+        carry_preferences(ctx, member, tx, room=MAX_TRANSACTION_ITEMS - 2)
+        add_events(tx, [DomainEvent("TextsStopped", {"member_id": ctx.sub})], ctx.now)
 
 
 def is_pact_id(pact_id: str) -> bool:

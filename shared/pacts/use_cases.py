@@ -18,7 +18,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import cancellation_codes, connection, newest_first
-from shared.adapters.events import DomainEvent
+from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.models import (
     CheckIn,
     EmailClaim,
@@ -241,19 +241,19 @@ def create_pact(ctx: Ctx, body: PactIn) -> PactOut:
         puts.append(invited_view(mine, colleague_sub, me, ctx.now))
     if invitation is not None:
         puts.append(invitation)
+    events = [DomainEvent("PactCreated", {"pact_id": pact_id, "owner_id": ctx.sub, "colleague_id": None, "rrule": rule})]
+    if invitation is not None:
+        events.append(DomainEvent("InvitationSent", {"pact_id": pact_id, "owner_id": ctx.sub, "resent": False}))
     try:
         with TransactWrite(connection=connection()) as tx:
             for item in puts:
                 tx.save(item, condition=Item.pk.does_not_exist())
             if invitation is not None:
                 count_invitation(tx, ctx.sub, ctx.now)
+            add_events(tx, events, ctx.now)
     except TransactWriteError as err:
         raise_if_limited(err, len(puts), ctx.now)
         raise
-    events = [DomainEvent("PactCreated", {"pact_id": pact_id, "owner_id": ctx.sub, "colleague_id": None, "rrule": rule})]
-    if invitation is not None:
-        events.append(DomainEvent("InvitationSent", {"pact_id": pact_id, "owner_id": ctx.sub, "resent": False}))
-    ctx.events.publish(events, ctx.now)
     return pact_out(mine, ctx.now, address)
 
 
@@ -292,15 +292,15 @@ def resend_invitation(ctx: Ctx, pact_id: str, body: ResendIn) -> PactOut:
                 persist_views(ctx, [mine], (*INVITATION_FIELDS, "colleague_sub", "colleague_name"), tx)
                 tx.save(invitation)
                 count_invitation(tx, ctx.sub, ctx.now)
+                add_events(tx, [DomainEvent("InvitationSent", {"pact_id": pact_id, "owner_id": ctx.sub, "resent": True})], ctx.now)
         except TransactWriteError as err:
-            raise_if_limited(err, len(cancellation_codes(err)) - 1, ctx.now)
+            raise_if_limited(err, len(cancellation_codes(err)) - 2, ctx.now)
             if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
                 raise Retry from err
             raise
         return mine, address
 
     mine, address = with_retries(attempt)
-    ctx.events.publish([DomainEvent("InvitationSent", {"pact_id": pact_id, "owner_id": ctx.sub, "resent": True})], ctx.now)
     return pact_out(mine, ctx.now, address)
 
 
@@ -341,14 +341,14 @@ def update_pact(ctx: Ctx, pact_id: str, body: PactPatch) -> PactOut:
             view.slot_reminders = view.slot_reminders if body.slot_reminders is None else body.slot_reminders
         if body.colleague_name:
             mine.colleague_name, mine.colleague_named = body.colleague_name, True
-        persist_views(ctx, views, ("rrule", "mode", "time_limit_minutes", "grace_days", "next_due_at", "slot_reminders"))
+        updated = [DomainEvent("PactUpdated", {"pact_id": pact_id, "member_id": ctx.sub})]
+        terms = ("rrule", "mode", "time_limit_minutes", "grace_days", "next_due_at", "slot_reminders")
+        persist_views(ctx, views, terms, events=() if body.colleague_name else updated)
         if body.colleague_name:
-            persist_views(ctx, [mine], ("colleague_name", "colleague_named"))
+            persist_views(ctx, [mine], ("colleague_name", "colleague_named"), events=updated)
         return pact_out(mine, ctx.now)
 
-    result = with_retries(attempt)
-    ctx.events.publish([DomainEvent("PactUpdated", {"pact_id": pact_id, "member_id": ctx.sub})], ctx.now)
-    return result
+    return with_retries(attempt)
 
 
 def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
@@ -398,6 +398,8 @@ def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
                     circle.pact_made(tx, pact_id, ctx.sub, theirs.member_sub)
                 for copy in copies[:IN_ACCEPT]:
                     tx.save(copy)
+                accepted = {"pact_id": pact_id, "member_id": ctx.sub}
+                add_events(tx, [DomainEvent("PactAccepted", accepted), DomainEvent("InvitationAccepted", accepted)], ctx.now)
         except TransactWriteError as err:
             if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
                 raise Retry from err
@@ -407,18 +409,10 @@ def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
                 batch.save(copy)
         return pact_out(mine, ctx.now)
 
-    result = with_retries(attempt)
-    ctx.events.publish(
-        [
-            DomainEvent("PactAccepted", {"pact_id": pact_id, "member_id": ctx.sub}),
-            DomainEvent("InvitationAccepted", {"pact_id": pact_id, "member_id": ctx.sub}),
-        ],
-        ctx.now,
-    )
-    return result
+    return with_retries(attempt)
 
 
-IN_ACCEPT = MAX_TRANSACTION_ITEMS - 5  # history copies beside two views, the invitation and two circles
+IN_ACCEPT = MAX_TRANSACTION_ITEMS - 7  # history copies beside two views, the invitation, two circles and two events
 
 
 def _history_copies(pact_id: str, sub: str) -> list[TimelineEntry]:
@@ -458,15 +452,13 @@ def _set_pause(ctx: Ctx, pact_id: str, until: datetime | None, event: str) -> Pa
         views = [mine] if theirs is None else [mine, theirs]
         for view in views:
             view.paused_until = until
-        persist_views(ctx, views, ("paused_until",))
+        persist_views(ctx, views, ("paused_until",), events=[DomainEvent(event, detail)])
         return pact_out(mine, ctx.now)
 
-    result = with_retries(attempt)
     detail: dict[str, Any] = {"pact_id": pact_id, "member_id": ctx.sub}
     if until:
         detail["until"] = until.isoformat()
-    ctx.events.publish([DomainEvent(event, detail)], ctx.now)
-    return result
+    return with_retries(attempt)
 
 
 def delete_pact(ctx: Ctx, pact_id: str) -> None:
@@ -505,6 +497,7 @@ def delete_pact(ctx: Ctx, pact_id: str) -> None:
                     tx.save(
                         LeftPact(member_pk(ctx.sub), f"LEFT#{pact_id}", pact_id=pact_id, colleague_sub=theirs.member_sub, left_at=ctx.now)
                     )
+                add_events(tx, [DomainEvent("PactDeleted", {"pact_id": pact_id, "member_id": ctx.sub})], ctx.now)
         except TransactWriteError as err:
             if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
                 raise Retry from err
@@ -513,8 +506,6 @@ def delete_pact(ctx: Ctx, pact_id: str) -> None:
 
     if not with_retries(attempt):
         decline(ctx, pact_id)
-        return
-    ctx.events.publish([DomainEvent("PactDeleted", {"pact_id": pact_id, "member_id": ctx.sub})], ctx.now)
 
 
 def _strip_notes(pact_id: str, author: str) -> None:

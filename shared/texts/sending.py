@@ -20,7 +20,6 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from shared.adapters.events import EventPublisher
 from shared.adapters.models import Member, PactView, SendClaim, member_pk
 from shared.adapters.observability import logger
 from shared.domain import sms
@@ -39,14 +38,14 @@ class TextResult:
     skipped: int
 
 
-def text_sweep(now: datetime, shards: int, sns: Any, base_url: str, events: EventPublisher) -> TextResult:
+def text_sweep(now: datetime, shards: int, sns: Any, base_url: str) -> TextResult:
     read = sent = skipped = 0
     for number in range(shards):
         for found in PactView.sms_due_index.query(f"DUE#{number}", PactView.sms_due <= iso_instant(now)):
             read += 1
             if not isinstance(found, PactView):
                 continue
-            if _text_one(found, now, shards, sns, base_url, events):
+            if _text_one(found, now, shards, sns, base_url):
                 sent += 1
             else:
                 skipped += 1
@@ -54,7 +53,7 @@ def text_sweep(now: datetime, shards: int, sns: Any, base_url: str, events: Even
     return TextResult(read, sent, skipped)
 
 
-def _text_one(found: PactView, now: datetime, shards: int, sns: Any, base_url: str, events: EventPublisher) -> bool:
+def _text_one(found: PactView, now: datetime, shards: int, sns: Any, base_url: str) -> bool:
     try:  # the index is eventually consistent: act on the item as it is now
         view = PactView.get(found.pk, found.sk, consistent_read=True)
     except DoesNotExist:
@@ -62,7 +61,7 @@ def _text_one(found: PactView, now: datetime, shards: int, sns: Any, base_url: s
     if view.sms_due is None or view.sms_due > iso_instant(now):
         return False
     if view.state == "ended":
-        return _text_ended_notice(view, now, shards, sns, events)
+        return _text_ended_notice(view, now, shards, sns)
     if view.sms_slot is None:
         return False
     slot = view.sms_slot
@@ -83,7 +82,7 @@ def _text_one(found: PactView, now: datetime, shards: int, sns: Any, base_url: s
     late = now - datetime.fromisoformat(view.sms_due.replace("Z", "+00:00")) > TOO_LATE
     if not talked and not late:
         try:
-            sent = _send(view, now, sns, base_url, claim, shards, events)
+            sent = _send(view, now, sns, base_url, claim, shards)
         except Exception as exc:
             # Not sent: give the claim back so the next run (every 5 minutes, until it is too late) tries again.
             claim.delete()
@@ -93,7 +92,7 @@ def _text_one(found: PactView, now: datetime, shards: int, sns: Any, base_url: s
     return sent
 
 
-def _send(view: PactView, now: datetime, sns: Any, base_url: str, claim: SendClaim, shards: int, events: EventPublisher) -> bool:
+def _send(view: PactView, now: datetime, sns: Any, base_url: str, claim: SendClaim, shards: int) -> bool:
     try:
         member = Member.get(*Member.key(view.member_sub))
     except DoesNotExist:
@@ -101,7 +100,7 @@ def _send(view: PactView, now: datetime, sns: Any, base_url: str, claim: SendCla
     if not member.wants_sms or not member.phone:
         return False
     if sns.check_if_phone_number_is_opted_out(phoneNumber=member.phone).get("isOptedOut"):
-        stop_texts(Ctx(sub=view.member_sub, now=now, events=events, due_shards=shards))
+        stop_texts(Ctx(sub=view.member_sub, now=now, due_shards=shards))
         return False
     token, link = new_link(view.member_sub, "check_in", now, view.pact_id)
     link.save()
@@ -114,7 +113,7 @@ def _send(view: PactView, now: datetime, sns: Any, base_url: str, claim: SendCla
     return True
 
 
-def _text_ended_notice(view: PactView, now: datetime, shards: int, sns: Any, events: EventPublisher) -> bool:
+def _text_ended_notice(view: PactView, now: datetime, shards: int, sns: Any) -> bool:
     """The one text that a pact has ended, for a member who takes texts and not email; claimed, so sent once."""
     sent = False
     claim = SendClaim(member_pk(view.member_sub), f"SMS#{view.pact_id}#ended", status="sending", claimed_at=now)
@@ -127,7 +126,7 @@ def _text_ended_notice(view: PactView, now: datetime, shards: int, sns: Any, eve
             member = None
         if member is not None and member.wants_sms and member.phone:
             if sns.check_if_phone_number_is_opted_out(phoneNumber=member.phone).get("isOptedOut"):
-                stop_texts(Ctx(sub=view.member_sub, now=now, events=events, due_shards=shards))
+                stop_texts(Ctx(sub=view.member_sub, now=now, due_shards=shards))
             else:
                 name = view.colleague_name if view.ended_reason != "colleague_erased" else None
                 try:

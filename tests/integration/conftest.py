@@ -14,6 +14,8 @@ from moto import mock_aws
 
 from infra import cfn
 from infra.callcount import counting_calls
+from infra.lambdas import invoke
+from infra.local.streams import StreamPoller  # (its import also spares moto copying the stream on every transaction)
 
 
 @cache
@@ -45,8 +47,18 @@ def aws_calls() -> Iterator[Counter[str]]:
 
 
 @pytest.fixture
-def bus_events(aws: dict[str, Any]) -> Any:
-    """Domain events put on the bus, read back through a catch-all rule into an SQS queue."""
+def relay(aws: dict[str, Any]) -> Any:
+    """The outbox relay as Lambda runs it: the table's stream, filtered, to EventRelayFunction (infra/local/streams.py)."""
+    (source,) = cfn.stream_sources()
+    return StreamPoller(source, os.environ["TABLE_NAME"], boto3.client, invoke)
+
+
+@pytest.fixture
+def bus_events(aws: dict[str, Any], relay: Any) -> Any:
+    """Domain events on the bus, read back through a catch-all rule into an SQS queue.
+
+    Reading first drains the outbox: what the changes so far committed goes through the relay to the bus.
+    """
     import json
 
     sqs = boto3.client("sqs")
@@ -58,6 +70,7 @@ def bus_events(aws: dict[str, Any]) -> Any:
     events.put_targets(Rule="tap", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
 
     def read() -> list[dict[str, Any]]:
+        relay.drain()
         out = []
         while True:
             msgs = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])

@@ -6,9 +6,6 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-
-from shared.adapters.events import EventPublisher
 from shared.groups.scheduling import GroupSweepResult, sweep_groups
 from tests.helpers import Reply, call
 
@@ -63,13 +60,9 @@ def ids(people: list[dict[str, Any]]) -> list[str]:
     return [p["member_id"] for p in people]
 
 
-def publisher() -> EventPublisher:
-    return EventPublisher(lambda: boto3.client("events"), os.environ["EVENT_BUS_NAME"])
-
-
 def sweep(at: datetime) -> GroupSweepResult:
     """The group sweep as its schedule would run it at `at` (the function wrapper calls exactly this)."""
-    return sweep_groups(at, int(os.environ["DUE_SHARDS"]), publisher())
+    return sweep_groups(at, int(os.environ["DUE_SHARDS"]))
 
 
 def week_before(start: datetime) -> datetime:

@@ -19,7 +19,6 @@ import icalendar
 import pytest
 import vobject
 
-from shared.adapters.events import EventPublisher
 from shared.groups.scheduling import sweep_groups
 from shared.links.tokens import new_link
 from tests.helpers import DEFAULT_NOW, Reply, call, member, pact
@@ -79,7 +78,7 @@ def vobject_series(reply: Reply, uid: str) -> Any:
 
 
 def sweep(at: datetime) -> None:
-    sweep_groups(at, int(os.environ["DUE_SHARDS"]), EventPublisher(lambda: boto3.client("events"), os.environ["EVENT_BUS_NAME"]))
+    sweep_groups(at, int(os.environ["DUE_SHARDS"]))
 
 
 @pytest.fixture

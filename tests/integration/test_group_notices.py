@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.adapters.events import EventPublisher
 from shared.groups.scheduling import sweep_groups
 from tests.helpers import call, member
 from tests.integration.group_harness import create_group
@@ -13,14 +12,6 @@ from tests.integration.invite_harness import World, signup
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 ANN, CARA, BOB = "ann@example.org", "cara@example.org", "bob@example.org"
-
-
-def _publisher() -> EventPublisher:
-    import os
-
-    import boto3
-
-    return EventPublisher(lambda: boto3.client("events"), os.environ["EVENT_BUS_NAME"])
 
 
 def test_a_colleague_who_is_not_a_member_gets_one_kind_invitation_email_signs_up_and_joins(world: World) -> None:
@@ -71,13 +62,12 @@ def test_a_member_is_invited_with_the_same_answer_and_email_as_anyone(world: Wor
 def test_conveners_are_prompted_once_to_review_the_agreement_when_it_is_due(world: World) -> None:
     member(ANN, "Ann")
     group = create_group(ANN, NOW, review_months=1, objectives="One case each; leave with one idea")
-    publisher = _publisher()
     # Nothing is due before the month is out (the first meeting is fixed a week ahead: no review yet).
-    sweep_groups(NOW + timedelta(days=2), 8, publisher)
+    sweep_groups(NOW + timedelta(days=2), 8)
     assert world.events("GroupReviewDue") == []
     due = NOW + timedelta(days=32)
-    sweep_groups(due, 8, publisher)
-    sweep_groups(due, 8, publisher)  # a second run at the same instant prompts nothing more
+    sweep_groups(due, 8)
+    sweep_groups(due, 8)  # a second run at the same instant prompts nothing more
     [event] = world.events("GroupReviewDue")
     assert {k: event["detail"][k] for k in ("group_id", "version")} == {"group_id": group["id"], "version": 1}
     assert world.notify(event)["sent"] == 1

@@ -495,13 +495,11 @@ def test_having_said_no_in_the_app_the_page_says_so(reminders) -> None:
 
 def sender_deps() -> Any:
     from shared.adapters.aws import client
-    from shared.adapters.events import EventPublisher
     from shared.adapters.mail import Mailer
     from shared.nudges.sending import SenderDeps
 
     return SenderDeps(
         mailer=Mailer(lambda: client("sesv2"), os.environ["SENDER_EMAIL"]),
-        events=EventPublisher(lambda: client("events"), os.environ["EVENT_BUS_NAME"]),
         base_url=os.environ["PUBLIC_BASE_URL"],
         shards=4,
         clock=lambda: datetime.now(UTC),

@@ -33,7 +33,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import cancellation_codes, connection, newest_first
-from shared.adapters.events import DomainEvent
+from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.models import (
     Ask,
     AskReceived,
@@ -242,14 +242,16 @@ def ask_out(ask: Ask, sub: str, replies: list[AskReply] | None = None, *, capped
 # ------------------------------------------------------------------ asking
 
 
-def _store(ask: Ask, inbox: list[AskReceived]) -> None:
-    if len(inbox) + 1 <= MAX_TRANSACTION_ITEMS:
-        with TransactWrite(connection=connection()) as tx:
-            tx.save(ask)  # versioned: the condition is that no ask has this id
-            for item in inbox:
-                tx.save(item)
+def _store(ask: Ask, inbox: list[AskReceived], posted: DomainEvent, now: datetime) -> None:
+    """The ask, its inboxes and its event in one transaction; a very wide ask's inboxes follow in batches."""
+    fits = len(inbox) + 2 <= MAX_TRANSACTION_ITEMS
+    with TransactWrite(connection=connection()) as tx:
+        tx.save(ask)  # versioned: the condition is that no ask has this id
+        for item in inbox if fits else []:
+            tx.save(item)
+        add_events(tx, [posted], now)
+    if fits:
         return
-    ask.save()
     with AskReceived.batch_write() as batch:
         for item in inbox:
             batch.save(item)
@@ -294,9 +296,8 @@ def create_ask(ctx: Ctx, body: AskIn) -> AskOut:
         )
         for sub in audience.recipients
     ]
-    _store(ask, inbox)
     detail = {"ask_id": ask_id, "author_id": ctx.sub, "audience": audience.kind, "recipients": len(inbox)}
-    ctx.events.publish([DomainEvent("AskPosted", detail)], ctx.now)
+    _store(ask, inbox, DomainEvent("AskPosted", detail), ctx.now)
     return ask_out(ask, ctx.sub, capped=audience.capped)
 
 
@@ -386,6 +387,7 @@ def reply(ctx: Ctx, ask_id: str, body: ReplyIn) -> ReplyOut:
                 condition=(Ask.state == "open") & Ask.recipient_subs.contains(ctx.sub),
                 add_version_condition=False,  # replies from several colleagues at once all land
             )
+            add_events(tx, [DomainEvent("AskReplied", {"ask_id": ask_id, "member_id": ctx.sub})], ctx.now)
     except TransactWriteError as err:
         codes = cancellation_codes(err)
         if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
@@ -393,7 +395,6 @@ def reply(ctx: Ctx, ask_id: str, body: ReplyIn) -> ReplyOut:
         if codes and codes[0] == "ConditionalCheckFailed":
             raise Conflict("You replied at this very moment already.") from err
         raise
-    ctx.events.publish([DomainEvent("AskReplied", {"ask_id": ask_id, "member_id": ctx.sub})], ctx.now)
     return reply_out(answer, ctx.sub)
 
 
@@ -404,12 +405,15 @@ def close(ctx: Ctx, ask_id: str) -> AskOut:
         raise Forbidden("Only the colleague who asked can close an ask.")
     if ask.state == "closed":
         return ask_out(ask, ctx.sub)
-    ask.update(
-        actions=[Ask.state.set("closed"), Ask.closed_at.set(ctx.now)],
-        condition=Ask.author_sub == ctx.sub,
-        add_version_condition=False,
-    )
-    ctx.events.publish([DomainEvent("AskClosed", {"ask_id": ask_id, "member_id": ctx.sub})], ctx.now)
+    with TransactWrite(connection=connection()) as tx:
+        tx.update(
+            ask,
+            actions=[Ask.state.set("closed"), Ask.closed_at.set(ctx.now)],
+            condition=Ask.author_sub == ctx.sub,
+            add_version_condition=False,
+        )
+        add_events(tx, [DomainEvent("AskClosed", {"ask_id": ask_id, "member_id": ctx.sub})], ctx.now)
+    ask.state, ask.closed_at = "closed", ctx.now
     return ask_out(ask, ctx.sub)
 
 

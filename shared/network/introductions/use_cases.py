@@ -27,7 +27,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import cancellation_codes, connection
-from shared.adapters.events import DomainEvent
+from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.models import DailyCount, Introduction, IntroductionSent, Item, LinkToken, Member, PactView, member_pk
 from shared.adapters.schema_types import Page
 from shared.domain.errors import Conflict, Gone, NotFound, TooManyRequests
@@ -220,6 +220,8 @@ def request(ctx: Ctx, body: IntroductionIn) -> IntroductionOut:
                     Introduction(*Introduction.key(previous.intro_id)),
                     condition=Introduction.state.does_not_exist() | (Introduction.state != "accepted"),
                 )
+            requested = {"intro_id": intro_id, "from_id": ctx.sub, "to_id": body.to}
+            add_events(tx, [DomainEvent("IntroductionRequested", requested)], ctx.now)
     except TransactWriteError as err:
         # PynamoDB sends deletes before puts and updates: [the replaced request?], the request, mine, the counter.
         codes = cancellation_codes(err)
@@ -229,7 +231,6 @@ def request(ctx: Ctx, body: IntroductionIn) -> IntroductionOut:
         if "ConditionalCheckFailed" in codes[: first + 2] or "TransactionConflict" in codes:
             raise Conflict(ASKED_ALREADY.format(when="later")) from err  # a request made at the same moment
         raise
-    ctx.events.publish([DomainEvent("IntroductionRequested", {"intro_id": intro_id, "from_id": ctx.sub, "to_id": body.to})], ctx.now)
     return intro_out(intro, ctx.sub, ctx.now, them)
 
 
@@ -279,8 +280,8 @@ def _answerable(intro: Introduction, sub: str, now: datetime) -> None:
         raise Gone("This introduction was not answered in time and has closed.")
 
 
-def _answer(ctx: Ctx, intro: Introduction, state: str, link: LinkToken | None) -> None:
-    """The answer in one transaction (with the link's use, if it came by link); a second answer changes nothing."""
+def _answer(ctx: Ctx, intro: Introduction, state: str, link: LinkToken | None, answered: DomainEvent) -> None:
+    """The answer in one transaction (with the link's use, if it came by link, and its event); a second answer changes nothing."""
     intro_actions: list[Action] = [Introduction.state.set(state), Introduction.answered_at.set(ctx.now)]
     if state == "accepted":
         intro_actions.append(Introduction.expires_at.remove())  # an accepted introduction is kept
@@ -296,9 +297,10 @@ def _answer(ctx: Ctx, intro: Introduction, state: str, link: LinkToken | None) -
                 )
             if link is not None:
                 use_link(tx, link, ctx.now, state)
+            add_events(tx, [answered], ctx.now)
     except TransactWriteError as err:
         codes = cancellation_codes(err)
-        if link is not None and codes[-1:] == ["ConditionalCheckFailed"]:
+        if link is not None and codes[-2:-1] == ["ConditionalCheckFailed"]:  # the link's use, before the event
             raise Gone("This link has been used already.") from err
         if set(codes) & {"ConditionalCheckFailed", "TransactionConflict"}:
             raise Conflict("This introduction has been answered already, or is no longer open.") from err
@@ -309,11 +311,9 @@ def accept(ctx: Ctx, intro_id: str, link: LinkToken | None = None) -> Introducti
     """The recipient says yes: both see each other's contact details from now on. Three calls."""
     intro = _mine(ctx, intro_id)
     _answerable(intro, ctx.sub, ctx.now)
-    _answer(ctx, intro, "accepted", link)
+    accepted = DomainEvent("IntroductionAccepted", {"intro_id": intro_id, "from_id": intro.from_sub, "to_id": intro.to_sub})
+    _answer(ctx, intro, "accepted", link, accepted)
     intro.state, intro.answered_at = "accepted", ctx.now
-    ctx.events.publish(
-        [DomainEvent("IntroductionAccepted", {"intro_id": intro_id, "from_id": intro.from_sub, "to_id": intro.to_sub})], ctx.now
-    )
     if link is not None:
         return intro_out(intro, ctx.sub, ctx.now)
     other = _profiles(intro.from_sub).get(intro.from_sub)
@@ -324,8 +324,7 @@ def decline(ctx: Ctx, intro_id: str, link: LinkToken | None = None) -> None:
     """The recipient says no, silently: nobody is told, and the requester goes on seeing "pending" until it closes."""
     intro = _mine(ctx, intro_id)
     _answerable(intro, ctx.sub, ctx.now)
-    _answer(ctx, intro, "declined", link)
-    ctx.events.publish([DomainEvent("IntroductionDeclined", {"intro_id": intro_id, "to_id": intro.to_sub})], ctx.now)
+    _answer(ctx, intro, "declined", link, DomainEvent("IntroductionDeclined", {"intro_id": intro_id, "to_id": intro.to_sub}))
 
 
 # ------------------------------------------------------------------ a pact in one step
@@ -354,18 +353,16 @@ def make_pact(ctx: Ctx, intro_id: str, terms: IntroductionPactIn) -> PactOut:
             for view in (mine, theirs):
                 tx.save(view, condition=PactView.pk.does_not_exist())
             circle.pact_made(tx, mine.pact_id, ctx.sub, other_sub)  # a mutual pact: each is in the other's circle
+            made = [
+                DomainEvent("PactCreated", {"pact_id": mine.pact_id, "owner_id": ctx.sub, "colleague_id": None, "rrule": mine.rrule}),
+                DomainEvent("PactAccepted", {"pact_id": mine.pact_id, "member_id": other_sub}),
+                DomainEvent("IntroductionPactMade", {"intro_id": intro_id, "pact_id": mine.pact_id, "member_id": ctx.sub}),
+            ]
+            add_events(tx, made, ctx.now)
     except TransactWriteError as err:
         if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
             raise Conflict("A pact was made from this introduction at the same moment; see GET /pacts.") from err
         raise
-    ctx.events.publish(
-        [
-            DomainEvent("PactCreated", {"pact_id": mine.pact_id, "owner_id": ctx.sub, "colleague_id": None, "rrule": mine.rrule}),
-            DomainEvent("PactAccepted", {"pact_id": mine.pact_id, "member_id": other_sub}),
-            DomainEvent("IntroductionPactMade", {"intro_id": intro_id, "pact_id": mine.pact_id, "member_id": ctx.sub}),
-        ],
-        ctx.now,
-    )
     return pact_out(mine, ctx.now)
 
 
