@@ -115,6 +115,7 @@ def test_an_invitation_by_email_keeps_the_address_on_the_invitation_alone(world:
     assert view["invitation_expires_at"]["S"].startswith("2027-02-04T09:00:00")
     # AND the bus hears of it with ids only
     sent = world.events("InvitationSent")
+    assert [e["detail"].pop("event_id") != "" for e in sent] == [True]  # each event has its own id, for consumers to dedupe
     assert [e["detail"] for e in sent] == [
         {"occurred_at": "2027-01-05T09:00:00+00:00", "pact_id": pact_id, "owner_id": member_sub(ANN), "resent": False}
     ]

@@ -41,11 +41,11 @@ def test_an_erasure_that_races_a_change_by_the_colleague_still_ends_her_view_and
     real = pacts.persist_views
     raced: list[int] = []
 
-    def ann_changes_the_pact_first(ctx, views, names, tx=None):  # type: ignore[no-untyped-def]
+    def ann_changes_the_pact_first(ctx, views, names, tx=None, events=()):  # type: ignore[no-untyped-def]
         # forget_member_in_pact has read Ann's view; Ann renames the pact's mode at that very moment.
         if not raced and ctx.sub == member_sub(BOB) and tx is None:
             raced.append(call("PATCH", f"/pacts/{pact_id}", email=ANN, body={"mode": "video"}, now=moment).status)
-        return real(ctx, views, names, tx)
+        return real(ctx, views, names, tx, events)
 
     monkeypatch.setattr(pacts, "persist_views", ann_changes_the_pact_first)
     assert call("DELETE", "/members/me", email=BOB, now=moment).status == 204
