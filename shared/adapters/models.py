@@ -44,7 +44,7 @@ Keys and index names here must match template.yaml; a test compares them.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import (
@@ -60,6 +60,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
+from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -449,6 +450,12 @@ class SendClaim(Item, discriminator="send_claim"):
     claimed_at = UTCDateTimeAttribute()
     lease_until = UTCDateTimeAttribute(null=True)  # invitation emails: a `sending` claim may be retaken after this (wall clock)
     message_id = UnicodeAttribute(null=True)
+
+    @classmethod
+    def claimable(cls, now: datetime, lease: timedelta) -> Condition:
+        """Nobody holds the claim, or it was left `sending` longer than `lease` (its sender died): it can be taken."""
+        condition: Condition = cls.pk.does_not_exist() | ((cls.status == "sending") & (cls.claimed_at < now - lease))
+        return condition
 
 
 class NudgeSent(Item, discriminator="nudge_sent"):

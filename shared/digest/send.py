@@ -91,10 +91,9 @@ def _claim(key: tuple[str, str], link: LinkToken, now: datetime, clock: datetime
     A claim left `sending` longer than the lease can be retaken.
     """
     claim = SendClaim(*key, status="sending", claimed_at=clock, expires_at=now + CLAIM_TTL)
-    stale = (SendClaim.status == "sending") & (SendClaim.claimed_at < clock - CLAIM_LEASE)
     try:
         with TransactWrite(connection=connection()) as tx:
-            tx.save(claim, condition=SendClaim.pk.does_not_exist() | stale)
+            tx.save(claim, condition=SendClaim.claimable(clock, CLAIM_LEASE))
             tx.save(link)
     except TransactWriteError as error:
         if not refused(error):

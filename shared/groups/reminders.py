@@ -148,10 +148,9 @@ def _claim(key: tuple[str, str], links: list[LinkToken], now: datetime, clock: d
     A claim left `sending` longer than the lease can be retaken.
     """
     claim = SendClaim(*key, status="sending", claimed_at=clock, expires_at=now + CLAIM_TTL)
-    stale = (SendClaim.status == "sending") & (SendClaim.claimed_at < clock - CLAIM_LEASE)
     try:
         with TransactWrite(connection=connection()) as tx:
-            tx.save(claim, condition=SendClaim.pk.does_not_exist() | stale)
+            tx.save(claim, condition=SendClaim.claimable(clock, CLAIM_LEASE))
             for link in links:
                 tx.save(link)
     except TransactWriteError as error:

@@ -155,9 +155,7 @@ def claim_key(view: PactView, what: str, about: datetime, channel: str) -> tuple
 
 
 def _claimable(clock: datetime) -> Condition:
-    """Nobody holds the claim, or it was left `sending` longer than the lease."""
-    condition: Condition = SendClaim.pk.does_not_exist() | ((SendClaim.status == "sending") & (SendClaim.claimed_at < clock - CLAIM_LEASE))
-    return condition
+    return SendClaim.claimable(clock, CLAIM_LEASE)
 
 
 def _claim_all(keys: list[tuple[str, str]], links: list[LinkToken], now: datetime, clock: datetime) -> list[tuple[str, str]]:

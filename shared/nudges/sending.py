@@ -203,9 +203,7 @@ def _claim_item(member_id: str, view: PactView, now: datetime) -> SendClaim:
 
 
 def _claimable(now: datetime) -> Condition:
-    """Nobody holds the claim, or it was left `sending` longer than the lease (then it can be retaken)."""
-    condition: Condition = SendClaim.pk.does_not_exist() | ((SendClaim.status == "sending") & (SendClaim.claimed_at < now - CLAIM_LEASE))
-    return condition
+    return SendClaim.claimable(now, CLAIM_LEASE)
 
 
 def _claim(member_id: str, view: PactView, now: datetime) -> bool:

@@ -72,9 +72,8 @@ def _text_one(found: PactView, now: datetime, shards: int, sns: Any, base_url: s
     sent = False
     claim = SendClaim(member_pk(view.member_sub), f"SMS#{view.pact_id}#{iso_instant(slot)}", status="sending", claimed_at=now)
     claim.expires_at = now + CLAIM_TTL
-    stale = (SendClaim.status == "sending") & (SendClaim.claimed_at < now - CLAIM_LEASE)  # its run died before sending
     try:
-        claim.save(condition=SendClaim.pk.does_not_exist() | stale)
+        claim.save(condition=SendClaim.claimable(now, CLAIM_LEASE))  # or its run died before sending
     except PutError:
         _next_slot(view, slot, now, shards)  # a repeated run: this slot's text is someone else's job (or done)
         return False
