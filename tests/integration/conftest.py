@@ -89,3 +89,15 @@ def world(aws: dict[str, Any], bus_events: Any) -> Any:
     from tests.integration.invite_harness import World
 
     return World(bus_events)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_vobject_time_zones() -> None:
+    """vobject keeps every VTIMEZONE it parsed in a process-wide registry by TZID, and later parses reuse it:
+    a reminder's .ics (its zone's rules for a year or so around one meeting) would then decide the offsets of
+    a feed parsed after it in the same worker. Each test starts with an empty registry."""
+    import sys
+
+    module = sys.modules.get("vobject.icalendar")
+    if module is not None:
+        getattr(module, "__tzidMap").clear()
