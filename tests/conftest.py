@@ -31,6 +31,11 @@ os.environ.update(
 
 import pytest  # noqa: E402
 
+from infra.local import moto_dynamodb  # noqa: E402
+
+# moto rolls a cancelled transaction back from a copy of the items it names, not of the whole table.
+moto_dynamodb.install()
+
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # A run that collected nothing must never pass (pytest says 5; keep it non-zero whatever plugins do).

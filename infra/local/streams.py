@@ -19,18 +19,6 @@ from botocore.config import Config
 
 from infra import cfn
 
-
-def _share_stream_records() -> None:
-    """moto deep-copies the whole table (its stream too) before every TransactWriteItems, to roll back on
-    cancellation; a stream record never changes once written, so the copy can share it (the list of
-    records is still copied, so a rollback still drops a cancelled transaction's records)."""
-    from moto.dynamodb.models.table import StreamRecord
-
-    StreamRecord.__deepcopy__ = lambda self, memo: self  # type: ignore[attr-defined]
-
-
-_share_stream_records()
-
 # botocore sends a stream's calls to an account-based endpoint (<account>.streams-ddb...), which moto
 # does not serve; the regional endpoint answers the same API.
 STREAMS_CONFIG = Config(account_id_endpoint_mode="disabled")

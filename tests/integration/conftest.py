@@ -15,7 +15,7 @@ from moto import mock_aws
 from infra import cfn
 from infra.callcount import counting_calls
 from infra.lambdas import invoke
-from infra.local.streams import StreamPoller  # (its import also spares moto copying the stream on every transaction)
+from infra.local.streams import StreamPoller
 
 
 @cache

@@ -1,0 +1,138 @@
+"""The local stack's and the tests' moto rolls a cancelled transaction back from an undo log (infra/local/moto_dynamodb.py).
+
+What must hold is what moto's own whole-table copy gave: after a cancelled TransactWriteItems the
+table holds exactly the items it held before, attribute for attribute, and its stream exactly the
+records it had; a transaction that goes through is applied whole, stream records and all.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from infra.local import moto_dynamodb
+
+TABLE = os.environ["TABLE_NAME"]
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _everything(ddb: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for page in ddb.get_paginator("scan").paginate(TableName=TABLE, ConsistentRead=True):
+        items.extend(page["Items"])
+    return sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
+
+
+def _stream_records(ddb: Any) -> list[tuple[str, str]]:
+    from botocore.config import Config
+
+    streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
+    arn = ddb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
+    return [(r["eventName"], r["dynamodb"]["SequenceNumber"]) for r in records]
+
+
+@pytest.fixture
+def seeded(aws: dict[str, Any]) -> Any:
+    ddb = aws["dynamodb"]
+    for pk, sk, value in [("A", "1", "one"), ("A", "2", "two"), ("B", "1", "bee"), ("C", "1", "sea")]:
+        ddb.put_item(TableName=TABLE, Item={**_key(pk, sk), "value": {"S": value}, "tags": {"L": [{"S": "x"}]}, "n": {"N": "1"}})
+    return ddb
+
+
+def _changes(ddb: Any) -> list[dict[str, Any]]:
+    """An update of an item in place, a put over another, a delete, a new item under a known key and under a new one."""
+    return [
+        {"Delete": {"TableName": TABLE, "Key": _key("B", "1")}},
+        {"Put": {"TableName": TABLE, "Item": {**_key("A", "2"), "value": {"S": "replaced"}}}},
+        {"Put": {"TableName": TABLE, "Item": {**_key("A", "3"), "value": {"S": "new under A"}}}},
+        {
+            "Update": {
+                "TableName": TABLE,
+                "Key": _key("A", "1"),
+                "UpdateExpression": "SET #v = :v, #n = #n + :one, #t = list_append(#t, :more) REMOVE #gone",
+                "ExpressionAttributeNames": {"#v": "value", "#n": "n", "#t": "tags", "#gone": "missing"},
+                "ExpressionAttributeValues": {":v": {"S": "changed"}, ":one": {"N": "1"}, ":more": {"L": [{"S": "y"}]}},
+            }
+        },
+        {
+            "Update": {
+                "TableName": TABLE,
+                "Key": _key("D", "1"),
+                "UpdateExpression": "SET #v = :v",
+                "ExpressionAttributeNames": {"#v": "value"},
+                "ExpressionAttributeValues": {":v": {"S": "brand new"}},
+            }
+        },
+    ]
+
+
+def test_the_undo_log_is_what_moto_runs() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+
+    moto_dynamodb.install()  # a second call changes nothing
+    assert DynamoDBBackend.transact_write_items.__qualname__.startswith("install.")
+
+
+def test_a_cancelled_transaction_leaves_every_item_and_the_stream_as_they_were(seeded: Any) -> None:
+    before, stream_before = _everything(seeded), _stream_records(seeded)
+    refused = {
+        "ConditionCheck": {
+            "TableName": TABLE,
+            "Key": _key("C", "1"),
+            "ConditionExpression": "#v = :other",
+            "ExpressionAttributeNames": {"#v": "value"},
+            "ExpressionAttributeValues": {":other": {"S": "not sea"}},
+        }
+    }
+    with pytest.raises(ClientError) as caught:
+        seeded.transact_write_items(TransactItems=[*_changes(seeded), refused])
+    assert caught.value.response["Error"]["Code"] == "TransactionCanceledException"
+    reasons = [r["Code"] for r in caught.value.response["CancellationReasons"]]
+    assert reasons == ["None"] * 5 + ["ConditionalCheckFailed"]
+    assert _everything(seeded) == before
+    assert _stream_records(seeded) == stream_before
+    # The items are whole again, not only equal on the surface: a later change applies to them as to any.
+    seeded.update_item(
+        TableName=TABLE,
+        Key=_key("A", "1"),
+        UpdateExpression="SET #n = #n + :one",
+        ExpressionAttributeNames={"#n": "n"},
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+    assert seeded.get_item(TableName=TABLE, Key=_key("A", "1"))["Item"]["n"] == {"N": "2"}
+    assert seeded.query(TableName=TABLE, KeyConditionExpression="pk = :d", ExpressionAttributeValues={":d": {"S": "D"}})["Items"] == []
+
+
+def test_a_transaction_moto_refuses_midway_leaves_nothing_behind(seeded: Any) -> None:
+    before, stream_before = _everything(seeded), _stream_records(seeded)
+    twice = {"Delete": {"TableName": TABLE, "Key": _key("A", "1")}}  # the same item twice: ValidationException after 5 applied
+    with pytest.raises(ClientError) as caught:
+        seeded.transact_write_items(TransactItems=[*_changes(seeded)[:3], _changes(seeded)[4], twice, twice])
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert _everything(seeded) == before
+    assert _stream_records(seeded) == stream_before
+
+
+def test_a_transaction_that_goes_through_is_applied_whole(seeded: Any) -> None:
+    stream_before = _stream_records(seeded)
+    seeded.transact_write_items(TransactItems=_changes(seeded))
+    after = {(i["pk"]["S"], i["sk"]["S"]): i for i in _everything(seeded)}
+    assert sorted(after) == [("A", "1"), ("A", "2"), ("A", "3"), ("C", "1"), ("D", "1")]
+    assert after[("A", "1")]["value"] == {"S": "changed"}
+    assert after[("A", "1")]["n"] == {"N": "2"}
+    assert after[("A", "1")]["tags"] == {"L": [{"S": "x"}, {"S": "y"}]}
+    assert after[("A", "2")] == {**_key("A", "2"), "value": {"S": "replaced"}}
+    assert after[("D", "1")]["value"] == {"S": "brand new"}
+    added = _stream_records(seeded)[len(stream_before) :]
+    # moto records an update that creates an item twice (its put, then the update); the rest one each.
+    assert sorted(name for name, _ in added) == ["INSERT", "INSERT", "INSERT", "MODIFY", "MODIFY", "REMOVE"]
