@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 # Fake credentials and a fixed region: nothing in the suite can reach real AWS.
 for _key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
@@ -35,6 +36,28 @@ from infra.local import moto_dynamodb  # noqa: E402
 
 # moto rolls a cancelled transaction back from a copy of the items it names, not of the whole table.
 moto_dynamodb.install()
+
+
+def _one_rsa_key_for_symmetric_kms_keys() -> None:
+    """moto makes a fresh 2048-bit RSA key pair for every KMS key, symmetric ones too, which never use it:
+    ~70 ms for the table's SSE key in every test's fresh account. Symmetric keys share one; keys that
+    sign or verify (RSA_*, ECC_*) still get their own."""
+    from moto.kms import models
+
+    made = models.generate_private_key
+    shared: list[Any] = []
+
+    def generate_private_key(key_spec: str) -> Any:
+        if key_spec != "SYMMETRIC_DEFAULT":
+            return made(key_spec)
+        if not shared:
+            shared.append(made(key_spec))
+        return shared[0]
+
+    models.generate_private_key = generate_private_key
+
+
+_one_rsa_key_for_symmetric_kms_keys()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

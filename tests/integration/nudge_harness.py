@@ -7,6 +7,7 @@ import email.policy
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import boto3
@@ -20,13 +21,39 @@ from infra.local.stack import scheduled_event
 SWEEP = next(s for s in cfn.schedules() if s.function == "NudgeSweepFunction")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Mail:
     to: str
     subject: str
     text: str
     html: str
     headers: dict[str, str]
+    ics: bytes | None = None  # a group reminder's invitation, when it has one
+    ics_type: str = ""
+
+
+@lru_cache(maxsize=4096)
+def parse_mail(raw: str) -> Mail:
+    """One sent message as the tests read it. Cached by its raw text: the harnesses read every message
+    sent so far after each run (a month of six-hourly runs parsed the same few mails over and over)."""
+    parsed = email.message_from_string(raw, policy=email.policy.default)
+    text = parsed.get_body(preferencelist=("plain",))
+    html = parsed.get_body(preferencelist=("html",))
+    attached = next(iter(parsed.iter_attachments()), None) if parsed.is_multipart() else None
+    return Mail(
+        to=str(parsed["To"]),
+        subject=str(parsed["Subject"]),
+        text=text.get_content() if text else "",
+        html=html.get_content() if html else "",
+        headers={k: str(v) for k, v in parsed.items()},
+        ics=attached.get_payload(decode=True) if attached is not None else None,
+        ics_type=str(attached["Content-Type"]) if attached is not None else "",
+    )
+
+
+def sent_mails() -> list[Mail]:
+    """Every email moto's SES has sent in this test, oldest first."""
+    return [parse_mail(message.raw_data) for message in ses_backends["123456789012"]["eu-west-1"].sent_messages]
 
 
 class NudgeHarness:
@@ -87,18 +114,4 @@ class NudgeHarness:
 
     @staticmethod
     def sent() -> list[Mail]:
-        out = []
-        for message in ses_backends["123456789012"]["eu-west-1"].sent_messages:
-            parsed = email.message_from_string(message.raw_data, policy=email.policy.default)
-            text = parsed.get_body(preferencelist=("plain",))
-            html = parsed.get_body(preferencelist=("html",))
-            out.append(
-                Mail(
-                    to=str(parsed["To"]),
-                    subject=str(parsed["Subject"]),
-                    text=text.get_content() if text else "",
-                    html=html.get_content() if html else "",
-                    headers={k: str(v) for k, v in parsed.items()},
-                )
-            )
-        return out
+        return sent_mails()

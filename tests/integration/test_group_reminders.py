@@ -8,13 +8,10 @@ and America's (3 November).
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,13 +21,13 @@ import vobject
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.exceptions import ClientError
 from icalendar import Calendar
-from moto.ses.models import ses_backends
 
 from infra import cfn
 from infra.lambdas import invoke, sqs_event
 from infra.local.stack import scheduled_event
 from tests.helpers import call, member
 from tests.integration.group_harness import group_of, join, sub
+from tests.integration.nudge_harness import Mail, sent_mails
 
 GROUP_SWEEP = next(s for s in cfn.schedules() if s.function == "GroupSweepFunction")
 ANN, BOB, CEM = "ann@example.org", "bob@example.org", "cem@example.org"
@@ -43,17 +40,6 @@ FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-@dataclass
-class Mail:
-    to: str
-    subject: str
-    text: str
-    html: str
-    headers: dict[str, str]
-    ics: bytes | None
-    ics_type: str
 
 
 class Reminders:
@@ -112,24 +98,7 @@ class Reminders:
 
     @staticmethod
     def sent() -> list[Mail]:
-        out = []
-        for message in ses_backends["123456789012"]["eu-west-1"].sent_messages:
-            parsed = email.message_from_string(message.raw_data, policy=email.policy.default)
-            text = parsed.get_body(preferencelist=("plain",))
-            html = parsed.get_body(preferencelist=("html",))
-            attached = next(iter(parsed.iter_attachments()), None) if parsed.is_multipart() else None
-            out.append(
-                Mail(
-                    to=str(parsed["To"]),
-                    subject=str(parsed["Subject"]),
-                    text=text.get_content() if text else "",
-                    html=html.get_content() if html else "",
-                    headers={k: str(v) for k, v in parsed.items()},
-                    ics=attached.get_payload(decode=True) if attached is not None else None,
-                    ics_type=str(attached["Content-Type"]) if attached is not None else "",
-                )
-            )
-        return out
+        return sent_mails()
 
 
 @pytest.fixture
