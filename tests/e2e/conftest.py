@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -40,6 +41,21 @@ class Stack:
                 return Reply(resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read())
         except urllib.error.HTTPError as err:
             return Reply(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
+
+    def wait_for_message(self, to: str, about: str = "", *, seen: int = 0, seconds: float = 30) -> dict[str, Any]:
+        """The latest message in the local outbox to `to` (an address or a phone number) whose subject, or a
+        text's words, contain `about`, once more than `seen` of those are there: mail goes out after the
+        request that caused it (a domain event, a queue), so it is waited for."""
+        deadline = time.monotonic() + seconds
+        while True:
+            messages = self.request("GET", "/_local/outbox").json()["messages"]
+            found = [m for m in messages if to in m["to"] and about in m.get("subject", m.get("text", ""))]
+            if len(found) > seen:
+                return dict(found[-1])
+            if time.monotonic() > deadline:
+                theirs = [m.get("subject", m.get("text")) for m in messages if to in m["to"]]
+                raise AssertionError(f"no message to {to} about {about!r} after {seconds:.0f} s; to them: {theirs}")
+            time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")

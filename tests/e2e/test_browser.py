@@ -38,15 +38,6 @@ def browser():  # type: ignore[no-untyped-def]
         instance.close()
 
 
-def wait_for_text(stack: Stack, phone: str) -> str:
-    for _ in range(100):
-        texts = [m["text"] for m in stack.request("GET", "/_local/outbox").json()["messages"] if m["channel"] == "sms" and m["to"] == phone]
-        if texts:
-            return str(texts[-1])
-        time.sleep(0.1)
-    raise AssertionError(f"no text to {phone}")
-
-
 def test_yes_we_talked_in_a_real_browser(stack: Stack, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     phone = "+353857770001"
     ann = stack.token("ann.browser@example.org")
@@ -64,7 +55,7 @@ def test_yes_we_talked_in_a_real_browser(stack: Stack, browser, tmp_path: Path) 
         # Tuesday 8 December, just after the 08:30 call's 30 minutes
         stack.request("PUT", "/_local/clock", body={"now": "2026-12-08T09:06:00Z"})
         assert stack.request("POST", "/_local/invoke/SmsSweep", body={}).status == 200
-        text = wait_for_text(stack, phone)
+        text = str(stack.wait_for_message(phone)["text"])
         assert len(text) <= 160
         url = re.search(r"(http://\S+/c/[\w-]{22})$", text).group(1)  # type: ignore[union-attr]
         assert urlsplit(url).netloc == urlsplit(stack.url).netloc

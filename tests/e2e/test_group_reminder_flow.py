@@ -9,7 +9,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import time
 import urllib.request
 from urllib.parse import urlsplit
 
@@ -21,17 +20,6 @@ pytestmark = pytest.mark.e2e
 
 ANN, BOB = "ann.reminder@example.org", "bob.reminder@example.org"
 RHYTHM = {"rrule": "FREQ=MONTHLY;BYDAY=-1TU;BYHOUR=19;BYMINUTE=0", "time_zone": "Europe/Dublin", "starts_on": "2030-09-02"}
-
-
-def wait_for_email(stack: Stack, to: str, subject: str) -> dict:
-    """The latest email to `to` whose subject starts with `subject` (the group's invitation came to him first)."""
-    for _ in range(300):
-        messages = stack.request("GET", "/_local/outbox").json()["messages"]
-        mails = [m for m in messages if m["to"] == [to] and m.get("subject", "").startswith(subject)]
-        if mails:
-            return mails[-1]
-        time.sleep(0.1)
-    raise AssertionError(f"no email to {to} about {subject!r}; to them: {[m.get('subject') for m in messages if m['to'] == [to]]}")
 
 
 def test_the_group_sweep_queues_the_reminder_and_the_sender_emails_it_with_the_meeting(stack: Stack) -> None:
@@ -57,7 +45,7 @@ def test_the_group_sweep_queues_the_reminder_and_the_sender_emails_it_with_the_m
         for instant in ("2030-10-22T19:00:00Z", "2030-10-28T13:00:00Z"):
             stack.request("PUT", "/_local/clock", body={"now": instant})
             assert stack.request("POST", "/_local/invoke/GroupSweep", body={}).status == 200
-        mail = wait_for_email(stack, BOB, "Reminder:")
+        mail = stack.wait_for_message(BOB, "Reminder:")
         assert mail["subject"] == "Reminder: Reminder e2e group, Tuesday 29 October at 15:00"
         assert "15:00–17:00, America/New_York time (EDT)" in mail["text"]
         with urllib.request.urlopen(mail["eml_url"], timeout=10) as resp:  # the whole message, as a mail client gets it

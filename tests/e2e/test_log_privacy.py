@@ -50,15 +50,6 @@ def ok(reply: Any, status: int = 200) -> Any:
     return reply.json() if reply.body and reply.headers.get("content-type", "").startswith("application/json") else reply.body
 
 
-def wait_for(stack: Stack, to: str, subject_part: str) -> dict[str, Any]:
-    for _ in range(150):
-        for message in stack.request("GET", "/_local/outbox").json()["messages"]:
-            if to in message["to"] and subject_part in message.get("subject", message.get("text", "")):
-                return dict(message)
-        time.sleep(0.1)
-    raise AssertionError(f"nothing to {to} about {subject_part!r}")
-
-
 def planted() -> list[str]:
     values = [NOTE, LINK_NOTE, INTRO, ASK, REPLY]
     for name, email, phone, spellings in PEOPLE.values():
@@ -95,10 +86,10 @@ def test_a_whole_scenario_logs_no_personal_data(logged_stack: tuple[Stack, Path]
     api("POST", f"/pacts/{pact_id}/accept", "bob")
     ok(stack.request("PUT", "/_local/clock", body={"now": "2026-12-08T09:05:00Z"}))
     ok(stack.request("POST", "/_local/invoke/SmsSweep", body={}))
-    text = wait_for(stack, PEOPLE["ann"][2], "Did you talk with")
+    text = stack.wait_for_message(PEOPLE["ann"][2], "Did you talk with")
     ok(stack.request("PUT", "/_local/clock", body={"now": "2026-12-10T09:05:00Z"}))
     ok(stack.request("POST", "/_local/invoke/NudgeSweep", body={}))
-    wait_for(stack, PEOPLE["ann"][1], "Time to catch up with")
+    stack.wait_for_message(PEOPLE["ann"][1], "Time to catch up with")
     # The text's one-tap link records a check-in; then one through the API with a private note.
     link = urlsplit(re.search(r"(http://\S+/c/[\w-]+)", text["text"]).group(1)).path  # type: ignore[union-attr]
     page = stack.request("GET", link)
@@ -129,7 +120,7 @@ def test_a_whole_scenario_logs_no_personal_data(logged_stack: tuple[Stack, Path]
     # The directory, an introduction accepted, an ask to the group with a reply.
     card = api("GET", "/directory?specialty=trauma", "cara")["items"][0]
     intro = api("POST", "/introductions", "cara", {"to": card["member_id"], "message": INTRO}, 201)["id"]
-    wait_for(stack, PEOPLE["dara"][1], "would like to be introduced")
+    stack.wait_for_message(PEOPLE["dara"][1], "would like to be introduced")
     api("POST", f"/introductions/{intro}/accept", "dara")
     ask = api("POST", "/asks", "bob", {"text": ASK, "to": {"kind": "group", "group_id": group_id}}, 201)["id"]
     api("POST", f"/asks/{ask}/replies", "cara", {"text": REPLY}, 201)
@@ -142,7 +133,7 @@ def test_a_whole_scenario_logs_no_personal_data(logged_stack: tuple[Stack, Path]
     api("GET", "/members/me/support", "ann")
     ok(stack.request("PUT", "/_local/clock", body={"now": "2026-12-14T09:05:00Z"}))  # a Monday: the weekly digests
     ok(stack.request("POST", "/_local/invoke/DigestSweep", body={}))
-    wait_for(stack, PEOPLE["bob"][1], "Your week in peer support")
+    stack.wait_for_message(PEOPLE["bob"][1], "Your week in peer support")
     time.sleep(1)  # anything still on its way (domain events to the notify function) logs too
 
     lines = log_path.read_text().splitlines()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -11,15 +10,6 @@ import pytest
 from tests.e2e.conftest import Stack
 
 pytestmark = pytest.mark.e2e
-
-
-def wait_for_email(stack: Stack, to: str, seen: int = 0) -> dict:
-    for _ in range(100):
-        mails = [m for m in stack.request("GET", "/_local/outbox").json()["messages"] if m["to"] == [to]]
-        if len(mails) > seen:
-            return mails[-1]
-        time.sleep(0.1)
-    raise AssertionError(f"no email to {to}")
 
 
 def test_sweep_email_link_check_in(stack: Stack) -> None:
@@ -37,7 +27,7 @@ def test_sweep_email_link_check_in(stack: Stack) -> None:
         stack.request("PUT", "/_local/clock", body={"now": "2026-12-10T09:05:00Z"})
         swept = stack.request("POST", "/_local/invoke/NudgeSweep", body={})
         assert swept.status == 200
-        mail = wait_for_email(stack, "ann.nudge@example.org")
+        mail = stack.wait_for_message("ann.nudge@example.org")
         assert mail["subject"] == "Time to catch up with Jennifer?"
         check_in = re.search(r"(http://\S+/c/[\w-]+)", mail["text"]).group(1)  # type: ignore[union-attr]
         assert urlsplit(check_in).netloc == urlsplit(stack.url).netloc  # the links point at the local stack
