@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 import pytest
@@ -37,6 +38,30 @@ def aws() -> Iterator[dict[str, Any]]:
         cfn.create_table(ddb, os.environ["TABLE_NAME"])
         boto3.client("events").create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
         yield {"dynamodb": ddb}
+
+
+T = TypeVar("T")
+_BUILT: dict[Callable[[], Any], tuple[Any, Any]] = {}
+
+
+def built_once(build: Callable[[], T]) -> T:
+    """In a test's fresh moto account (after the `aws` fixture): the table as `build()` leaves it, and its result.
+
+    The first test in a worker runs `build()` through the API as usual; later ones get a copy of the items
+    it left (moto's own objects, copied whole) and the same result: a world many tests only read, built
+    once. Only the table is copied: not its stream, mail or queues, so it is for worlds whose tests look
+    at the table and the API's answers alone.
+    """
+    from moto.dynamodb.models import dynamodb_backends
+
+    table = dynamodb_backends["123456789012"][os.environ["AWS_REGION"]].tables[os.environ["TABLE_NAME"]]
+    if build in _BUILT:
+        result, items = _BUILT[build]
+        table.items = copy.deepcopy(items)
+        return copy.deepcopy(result)  # type: ignore[no-any-return]
+    result = build()
+    _BUILT[build] = (copy.deepcopy(result), copy.deepcopy(table.items))
+    return result
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import DEFAULT_NOW, call, member, pact
+from tests.integration.conftest import built_once
 from tests.integration.group_harness import group_body, group_of
 from tests.integration.group_harness import sub as group_sub
 
@@ -65,14 +66,18 @@ def capability_rows() -> set[tuple[str, str]]:
     return rows
 
 
-@pytest.fixture
-def ann_and_bob_pact(aws) -> str:
+def _ann_and_bob_pact() -> str:
     member(ANN)
     member(BOB)
     member(CAROL)
     created = pact(ANN, BOB)
     call("POST", f"/pacts/{created['id']}/check-ins", body={"note": "Ann's private note"})
     return str(created["id"])
+
+
+@pytest.fixture
+def ann_and_bob_pact(aws) -> str:
+    return built_once(_ann_and_bob_pact)
 
 
 @pytest.mark.parametrize(("method", "path", "body"), PACT_ROUTES, ids=[f"{m} {p}" for m, p, _ in PACT_ROUTES])
@@ -197,6 +202,10 @@ class GroupWorld:
 
 @pytest.fixture
 def group_world(aws) -> GroupWorld:
+    return built_once(_group_world)
+
+
+def _group_world() -> GroupWorld:
     group_id = group_of(ANN, [BOB, OTHER], DEFAULT_NOW)
     for email in (CAROL, INVITED):
         member(email)

@@ -8,6 +8,7 @@ import pytest
 
 from shared.adapters.models import DirectoryEntry, Item
 from tests.helpers import DEFAULT_NOW, call, member, pact
+from tests.integration.conftest import built_once
 from tests.integration.group_harness import group_of, sub
 
 ANN, BOB, JEN, CARA, KIM, DAN, EVE, FRED, EAMON = (
@@ -33,6 +34,10 @@ def listed(email: str, name: str, region: str, specialties: list[str], modalitie
 
 @pytest.fixture
 def network(aws) -> dict[str, str]:
+    return built_once(_network)
+
+
+def _network() -> dict[str, str]:
     """Ann (Cork, trauma) and the people around her, whose order in a trauma search is known.
 
     Ann - Bob: a pact (Bob lists PTSD, Dublin)           -> colleague
