@@ -1,5 +1,6 @@
-"""moto's TransactWriteItems, rolled back from an undo log instead of a copy of the whole table.
+"""moto's DynamoDB, changed in place where it is too slow for the load bench or is not DynamoDB.
 
+TransactWriteItems is rolled back from an undo log instead of a copy of the whole table.
 moto deep-copies every table a transaction names before applying it, so that it can put the copy
 back if the transaction is cancelled. With every change now one transaction (the outbox), that copy
 was the price of every write, growing with the table: a table of a few thousand items (the load
@@ -8,17 +9,39 @@ every test. A transaction touches at most 100 known items, so this keeps a copy 
 the stream's length) and, when moto raises, puts them back: the same items, the same stream, as
 after moto's own rollback. Nothing else changes: moto still checks, applies and cancels as it did.
 
+And one where moto is not DynamoDB: TransactWriteItems honours its ClientRequestToken. An identical
+request with a token whose transaction went through less than ten minutes ago answers success again
+without being applied again; the same token with other parameters is refused
+(IdempotentParameterMismatchException). botocore fills a token in on every TransactWriteItems and
+sends the same one again when it retries, so a transaction that was applied but answered after the
+client's read timeout (the local stack serves moto one call at a time) is not applied twice, where
+the second attempt's own conditions would have failed against the first's writes. Only a transaction
+that went through is remembered (what the documentation speaks of): a cancelled one, sent again, is
+checked again.
+
 `install()` is called once by the local stack and by the tests (through infra.local.streams, which
-both import); tests/integration/test_moto_dynamodb.py checks the rollback item by item.
+both import); tests/integration/test_moto_dynamodb.py checks the rollback against moto's own
+behaviour, the token against DynamoDB's documented one.
 """
 
 from __future__ import annotations
 
 import copy
+import json
+import threading
+import time
 import types
+from collections import OrderedDict
 from typing import Any
 
+# DynamoDB keeps a client request token for 10 minutes after the request that used it completed.
+TOKEN_SECONDS = 600.0
+MISMATCH = "IdempotentParameterMismatchException"
+
 _installed = False
+# moto's own methods this module stands in for (by "Class.method"), kept to compare against.
+moto_originals: dict[str, Any] = {}
+_clock = time.monotonic  # a test may turn it forward
 
 
 def install() -> None:
@@ -48,7 +71,54 @@ def install() -> None:
     # backup above and update_item's copy of the item it changes.
     models.copy = types.SimpleNamespace(deepcopy=deepcopy_but_tables)  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _install_client_tokens()
     _installed = True
+
+
+# ------------------------------------------------------------------ client request tokens
+
+
+def _install_client_tokens() -> None:
+    from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
+    from moto.dynamodb.responses import DynamoHandler
+
+    class IdempotentParameterMismatch(DynamodbException):  # type: ignore[misc]
+        def __init__(self) -> None:
+            message = "The request uses the same client token as a previous, but non-identical, request"
+            super().__init__(ERROR_TYPE_PREFIX + MISMATCH, message=message)
+
+    original = moto_originals["DynamoHandler.transact_write_items"] = DynamoHandler.transact_write_items
+    lock = threading.Lock()  # a token's check, its transaction and its record, as one step
+
+    def transact_write_items(self: Any) -> Any:
+        token = self.body.get("ClientRequestToken")
+        if token is None:
+            return original(self)
+        request = json.dumps({k: v for k, v in self.body.items() if k != "ClientRequestToken"}, sort_keys=True)
+        with lock:
+            tokens = _tokens(self.dynamodb_backend)
+            now = _clock()
+            while tokens and now - next(iter(tokens.values()))[0] >= TOKEN_SECONDS:
+                tokens.popitem(last=False)  # the oldest first: they were recorded in the order they completed
+            if token in tokens:
+                _, seen_request, result = tokens[token]
+                if seen_request != request:
+                    raise IdempotentParameterMismatch()
+                return result  # applied once already: the same success, nothing applied again
+            result = original(self)  # a refusal raises: only a transaction that went through is remembered
+            tokens[token] = (_clock(), request, result)
+            return result
+
+    DynamoHandler.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def _tokens(backend: Any) -> OrderedDict[str, tuple[float, str, Any]]:
+    """The tokens of transactions that went through, per backend (moto's reset starts a new one, and so a new record)."""
+    tokens: OrderedDict[str, tuple[float, str, Any]] | None = getattr(backend, "_client_request_tokens", None)
+    if tokens is None:
+        tokens = OrderedDict()
+        backend._client_request_tokens = tokens  # noqa: SLF001 - ours, kept on moto's backend object
+    return tokens
 
 
 class _UndoLog:

@@ -1,12 +1,16 @@
-"""The local stack's and the tests' moto rolls a cancelled transaction back from an undo log (infra/local/moto_dynamodb.py).
+"""The local stack's and the tests' moto, as infra/local/moto_dynamodb.py changes it.
 
-What must hold is what moto's own whole-table copy gave: after a cancelled TransactWriteItems the
-table holds exactly the items it held before, attribute for attribute, and its stream exactly the
-records it had; a transaction that goes through is applied whole, stream records and all.
+A cancelled transaction is rolled back from an undo log: what must hold is what moto's own
+whole-table copy gave: after a cancelled TransactWriteItems the table holds exactly the items it
+held before, attribute for attribute, and its stream exactly the records it had; a transaction that
+goes through is applied whole, stream records and all. A ClientRequestToken does what DynamoDB
+documents: an identical retry within ten minutes answers success and is not applied again, the same
+token with other items is refused.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -136,3 +140,109 @@ def test_a_transaction_that_goes_through_is_applied_whole(seeded: Any) -> None:
     added = _stream_records(seeded)[len(stream_before) :]
     # moto records an update that creates an item twice (its put, then the update); the rest one each.
     assert sorted(name for name, _ in added) == ["INSERT", "INSERT", "INSERT", "MODIFY", "MODIFY", "REMOVE"]
+
+
+# ------------------------------------------------------------------ ClientRequestToken
+
+
+def _add(ddb: Any, token: str, *, once: str | None = None, by: str = "1", client_token: bool = True) -> Any:
+    """A transaction: add `by` to a counter and, with `once`, put an item that must not exist yet."""
+    items: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "TableName": TABLE,
+                "Key": _key("COUNTER", "1"),
+                "UpdateExpression": "ADD #n :by",
+                "ExpressionAttributeNames": {"#n": "n"},
+                "ExpressionAttributeValues": {":by": {"N": by}},
+            }
+        }
+    ]
+    if once is not None:
+        items.append({"Put": {"TableName": TABLE, "Item": _key("ONCE", once), "ConditionExpression": "attribute_not_exists(pk)"}})
+    return ddb.transact_write_items(TransactItems=items, **({"ClientRequestToken": token} if client_token else {}))
+
+
+def _counter(ddb: Any) -> int:
+    item = ddb.get_item(TableName=TABLE, Key=_key("COUNTER", "1"), ConsistentRead=True).get("Item")
+    return int(item["n"]["N"]) if item else 0
+
+
+def test_an_identical_transaction_with_the_same_token_answers_success_and_applies_once(aws: dict[str, Any]) -> None:
+    ddb = aws["dynamodb"]
+    first = _add(ddb, "token-1", once="a")
+    stream_after_first = _stream_records(ddb)
+    again = _add(ddb, "token-1", once="a")  # its condition would fail now: not checked, not applied
+    assert first["ResponseMetadata"]["HTTPStatusCode"] == again["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert _counter(ddb) == 1
+    assert _stream_records(ddb) == stream_after_first
+    # Another token is another transaction, and without one moto applies each call as before.
+    with pytest.raises(ClientError) as caught:
+        _add(ddb, "token-2", once="a")
+    assert caught.value.response["Error"]["Code"] == "TransactionCanceledException"
+    _add(ddb, "", client_token=False)
+    assert _counter(ddb) == 2
+
+
+def test_a_transaction_answered_too_late_is_retried_by_botocore_and_applied_once(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The local stack's case: moto applied it, the answer came after the read timeout, botocore sent it again."""
+    from botocore.config import Config
+    from botocore.exceptions import ReadTimeoutError
+    from botocore.retries.standard import ExponentialBackoff
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    served = BotocoreStubber.__call__
+    attempts: list[str] = []
+
+    def late_once(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        answer = served(self, event_name, request, **kwargs)  # moto serves it: the transaction is applied
+        if event_name.endswith(".TransactWriteItems"):
+            attempts.append(json.loads(request.body)["ClientRequestToken"])
+            if len(attempts) == 1:
+                raise ReadTimeoutError(endpoint_url=request.url)  # but its answer never reaches the client
+        return answer
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", late_once)
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    ddb = boto3.client("dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 4}))
+    _add(ddb, "", once="late", client_token=False)  # botocore fills the token in, and sends the same one again
+    assert len(attempts) == 2
+    assert attempts[0] == attempts[1]
+    assert _counter(ddb) == 1
+
+
+def test_the_same_token_with_other_items_is_refused_and_applies_nothing(aws: dict[str, Any]) -> None:
+    ddb = aws["dynamodb"]
+    _add(ddb, "token-1", once="a")
+    with pytest.raises(ClientError) as caught:
+        _add(ddb, "token-1", once="a", by="5")
+    assert caught.value.response["Error"]["Code"] == "IdempotentParameterMismatchException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert _counter(ddb) == 1
+
+
+def test_a_cancelled_transaction_is_not_remembered_as_a_success(aws: dict[str, Any]) -> None:
+    ddb = aws["dynamodb"]
+    _add(ddb, "token-1", once="a")
+    for _ in range(2):  # the same refused request twice: refused twice, by its condition
+        with pytest.raises(ClientError) as caught:
+            _add(ddb, "token-2", once="a")
+        assert caught.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert _counter(ddb) == 1
+
+
+def test_a_token_is_forgotten_ten_minutes_after_its_transaction(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    ddb = aws["dynamodb"]
+    now = [1000.0]
+    monkeypatch.setattr(moto_dynamodb, "_clock", lambda: now[0])
+    _add(ddb, "token-1")
+    now[0] += moto_dynamodb.TOKEN_SECONDS - 1
+    _add(ddb, "token-1")
+    assert _counter(ddb) == 1
+    now[0] += 1  # ten minutes after the first completed: a new request
+    _add(ddb, "token-1")
+    assert _counter(ddb) == 2
+    with pytest.raises(ClientError):  # remembered anew: a change is refused again
+        _add(ddb, "token-1", by="5")
