@@ -9,6 +9,14 @@ every test. A transaction touches at most 100 known items, so this keeps a copy 
 the stream's length) and, when moto raises, puts them back: the same items, the same stream, as
 after moto's own rollback. Nothing else changes: moto still checks, applies and cancels as it did.
 
+More for the same reason (the load bench seeds thousands of items, then reads them):
+
+- A query reads only what it can find. moto sorts every item of the table on every query (`all_items`)
+  before keeping the partition asked for, and then sorts what it kept again: a table query now looks
+  at its one partition, an index query at the items whose index key (a string) is the one asked for,
+  unsorted (moto's own sort of the results decides the order, on the whole primary key). Same items,
+  same order, same pages.
+
 And one where moto is not DynamoDB: TransactWriteItems honours its ClientRequestToken. An identical
 request with a token whose transaction went through less than ten minutes ago answers success again
 without being applied again; the same token with other parameters is refused
@@ -20,13 +28,14 @@ that went through is remembered (what the documentation speaks of): a cancelled 
 checked again.
 
 `install()` is called once by the local stack and by the tests (through infra.local.streams, which
-both import); tests/integration/test_moto_dynamodb.py checks the rollback against moto's own
-behaviour, the token against DynamoDB's documented one.
+both import); tests/integration/test_moto_dynamodb.py checks the first two against moto's own
+behaviour, the last against DynamoDB's documented one.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import threading
 import time
@@ -71,8 +80,68 @@ def install() -> None:
     # backup above and update_item's copy of the item it changes.
     models.copy = types.SimpleNamespace(deepcopy=deepcopy_but_tables)  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _install_query()
     _install_client_tokens()
     _installed = True
+
+
+# ------------------------------------------------------------------ queries
+
+
+def _install_query() -> None:
+    from moto.dynamodb.models.table import Table
+
+    original = moto_originals["Table.query"] = Table.query
+    signature = inspect.signature(original)
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs)
+        if bound.arguments.get("index_name"):
+            conditions = bound.arguments.get("hash_key_conditions") or []
+            return original(_Candidates(self, _index_candidates(self, conditions)), *args, **kwargs)
+        hash_key = bound.arguments.get("hash_key")
+        if hash_key is None:
+            return original(self, *args, **kwargs)
+        return original(_Candidates(self, _partition(self, hash_key)), *args, **kwargs)
+
+    Table.query = query  # type: ignore[method-assign]
+
+
+class _Candidates:
+    """A table as moto's `Table.query` reads it, with `all_items()` only the items the query can match.
+
+    Everything else is the table's own (attributes and methods, bound to the table): query only reads.
+    """
+
+    def __init__(self, table: Any, items: list[Any]):
+        self._table = table
+        self._items = items
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+    def all_items(self) -> list[Any]:
+        return self._items
+
+
+def _partition(table: Any, hash_key: Any) -> list[Any]:
+    """The items under one partition key: where moto's get_item and put_item look it up (by DynamoType)."""
+    bucket = table.items.get(hash_key)
+    if bucket is None:
+        return []
+    return list(bucket.values()) if table.range_key_attr else [bucket]
+
+
+def _index_candidates(table: Any, conditions: list[tuple[str, Any]]) -> list[Any]:
+    """Every item whose string index keys are those asked for; moto checks every condition itself after."""
+    wanted = [(name, value.value) for name, value in conditions if value.type == "S"]
+    items: list[Any] = []
+    for bucket in table.items.values():
+        for item in bucket.values() if table.range_key_attr else [bucket]:
+            attrs = item.attrs
+            if all((attr := attrs.get(name)) is not None and attr.type == "S" and attr.value == value for name, value in wanted):
+                items.append(item)
+    return items
 
 
 # ------------------------------------------------------------------ client request tokens

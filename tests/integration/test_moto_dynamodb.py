@@ -3,9 +3,9 @@
 A cancelled transaction is rolled back from an undo log: what must hold is what moto's own
 whole-table copy gave: after a cancelled TransactWriteItems the table holds exactly the items it
 held before, attribute for attribute, and its stream exactly the records it had; a transaction that
-goes through is applied whole, stream records and all. A ClientRequestToken does what DynamoDB
-documents: an identical retry within ten minutes answers success and is not applied again, the same
-token with other items is refused.
+goes through is applied whole, stream records and all. A query gives what moto's own gives. A
+ClientRequestToken does what DynamoDB documents: an identical retry within ten minutes answers
+success and is not applied again, the same token with other items is refused.
 """
 
 from __future__ import annotations
@@ -140,6 +140,81 @@ def test_a_transaction_that_goes_through_is_applied_whole(seeded: Any) -> None:
     added = _stream_records(seeded)[len(stream_before) :]
     # moto records an update that creates an item twice (its put, then the update); the rest one each.
     assert sorted(name for name, _ in added) == ["INSERT", "INSERT", "INSERT", "MODIFY", "MODIFY", "REMOVE"]
+
+
+# ------------------------------------------------------------------ queries read only what they can find
+
+
+@pytest.fixture
+def indexed(aws: dict[str, Any]) -> Any:
+    """Three partitions of six items; every other item also in gsi1, under one of two index partitions."""
+    ddb = aws["dynamodb"]
+    for pk in ("P1", "P2", "P3"):
+        for n in range(6):
+            item = {**_key(f"PACT#{pk}", f"CHECKIN#{n:02d}"), "n": {"N": str(n)}}
+            if n % 2 == 0:
+                item |= {"gsi1pk": {"S": f"MEMBER#{n % 4}"}, "gsi1sk": {"S": f"{pk}#{5 - n}"}}
+            ddb.put_item(TableName=TABLE, Item=item)
+    return ddb
+
+
+QUERIES: list[dict[str, Any]] = [
+    {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "PACT#P2"}}},
+    {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "PACT#nobody"}}},
+    {
+        "KeyConditionExpression": "pk = :p AND begins_with(sk, :c)",
+        "ExpressionAttributeValues": {":p": {"S": "PACT#P3"}, ":c": {"S": "CHECKIN#0"}},
+        "ScanIndexForward": False,
+        "Limit": 4,
+    },
+    {
+        "KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b",
+        "FilterExpression": "n > :two",
+        "ExpressionAttributeValues": {":p": {"S": "PACT#P1"}, ":a": {"S": "CHECKIN#01"}, ":b": {"S": "CHECKIN#05"}, ":two": {"N": "2"}},
+        "Limit": 2,
+    },
+    {"IndexName": "gsi1", "KeyConditionExpression": "gsi1pk = :m", "ExpressionAttributeValues": {":m": {"S": "MEMBER#0"}}},
+    {
+        "IndexName": "gsi1",
+        "KeyConditionExpression": "gsi1pk = :m AND begins_with(gsi1sk, :p)",
+        "ExpressionAttributeValues": {":m": {"S": "MEMBER#2"}, ":p": {"S": "P"}},
+        "ScanIndexForward": False,
+        "Limit": 1,
+    },
+    {"IndexName": "gsi1", "KeyConditionExpression": "gsi1pk = :m", "ExpressionAttributeValues": {":m": {"S": "MEMBER#9"}}},
+]
+
+
+def _pages(ddb: Any, query: dict[str, Any]) -> list[tuple[list[dict[str, Any]], Any]]:
+    """Every page of a query: its items, in order, and the key it says to go on from."""
+    pages, start = [], None
+    while True:
+        page = ddb.query(TableName=TABLE, **query, **({"ExclusiveStartKey": start} if start else {}))
+        start = page.get("LastEvaluatedKey")
+        pages.append((page["Items"], start))
+        if start is None or len(pages) > 20:
+            return pages
+
+
+def test_a_query_answers_what_motos_own_query_answers(indexed: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.dynamodb.models.table import Table
+
+    ours = [_pages(indexed, query) for query in QUERIES]
+    monkeypatch.setattr(Table, "query", moto_dynamodb.moto_originals["Table.query"])
+    motos = [_pages(indexed, query) for query in QUERIES]
+    assert ours == motos
+    assert [sum(len(items) for items, _ in pages) for pages in ours] == [6, 0, 6, 3, 6, 3, 0]
+    assert [len(pages) for pages in ours] == [1, 1, 2, 3, 1, 3, 1]  # the pages too, where a Limit cuts them
+
+
+def test_a_query_does_not_read_the_whole_table(indexed: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.dynamodb.models.table import Table
+
+    def whole_table(self: Any) -> Any:
+        raise AssertionError("a query sorted the whole table")
+
+    monkeypatch.setattr(Table, "all_items", whole_table)
+    assert [sum(len(items) for items, _ in _pages(indexed, query)) for query in QUERIES] == [6, 0, 6, 3, 6, 3, 0]
 
 
 # ------------------------------------------------------------------ ClientRequestToken
