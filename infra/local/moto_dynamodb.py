@@ -16,6 +16,10 @@ More for the same reason (the load bench seeds thousands of items, then reads th
   at its one partition, an index query at the items whose index key (a string) is the one asked for,
   unsorted (moto's own sort of the results decides the order, on the whole primary key). Same items,
   same order, same pages.
+- An answer's attribute values are written out as they are. moto's serializer walks every attribute
+  value member by member against the API model, looking each up under several aliases: nearly half
+  of the load bench's API run went there. An attribute value is already its own JSON (binary ones,
+  which it base64-encodes, still go through it). The same answer, byte for byte.
 
 And one where moto is not DynamoDB: TransactWriteItems honours its ClientRequestToken. An identical
 request with a token whose transaction went through less than ten minutes ago answers success again
@@ -28,7 +32,7 @@ that went through is remembered (what the documentation speaks of): a cancelled 
 checked again.
 
 `install()` is called once by the local stack and by the tests (through infra.local.streams, which
-both import); tests/integration/test_moto_dynamodb.py checks the first two against moto's own
+both import); tests/integration/test_moto_dynamodb.py checks the first three against moto's own
 behaviour, the last against DynamoDB's documented one.
 """
 
@@ -81,6 +85,7 @@ def install() -> None:
     models.copy = types.SimpleNamespace(deepcopy=deepcopy_but_tables)  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _install_query()
+    _install_attribute_values()
     _install_client_tokens()
     _installed = True
 
@@ -142,6 +147,45 @@ def _index_candidates(table: Any, conditions: list[tuple[str, Any]]) -> list[Any
             if all((attr := attrs.get(name)) is not None and attr.type == "S" and attr.value == value for name, value in wanted):
                 items.append(item)
     return items
+
+
+# ------------------------------------------------------------------ answers
+
+
+def _install_attribute_values() -> None:
+    from moto.core.serialize import BaseJSONSerializer
+
+    name = "_serialize_type_structure"  # moto's serializer has no public hook: its own method for a structure
+    original = moto_originals[f"BaseJSONSerializer.{name}"] = getattr(BaseJSONSerializer, name)
+
+    def serialize_type_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if key and shape.name == "AttributeValue" and _plain(value):
+            self._default_serialize(serialized, value, shape, key)  # it is its own JSON already
+            return
+        original(self, serialized, value, shape, key)
+
+    setattr(BaseJSONSerializer, name, serialize_type_structure)
+
+
+def _plain(value: Any) -> bool:
+    """An attribute value (DynamoDB's JSON: {"S": "..."}, {"M": {...}}, ...) that moto's serializer would write out unchanged.
+
+    Binary values (B, BS), which it base64-encodes, and anything unexpected are left to it.
+    """
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    ((kind, inner),) = value.items()
+    if kind in ("S", "N"):
+        return isinstance(inner, str)
+    if kind in ("BOOL", "NULL"):
+        return isinstance(inner, bool)
+    if kind in ("SS", "NS"):
+        return isinstance(inner, list) and all(isinstance(v, str) for v in inner)
+    if kind == "M":
+        return isinstance(inner, dict) and all(isinstance(k, str) and _plain(v) for k, v in inner.items())
+    if kind == "L":
+        return isinstance(inner, list) and all(_plain(v) for v in inner)
+    return False
 
 
 # ------------------------------------------------------------------ client request tokens

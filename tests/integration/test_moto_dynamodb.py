@@ -3,15 +3,16 @@
 A cancelled transaction is rolled back from an undo log: what must hold is what moto's own
 whole-table copy gave: after a cancelled TransactWriteItems the table holds exactly the items it
 held before, attribute for attribute, and its stream exactly the records it had; a transaction that
-goes through is applied whole, stream records and all. A query gives what moto's own gives. A
-ClientRequestToken does what DynamoDB documents: an identical retry within ten minutes answers
-success and is not applied again, the same token with other items is refused.
+goes through is applied whole, stream records and all. A query and an answer give what moto's own
+give. A ClientRequestToken does what DynamoDB documents: an identical retry within ten minutes
+answers success and is not applied again, the same token with other items is refused.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 import boto3
@@ -215,6 +216,81 @@ def test_a_query_does_not_read_the_whole_table(indexed: Any, monkeypatch: pytest
 
     monkeypatch.setattr(Table, "all_items", whole_table)
     assert [sum(len(items) for items, _ in _pages(indexed, query)) for query in QUERIES] == [6, 0, 6, 3, 6, 3, 0]
+
+
+# ------------------------------------------------------------------ answers: attribute values as they are
+
+
+EVERY_TYPE: dict[str, Any] = {
+    "text": {"S": 'Ann\'s "notes" – ünïcode'},
+    "empty": {"S": ""},
+    "count": {"N": "-12.50"},
+    "yes": {"BOOL": True},
+    "no": {"BOOL": False},
+    "nothing": {"NULL": True},
+    "tags": {"SS": ["a", "b"]},
+    "scores": {"NS": ["1", "2.5"]},
+    "nested": {"M": {"inner": {"L": [{"S": "x"}, {"N": "1"}, {"M": {}}, {"L": []}]}, "flag": {"BOOL": False}}},
+}
+
+
+def _bodies(ddb: Any) -> list[bytes]:
+    """The raw answers (as botocore receives them) to every kind of read, of items of every attribute type."""
+    from botocore.config import Config
+
+    streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
+    bodies: list[bytes] = []
+
+    def keep(response_dict: dict[str, Any], **_: Any) -> None:
+        bodies.append(response_dict["body"])
+
+    for client in (ddb, streams):
+        client.meta.events.register("before-parse", keep)
+    try:
+        ddb.get_item(TableName=TABLE, Key=_key("T", "plain"))
+        ddb.get_item(TableName=TABLE, Key=_key("T", "binary"))
+        ddb.query(TableName=TABLE, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "T"}})
+        ddb.query(TableName=TABLE, IndexName="gsi1", KeyConditionExpression="gsi1pk = :p", ExpressionAttributeValues={":p": {"S": "G"}})
+        ddb.batch_get_item(RequestItems={TABLE: {"Keys": [_key("T", "plain"), _key("T", "binary")]}})
+        ddb.scan(TableName=TABLE)
+        arn = ddb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        streams.get_records(ShardIterator=iterator)
+    finally:
+        for client in (ddb, streams):
+            client.meta.events.unregister("before-parse", keep)
+    # The answers with items (not the stream's description); a new shard iterator is random each time.
+    return [re.sub(rb'"NextShardIterator": "[^"]*"', b"", body) for body in bodies if b'"Item' in body or b'"Records"' in body]
+
+
+def test_answers_are_byte_for_byte_what_motos_serializer_writes(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.core.serialize import BaseJSONSerializer, ResponseSerializer
+
+    ddb = aws["dynamodb"]
+    gsi = {"gsi1pk": {"S": "G"}, "gsi1sk": {"S": "1"}}
+    ddb.put_item(TableName=TABLE, Item={**_key("T", "plain"), **gsi, **EVERY_TYPE})
+    binary = {"blob": {"B": b"\x00\xffbytes"}, "blobs": {"BS": [b"a", b"b"]}, "mixed": {"M": {"b": {"B": b"x"}, "s": {"S": "y"}}}}
+    ddb.put_item(TableName=TABLE, Item={**_key("T", "binary"), **gsi, **EVERY_TYPE, **binary})
+    looked_up: list[str] = []  # attribute value members moto's serializer looked up, one by one
+    get_value = ResponseSerializer.get_value
+
+    def counting(self: Any, value: Any, key: str, shape: Any) -> Any:
+        if getattr(getattr(shape, "parent", None), "name", None) == "AttributeValue":
+            looked_up.append(key)
+        return get_value(self, value, key, shape)
+
+    monkeypatch.setattr(ResponseSerializer, "get_value", counting)
+    ddb.get_item(TableName=TABLE, Key=_key("T", "plain"))
+    assert looked_up == []  # written out as it is
+    ours = _bodies(ddb)
+    assert len(ours) == 7
+    monkeypatch.setattr(
+        BaseJSONSerializer, "_serialize_type_structure", moto_dynamodb.moto_originals["BaseJSONSerializer._serialize_type_structure"]
+    )
+    ddb.get_item(TableName=TABLE, Key=_key("T", "plain"))
+    assert looked_up  # moto's own: member by member
+    assert _bodies(ddb) == ours
 
 
 # ------------------------------------------------------------------ ClientRequestToken
