@@ -503,7 +503,8 @@ def load_rows(r: dict[str, Any], baseline: dict[str, Any] | None = None) -> Iter
     """Rows from one run of infra/bench_load.py; the API run's with its ratios to the baseline run's."""
     label = LOAD_LABELS[r["target"]]
     if r["target"] == "baseline":
-        yield Row("load: clients / seconds per run / members", f"{r['users']} / {r['seconds']} / {r['members']}", LOAD_LEGEND)
+        seeded = f"; seeding them through the API took {r['seed_seconds']:.0f} s" if r.get("seed_seconds") is not None else ""
+        yield Row("load: clients / seconds per run / members", f"{r['users']} / {r['seconds']} / {r['members']}", LOAD_LEGEND + seeded)
     failed = r["failures"] + r["exceptions"]
     first_error = f"; {r['errors'][0]}" if r["errors"] else ""
     yield Row(

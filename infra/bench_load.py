@@ -6,8 +6,8 @@ check-in on each, groups of GROUP_SIZE with weekly meetings); then locust, headl
 (infra/bench_load_users.py), twice with the same settings: first against GET /_bench/baseline, a
 handler that does nothing behind the same HTTP server, JWT check, API Gateway event and one-container
 invoke as the API; then the API mix (profile, pacts, meetings, check-ins). Each prints one
-`BENCH {json}` line: requests served, failures, p50, p99, requests/s, per route too. The stack and the
-temporary folder are removed however the run ends.
+`BENCH {json}` line: requests served, failures, p50, p99, requests/s, per route too, and how long seeding
+and its events took (`seed_seconds`). The stack and the temporary folder are removed however the run ends.
 
     python -m infra.bench_load [--users 20] [--seconds 30] [--members 200]
 """
@@ -172,12 +172,14 @@ def run(users: int = USERS, seconds: int = SECONDS, members: int = MEMBERS) -> I
         log = folder / "stack.log"
         try:
             with local_stack(folder, log, "--bench-baseline", quiet=True) as url:
+                started = time.monotonic()
                 seeded = seed(Api(url, folder), members)
                 settle(url)
+                seed_seconds = round(time.monotonic() - started, 1)  # how long the set-up took, seeding and settling
                 seed_file = folder / "seed.json"
                 seed_file.write_text(json.dumps(seeded))
                 for target in TARGETS:
-                    yield {**run_locust(url, seed_file, target, users, seconds, folder), "members": members}
+                    yield {**run_locust(url, seed_file, target, users, seconds, folder), "members": members, "seed_seconds": seed_seconds}
         except Exception:
             # The folder goes with the run: what the stack printed (tracebacks of 500s) goes to stderr first.
             print(f"--- the local stack's output, last {LOG_TAIL} characters ---", file=sys.stderr)

@@ -37,6 +37,25 @@ ACCOUNT = "123456789012"
 GATEWAY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})
 # How often the servers' loops look for a stop request: what `stop()` waits at most, per server.
 POLL_SECONDS = 0.05
+# The delivery loop's pace: it looks every DELIVERY_SECONDS, and reads the stream and the queues when a call moto
+# served since may have added to them (see SerialisedCalls), and every IDLE_SECONDS whatever happened (a message
+# visible again after its visibility timeout). Reading them every time cost ~10% of a core, idle or not.
+DELIVERY_SECONDS = 0.2
+IDLE_SECONDS = 1.0
+# The DynamoDB operations that add no stream record; any other one may (so a new one is never missed).
+TABLE_READS = frozenset(
+    {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "DescribeTable", "ListTables", "DescribeTimeToLive"}
+)
+# The operations that may put a message where the delivery loop reads (a queue, or a rule's queue through the bus).
+QUEUE_SENDS = frozenset(
+    {
+        "AmazonSQS.SendMessage",
+        "AmazonSQS.SendMessageBatch",
+        "AmazonSQS.ChangeMessageVisibility",
+        "AmazonSQS.ChangeMessageVisibilityBatch",
+        "AWSEvents.PutEvents",
+    }
+)
 # `--bench-baseline`: a do-nothing function behind a token-checked route, the load bench's baseline.
 BASELINE_FUNCTION = "LocalBaselineFunction"
 BASELINE_PATH = "/_bench/baseline"
@@ -140,6 +159,8 @@ class LocalStack:
         self._queue_sources: list[tuple[cfn.QueueSource, str]] = []
         self._stream_pollers: list[StreamPoller] = []
         self._relaying = threading.Lock()  # one reader of the stream at a time (the delivery loop, or a request just served)
+        self._relayed_writes = -1  # SerialisedCalls.table_writes when the stream was last read through
+        self._calls: SerialisedCalls | None = None
         self.attributes: dict[tuple[str, str], str] = {}
         self._http: ThreadingHTTPServer | None = None
         self._serving = False
@@ -166,6 +187,7 @@ class LocalStack:
             raise
         self._http.daemon_threads = True
         self._moto = _moto_server(after_each_call=self._observe_outbox)
+        self._calls = self._moto.app
         threading.Thread(target=self._moto.serve_forever, args=(POLL_SECONDS,), name="local-moto", daemon=True).start()
         self.moto_url = f"http://127.0.0.1:{self._moto.server_port}"
         os.environ.update(
@@ -270,8 +292,13 @@ class LocalStack:
             for source in cfn.stream_sources()
         ]
 
-    def _relay_streams(self) -> None:
+    def _relay_streams(self, *, always: bool = False) -> None:
+        """Read the stream through, if a call since the last time may have written to the table (or `always`)."""
         with self._relaying:
+            writes = self._calls.table_writes if self._calls else 0
+            if writes == self._relayed_writes and not always:
+                return  # nothing was written since: the stream has nothing new (a read, or the baseline, was served)
+            self._relayed_writes = writes  # taken before reading: a write while reading is read through next time
             self._relay_each_stream()
 
     def _relay_each_stream(self) -> None:
@@ -286,28 +313,38 @@ class LocalStack:
 
     def _deliver_events(self) -> None:
         sqs = self._client("sqs")
+        sends, idle_since, found = -1, time.monotonic(), False
         while not self._stop.is_set():
-            self._relay_streams()  # first: what the outbox relays reaches the rules' queues read next
-            for source, url in self._queue_sources:
-                self._poll_queue(sqs, source, url)
-            for function, url in self._rule_queues:
-                for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []):
-                    event = json.loads(message["Body"])
-                    try:
-                        self.invoke(function, event)
-                        self.say(f"event {event.get('detail-type')} -> {function}")
-                    except Exception:
-                        traceback.print_exc()
-                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-            self._stop.wait(0.2)
+            idle = time.monotonic() - idle_since >= IDLE_SECONDS
+            self._relay_streams(always=idle)  # first: what the outbox relays reaches the rules' queues read next
+            if found or idle or (self._calls and self._calls.queue_sends != sends):
+                sends, idle_since = self._calls.queue_sends if self._calls else 0, time.monotonic()
+                found = self._poll_queues(sqs)  # found some: there may be more than one receive takes
+            self._stop.wait(DELIVERY_SECONDS)
 
-    def _poll_queue(self, sqs: Any, source: cfn.QueueSource, url: str) -> None:
+    def _poll_queues(self, sqs: Any) -> bool:
+        found = False
+        for source, url in self._queue_sources:
+            found = self._poll_queue(sqs, source, url) or found
+        for function, url in self._rule_queues:
+            for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []):
+                found = True
+                event = json.loads(message["Body"])
+                try:
+                    self.invoke(function, event)
+                    self.say(f"event {event.get('detail-type')} -> {function}")
+                except Exception:
+                    traceback.print_exc()
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return found
+
+    def _poll_queue(self, sqs: Any, source: cfn.QueueSource, url: str) -> bool:
         """Lambda's SQS event source: a batch in, failed items (reported or raised) left for redelivery."""
         messages = sqs.receive_message(
             QueueUrl=url, MaxNumberOfMessages=min(source.batch_size, 10), WaitTimeSeconds=0, AttributeNames=["All"]
         ).get("Messages", [])
         if not messages:
-            return
+            return False
         arn = next(a for (lid, attr), a in self.attributes.items() if attr == "Arn" and self.names[lid] == url)
         records = sqs_event(messages, arn, REGION)["Records"]
         try:
@@ -315,11 +352,12 @@ class LocalStack:
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])} if source.reports_failures else set()
         except Exception:
             traceback.print_exc()
-            return  # the whole batch comes back after the visibility timeout
+            return True  # the whole batch comes back after the visibility timeout
         for record in records:
             if record["messageId"] not in failed:
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=record["receiptHandle"])
         self.say(f"queue {url.rsplit('/', 1)[-1]} -> {source.function}: {len(records) - len(failed)} done, {len(failed)} to retry")
+        return True
 
     def pending(self) -> int:
         """Domain events and queued messages not yet handled (waiting, or being handled now)."""
@@ -495,15 +533,27 @@ class SerialisedCalls:
     (`RuntimeError: dictionary changed size during iteration` in TransactWriteItems while
     another request wrote). DynamoDB itself serialises conflicting writes, so callers see
     what AWS would show them; the local stack is not a load test.
+
+    It also counts, by the operation each call names (its X-Amz-Target), the calls that may have
+    written to a table (`table_writes`) and those that may have put a message in a queue
+    (`queue_sends`): the stack reads its stream and queues again only when these moved.
     """
 
     def __init__(self, app: Any, after_each_call: Any = None):
         self.app = app
         self.after_each_call = after_each_call
         self.lock = threading.Lock()
+        self.table_writes = 0
+        self.queue_sends = 0
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        target = str(environ.get("HTTP_X_AMZ_TARGET") or "")
+        service, _, operation = target.partition(".")
         with self.lock:
+            if service.startswith("DynamoDB_") and operation not in TABLE_READS:
+                self.table_writes += 1  # counted before it is served: a reader that sees the count sees the write
+            elif target in QUEUE_SENDS:
+                self.queue_sends += 1
             result = self.app(environ, start_response)
             try:
                 body = b"".join(result)  # the whole response is computed inside the lock

@@ -82,17 +82,23 @@ class StreamPoller:
         self.stats = Delivery()
         self._arn: str | None = None
         self._shard: str | None = None
+        self._streams: Any = None  # one client for every read (made on the first): creating one costs more than a read
+
+    def _streams_client(self) -> Any:
+        if self._streams is None:
+            self._streams = self._clients("dynamodbstreams", config=STREAMS_CONFIG)
+        return self._streams
 
     def _stream(self) -> tuple[str, str]:
         if self._arn is None or self._shard is None:
             arn = self._clients("dynamodb").describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
-            stream = self._clients("dynamodbstreams", config=STREAMS_CONFIG).describe_stream(StreamArn=arn)["StreamDescription"]
+            stream = self._streams_client().describe_stream(StreamArn=arn)["StreamDescription"]
             shard = stream["Shards"][0]["ShardId"]
             self._arn, self._shard = arn, shard
         return self._arn, self._shard
 
     def _read(self) -> list[dict[str, Any]]:
-        streams = self._clients("dynamodbstreams", config=STREAMS_CONFIG)
+        streams = self._streams_client()
         arn, shard = self._stream()
         if self.done_through is None:
             kwargs: dict[str, Any] = {"ShardIteratorType": "TRIM_HORIZON"}
@@ -107,9 +113,11 @@ class StreamPoller:
         if not records:
             return False
         batch: list[dict[str, Any]] = []
+        left = False  # a record the filters keep is left for the next batch
         for record in records:
             if not self.source.filters or any(matches(f, record) for f in self.source.filters):
                 if len(batch) == self.limit:
+                    left = True
                     break
                 batch.append({**record, "eventSourceARN": self._stream()[0], "awsRegion": self.region})
             elif not batch:
@@ -127,6 +135,8 @@ class StreamPoller:
         first = next((i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed), None)
         if first is None:
             self._done(batch)
+            if not left:  # what was read after the batch was all filtered out: passed by too, not read again
+                self.done_through = int(records[-1]["dynamodb"]["SequenceNumber"])
             return True
         self._done(batch[:first])
         self._failed(batch[first:], raised=False)

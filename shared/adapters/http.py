@@ -302,18 +302,37 @@ TRANSIENT_AWS_ERRORS = frozenset(
     }
 )
 """AWS error codes that mean "not now": botocore has retried them already; the client may retry the request."""
+TRANSIENT_CANCELLATION_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"})
+"""A transaction's cancellation reasons that mean "not now" as well (botocore does not retry a cancelled transaction)."""
 RETRY_AFTER_SECONDS = 2
 
 
 def transient_aws_error(exc: BaseException) -> str | None:
-    """The code of a throttling (or briefly unavailable) AWS answer behind `exc`, PynamoDB's wrapping included."""
+    """The code of a throttling (or briefly unavailable) AWS answer behind `exc`, PynamoDB's wrapping included.
+
+    A cancelled transaction counts when every item that cancelled it did so for a "not now" reason (ThrottlingError
+    inside the reasons, say): a use case handles the cancellations it expects (its conditions) and re-raises the rest,
+    and those that reach here are the service's, not the caller's. Any other reason (a failed condition nobody
+    expected, a ValidationError) stays our fault.
+    """
     seen: BaseException | None = exc
     while seen is not None:
         response = getattr(seen, "response", None)
         code = response.get("Error", {}).get("Code") if isinstance(response, dict) else getattr(seen, "cause_response_code", None)
         if code in TRANSIENT_AWS_ERRORS:
             return str(code)
+        if code == "TransactionCanceledException" and (reason := _transient_cancellation(seen)):
+            return reason
         seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _transient_cancellation(error: BaseException) -> str | None:
+    """The first reason of a cancelled transaction (PynamoDB's error) whose every actual reason is transient."""
+    codes = [getattr(reason, "code", None) for reason in getattr(error, "cancellation_reasons", None) or ()]
+    reasons = [str(code) for code in codes if code is not None]  # None: this item did not cancel it
+    if reasons and all(reason in TRANSIENT_CANCELLATION_REASONS for reason in reasons):
+        return reasons[0]
     return None
 
 

@@ -67,6 +67,8 @@ class Fault:
     status: int = 400
     when: Callable[[bytes], bool] = lambda body: True
     skip: int = 0  # let this many matching attempts through first
+    # A TransactionCanceledException's reason for each of the transaction's `count` items ("None": not this one).
+    reasons: Callable[[int], list[str]] = lambda count: ["TransactionConflict"] * count
     seen: list[int] = field(default_factory=list)  # the attempt number (1 = first try) of every matching request
     injected: int = 0
 
@@ -96,9 +98,9 @@ class Fault:
         if protocol == "json":  # DynamoDB
             error: dict[str, Any] = {"__type": f"com.amazonaws.dynamodb.v20120810#{self.code}", "message": message}
             if self.code == "TransactionCanceledException":
-                count = len(json.loads(body)["TransactItems"])
-                error["CancellationReasons"] = [{"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}] * count
-                error["message"] = "Transaction cancelled [" + ", ".join(["TransactionConflict"] * count) + "]"
+                codes = self.reasons(len(json.loads(body)["TransactItems"]))
+                error["CancellationReasons"] = [{"Code": code, **({"Message": "injected"} if code != "None" else {})} for code in codes]
+                error["message"] = f"Transaction cancelled, please refer cancellation reasons for specific reasons [{', '.join(codes)}]"
             return {"content-type": "application/x-amz-json-1.0"}, MockRawResponse(json.dumps(error))
         if protocol == "rest-json":  # SES v2
             return {"x-amzn-ErrorType": self.code, "content-type": "application/json"}, MockRawResponse(json.dumps({"message": message}))
@@ -296,6 +298,40 @@ def test_a_check_in_meeting_conflicts_throughout_is_a_409_and_writes_nothing(ann
     assert after == 0
     assert retried.status == 201
     assert check_ins_stored(ann_and_bob) == 1
+
+
+def throttled_item(count: int) -> list[str]:
+    """One item of the transaction over its capacity (an index's, say): DynamoDB cancels it with ThrottlingError inside."""
+    return ["None"] * (count - 1) + ["ThrottlingError"]
+
+
+@pytest.mark.parametrize("write", ["check-in", "propose", "accept"])
+def test_a_transaction_cancelled_for_throttling_inside_is_a_503_to_retry_and_writes_nothing(aws: dict[str, Any], write: str) -> None:
+    """Not a condition of ours and not a conflict the use case reads again: the service's "not now", as throttling is."""
+    member(ANN, "Ann")
+    member(BOB, "Bob")
+    proposal = {"colleague": {"email": BOB}, **WEEKLY}
+    invited = str(pact(ANN, BOB, now=START, accept=False, **WEEKLY)["id"])
+    if write == "check-in":
+        call("POST", f"/pacts/{invited}/accept", email=BOB, now=START)
+    requests = {
+        "check-in": ("POST", f"/pacts/{invited}/check-ins", ANN, {"occurred_at": "2026-12-01T09:00:00Z"}, 201),
+        "propose": ("POST", "/pacts", ANN, {**proposal, "colleague": {"email": CARA}}, 201),
+        "accept": ("POST", f"/pacts/{invited}/accept", BOB, None, 200),
+    }
+    method, path, email, body, ok = requests[write]
+    before = call("GET", "/pacts", email=email, now=START).json()
+    with injected(Fault("dynamodb.TransactWriteItems", "TransactionCanceledException", reasons=throttled_item)) as (fault,):
+        refused = call(method, path, email=email, body=body, now=START)
+    problem = assert_problem(refused, 503)
+    after, check_ins_after = call("GET", "/pacts", email=email, now=START).json(), check_ins_stored(invited)
+    retried = call(method, path, email=email, body=body, now=START)
+    report(f"{write}, ThrottlingError inside the cancellation", attempts=len(fault.seen), answer=refused.status, retry=retried.status)
+    assert refused.headers["retry-after"].isdigit()
+    assert problem["retry_after"] == int(refused.headers["retry-after"])
+    assert after == before  # nothing of the cancelled transaction was written
+    assert check_ins_after == 0
+    assert retried.status == ok, retried.body
 
 
 def test_accepting_a_pact_under_conflict_and_throttling_is_all_or_nothing(aws: dict[str, Any]) -> None:

@@ -246,3 +246,29 @@ def test_a_record_the_bus_always_refuses_ends_in_the_dead_letter_queue(aws: Any,
     # Bob's event shared its PutEvents call with the poison on every try: on the bus (again each time), never lost.
     assert {e["detail-type"] for e in on_bus} == {"MemberProfileUpdated"}
     assert len({e["detail"]["event_id"] for e in on_bus}) == 2
+
+
+# ------------------------------------------------------------------ (e) what the filters leave out
+
+
+def test_records_the_filters_leave_out_are_passed_by_once_not_read_again(aws: Any, relay: StreamPoller, bus_events: Any) -> None:
+    ids = some_events(3)
+    boto3.client("dynamodb").put_item(  # the stream's last record is not an event: after the batch, nothing to hand over
+        TableName=os.environ["TABLE_NAME"], Item={"pk": {"S": "MEMBER#not-an-event"}, "sk": {"S": "NOTE"}}
+    )
+    reads: Counter[str] = Counter()
+    real = relay._read
+
+    def counting() -> list[dict[str, Any]]:
+        records = real()
+        reads.update(r["dynamodb"]["SequenceNumber"] for r in records)
+        return records
+
+    relay._read = counting  # type: ignore[method-assign]
+    stats = relay.drain()
+    on_bus = bus_events()
+    print(f"\n{len(reads)} records read, {stats.delivered} handed over; read more than once: {sum(n > 1 for n in reads.values())}")
+    assert sorted(e["detail"]["event_id"] for e in on_bus) == sorted(ids)
+    assert stats.delivered == len(ids)
+    assert len(reads) > len(ids)
+    assert set(reads.values()) == {1}

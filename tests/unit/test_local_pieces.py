@@ -218,6 +218,25 @@ def test_moto_serves_one_call_at_a_time_and_the_outbox_looks_after_each() -> Non
     assert answers == [[b"ok"]] * 80
 
 
+def test_moto_calls_are_counted_by_what_they_may_change() -> None:
+    """The stack reads its stream again after a call that may have written to the table, its queues after one that may have sent."""
+    serialised = SerialisedCalls(lambda environ, start_response: [b"{}"])
+    for target in [
+        "DynamoDB_20120810.GetItem",
+        "DynamoDB_20120810.Query",
+        "DynamoDBStreams_20120810.GetRecords",
+        "AmazonSQS.ReceiveMessage",
+        "",  # a call without a target (SES's REST API)
+        "DynamoDB_20120810.TransactWriteItems",
+        "DynamoDB_20120810.UpdateItem",
+        "DynamoDB_20120810.SomeNewWrite",  # not known to be a read: counted, never missed
+        "AWSEvents.PutEvents",
+        "AmazonSQS.SendMessage",
+    ]:
+        serialised({"HTTP_X_AMZ_TARGET": target} if target else {}, lambda *a: None)
+    assert (serialised.table_writes, serialised.queue_sends) == (3, 2)
+
+
 # ---------------------------------------------------------------- the command line
 
 

@@ -228,3 +228,28 @@ def test_a_body_that_is_not_json_is_refused(raw: str, base64_encoded: bool) -> N
 def test_a_base64_body_is_decoded() -> None:
     assert read_json_body(base64.b64encode('{"name": "Siobhán"}'.encode()).decode(), base64_encoded=True) == {"name": "Siobhán"}
     assert read_json_body("", base64_encoded=False) is None
+
+
+@pytest.mark.parametrize(
+    ("reasons", "answer"),
+    [
+        (["None", "ThrottlingError"], "ThrottlingError"),
+        (["ProvisionedThroughputExceeded", "None"], "ProvisionedThroughputExceeded"),
+        (["TransactionConflict", "ThrottlingError"], "TransactionConflict"),
+        (["ConditionalCheckFailed", "ThrottlingError"], None),  # a condition failed too: not only "not now"
+        (["None", "ValidationError"], None),
+        (["None", "None"], None),
+    ],
+)
+def test_a_cancelled_transaction_is_transient_only_when_every_reason_is(reasons: list[str], answer: str | None) -> None:
+    from pynamodb.connection.base import VerboseClientError
+    from pynamodb.exceptions import CancellationReason, TransactWriteError
+
+    from shared.adapters.http import transient_aws_error
+
+    cause = VerboseClientError(
+        {"Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}},
+        "TransactWriteItems",
+        cancellation_reasons=[CancellationReason(code=code) if code != "None" else None for code in reasons],
+    )
+    assert transient_aws_error(TransactWriteError("Failed to write transaction items", cause=cause)) == answer
