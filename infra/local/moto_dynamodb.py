@@ -31,8 +31,8 @@ the second attempt's own conditions would have failed against the first's writes
 that went through is remembered (what the documentation speaks of): a cancelled one, sent again, is
 checked again.
 
-`install()` is called once by the local stack and by the tests (through infra.local.streams, which
-both import); tests/integration/test_moto_dynamodb.py checks the first three against moto's own
+`install()` is called by the local stack (when it starts its moto server) and by tests/conftest.py;
+tests/integration/test_moto_dynamodb.py checks the first three against moto's own
 behaviour, the last against DynamoDB's documented one.
 """
 
