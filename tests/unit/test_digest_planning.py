@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from shared.adapters.models import Member
 from shared.digest import planning
-from shared.network.support.use_cases import ago, summary
+from shared.network.support.standing import ago
+from shared.network.support.use_cases import summary
 
 
 def profile(**fields: object) -> Member:

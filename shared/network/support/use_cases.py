@@ -20,13 +20,13 @@ whatever its age) and the last meeting attended in the last 90 days (an older me
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from shared.adapters.models import Attended, Group, GroupMember, Item, PactView, TimelineEntry, member_pk
 from shared.domain import rhythm
 from shared.network.support.schemas import GroupSupportOut, PactSupportOut, SupportOut
+from shared.network.support.standing import ago, lapsed_since, last_contact, pact_status
 from shared.pacts.planning import Ctx, establishment_of
 from shared.pacts.schemas import EstablishmentOut
 
@@ -84,33 +84,6 @@ def check_ins_since(sub: str, since: datetime, until: datetime | None = None) ->
         )
         if isinstance(e, TimelineEntry)
     ]
-
-
-def pact_status(view: PactView, now: datetime) -> rhythm.Status:
-    return rhythm.status(now=now, next_due=view.next_due_at, grace=timedelta(days=int(view.grace_days)), paused_until=view.paused_until)
-
-
-def lapsed_since(view: PactView) -> datetime:
-    return view.next_due_at + timedelta(days=int(view.grace_days))
-
-
-def last_contact(views: Iterable[PactView], meetings: Iterable[Attended]) -> datetime | None:
-    moments = [v.last_check_in_at for v in views if v.last_check_in_at is not None] + [a.starts_at for a in meetings]
-    return max(moments) if moments else None
-
-
-def ago(then: datetime, now: datetime) -> str:
-    """ "today", "yesterday", "5 days ago", "3 weeks ago", "2 months ago"."""
-    days = max(0, (now - then).days)
-    if days == 0:
-        return "today"
-    if days == 1:
-        return "yesterday"
-    if days < 14:
-        return f"{days} days ago"
-    if days < 60:
-        return f"{days // 7} weeks ago"
-    return f"{days // 30} months ago"
 
 
 def names(items: list[str]) -> str:
