@@ -1,4 +1,5 @@
-"""The environment a bench child process runs in: moto credentials, the test table's names, quiet logs.
+"""The environment a bench child process runs in: moto credentials, the test table's names, quiet logs,
+and the moto the local stack and the tests run on (infra/local/moto_dynamodb.py, moto_sqs.py).
 
 Imported before anything from `shared`, whose settings are read once per process.
 """
@@ -22,5 +23,9 @@ BENCH_ENV = {
 
 
 def use_bench_env() -> None:
+    from infra.local import moto_dynamodb, moto_sqs
+
     os.environ.update(BENCH_ENV)
     os.environ.pop("AWS_ENDPOINT_URL", None)
+    moto_dynamodb.install()
+    moto_sqs.install()

@@ -32,10 +32,12 @@ os.environ.update(
 
 import pytest  # noqa: E402
 
-from infra.local import moto_dynamodb  # noqa: E402
+from infra.local import moto_dynamodb, moto_sqs  # noqa: E402
 
-# moto rolls a cancelled transaction back from a copy of the items it names, not of the whole table.
+# moto rolls a cancelled transaction back from a copy of the items it names, not of the whole table;
+# its SQS counts a queue's messages with one clock reading, not one per message.
 moto_dynamodb.install()
+moto_sqs.install()
 
 
 def _one_rsa_key_for_symmetric_kms_keys() -> None:

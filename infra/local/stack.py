@@ -573,9 +573,10 @@ def _moto_server(after_each_call: Any = None) -> Any:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    from infra.local import moto_dynamodb
+    from infra.local import moto_dynamodb, moto_sqs
 
     moto_dynamodb.install()
+    moto_sqs.install()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the server logs every call otherwise
     app = SerialisedCalls(DomainDispatcherApplication(create_backend_app), after_each_call)
     return make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
