@@ -22,7 +22,7 @@ use_bench_env()
 GROUPS = int(os.environ.get("BENCH_GROUPS", "10000"))
 GROUPS_DUE = int(os.environ.get("BENCH_GROUPS_DUE", "100"))
 MEMBERS = 5  # per group
-# moto copies the whole table for each transaction, so the sender runs on a table of its own few groups
+# The sender's calls per reminder do not depend on the table: it runs on a table of its own few groups
 SENDER_GROUPS = int(os.environ.get("BENCH_REMINDER_SENDER_GROUPS", "20"))
 NOW = datetime(2030, 1, 14, 9, tzinfo=UTC)  # Monday 09:00 in Dublin: reminders of Tuesday evening's meetings
 MEETING = datetime(2030, 1, 15, 19, tzinfo=UTC)

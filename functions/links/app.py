@@ -8,10 +8,8 @@ resolver: these pages open from a phone, and the resolver's import alone is ~85 
 from __future__ import annotations
 
 import base64
-import email.policy
 import hashlib
 from datetime import UTC, datetime
-from email.parser import BytesParser
 from html import escape
 from typing import Any
 from urllib.parse import parse_qsl
@@ -69,6 +67,11 @@ def _form(event: APIGatewayProxyEventV2) -> dict[str, str] | None:
         raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
         content_type = event.headers.get("content-type") or ""
         if content_type.lower().startswith("multipart/form-data"):
+            # Only a mail client's one-click unsubscribe posts this: the email package's parser (~30 ms to
+            # import) is loaded for it, not on every page's cold start.
+            import email.policy
+            from email.parser import BytesParser
+
             message = BytesParser(policy=email.policy.HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
             return {
                 str(part.get_param("name", header="content-disposition")): str(part.get_content()).strip()
