@@ -546,7 +546,7 @@ def habit_rows(r: dict[str, Any], items_per_nudge: float | None = None) -> Itera
     yield Row(
         "habit sweep wall time (moto)",
         f"{r['sweep_seconds'] * 1000:.0f} ms",
-        "includes sending (the sweep is its own sender); on a table of the due views (moto copies it per transaction)",
+        "includes sending (the sweep is its own sender); on a table of the due views",
     )
 
 
