@@ -511,7 +511,9 @@ def digest_rows(r: dict[str, Any]) -> Iterator[Row]:
         yield Row("digest sweep wall time (moto)", f"{r['sweep_seconds'] * 1000:.0f} ms", "includes queueing the messages")
     elif r["stage"] == "digest_sender":
         sample = r["sender_digests"]
-        yield sender_row("digest sender: DynamoDB calls per digest", r["sender_dynamodb_calls"], sample, f"measured on {sample} digests")
+        reads = "profile, pacts/groups/introductions, asks, last meeting (+1 per group), claim, closing"
+        note = f"measured on {sample} digests; {reads}"
+        yield sender_row("digest sender: DynamoDB calls per digest", r["sender_dynamodb_calls"], sample, note)
         yield Row("digest sender: SES calls per 1,000 digests", f"{r['emails'] / sample * 1000:.0f}", "one per member and week")
     elif r["stage"] == "support_calls":
         yield calls_row(r["route"], r["calls"], 0)
