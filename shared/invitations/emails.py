@@ -20,6 +20,7 @@ from shared.domain import rhythm
 from shared.domain.groups import describe_rhythm
 from shared.links.tokens import new_link
 from shared.nudges.suppression import suppress_address
+from shared.pacts.planning import first_due_on_joining
 
 EMAIL_INTERVAL = timedelta(days=7)  # at most one invitation email per address in this time, whoever invites
 PAGE_AFTERLIFE = timedelta(days=30)  # the page outlives the invitation, to say that it expired (or was answered)
@@ -62,7 +63,7 @@ def send_invitation_email(pact_id: str, owner_sub: str, now: datetime, mail: Inv
         return "expired"
 
     def context(page_url: str | None, stop_url: str) -> tuple[str, dict[str, Any]]:
-        return "invitation", invitation_context(owner, inviter, invitation, str(page_url), stop_url, mail.app_url)
+        return "invitation", invitation_context(owner, inviter, invitation, str(page_url), stop_url, mail.app_url, now)
 
     return _send_once(owner.invite_key, invitation, now, mail, context, page_for=pact_id)
 
@@ -173,15 +174,16 @@ class InvitationNotSent(Exception):
     """Sending failed; raised without the provider's message (it may carry the address)."""
 
 
-def proposed_terms(view: PactView) -> dict[str, Any]:
-    """The proposed rhythm in the invited person's words, said in the inviter's zone."""
+def proposed_terms(view: PactView, now: datetime) -> dict[str, Any]:
+    """The proposed rhythm in the invited person's words, said in the inviter's zone; the first check-in
+    as it would be if they said yes now (never one that has already passed unused)."""
     zone = view.time_zone
     place = zone.rsplit("/", 1)[-1].replace("_", " ")
     rule = rhythm.Rhythm(view.rrule, zone, view.starts_at)
     when = rhythm.describe(view.rrule)
     if rule.is_slot:
         when = f"{when} ({place} time, {zone})"
-    first = view.next_due_at.astimezone(ZoneInfo(zone))
+    first = first_due_on_joining(view, now)[1].astimezone(ZoneInfo(zone))
     return {
         "when": when,
         "mode": MODES.get(view.mode, view.mode),
@@ -191,12 +193,12 @@ def proposed_terms(view: PactView) -> dict[str, Any]:
 
 
 def invitation_context(
-    owner: PactView, inviter: Member, invitation: Invitation, page_url: str, stop_url: str, app_url: str
+    owner: PactView, inviter: Member, invitation: Invitation, page_url: str, stop_url: str, app_url: str, now: datetime
 ) -> dict[str, Any]:
     return {
         "subject": f"{inviter.display_name} would like to keep in regular touch with you",
         "inviter": inviter.display_name,
-        "terms": proposed_terms(owner),
+        "terms": proposed_terms(owner, now),
         "page_url": page_url,
         "unsubscribe_url": stop_url,
         "app_url": app_url,

@@ -96,7 +96,7 @@ def _invitation(item: LinkToken, now: datetime) -> tuple[PactView, Member]:
 
 def _invitation_page(item: LinkToken, now: datetime) -> Page:
     owner, inviter = _invitation(item, now)
-    terms = proposed_terms(owner)
+    terms = proposed_terms(owner, now)
     return Page(
         200,
         f"{inviter.display_name} invites you to regular check-ins",

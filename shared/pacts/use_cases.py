@@ -54,6 +54,7 @@ from shared.pacts.planning import (
     Retry,
     end_view,
     establishment_of,
+    first_due_on_joining,
     is_pact_id,
     local_midnight,
     my_views,
@@ -91,7 +92,9 @@ def rule_for(body: RhythmIn) -> str:
 
 def pact_out(view: PactView, now: datetime, invited_email: str | None = None) -> PactOut:
     ended = view.state == "ended"
-    state = rhythm.status(now=now, next_due=view.next_due_at, grace=timedelta(days=view.grace_days), paused_until=view.paused_until)
+    # An invitation shows the pact as it would be if they said yes now (never lapsed before they joined).
+    starts, due = first_due_on_joining(view, now) if view.state == "invited" else (view.starts_at, view.next_due_at)
+    state = rhythm.status(now=now, next_due=due, grace=timedelta(days=view.grace_days), paused_until=view.paused_until)
     invitation = invitation_state(view, now)
     return PactOut(
         id=view.pact_id,
@@ -118,9 +121,9 @@ def pact_out(view: PactView, now: datetime, invited_email: str | None = None) ->
         mode=view.mode,
         time_limit_minutes=int(view.time_limit_minutes),
         grace_days=int(view.grace_days),
-        starts_at=view.starts_at,
+        starts_at=starts,
         last_check_in_at=view.last_check_in_at,
-        next_due_at=view.next_due_at,
+        next_due_at=due,
         status="ended" if ended else state.value,
         paused_until=view.paused_until if state is rhythm.Status.PAUSED and not ended else None,
         created_at=view.created_at,
@@ -373,8 +376,12 @@ def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
                 theirs.colleague_name, theirs.colleague_named = me.display_name, True  # the owner only knew the address
             views.append(theirs)
             share_progress(theirs, mine)  # the habit so far (the owner may have recorded check-ins meanwhile)
+        starts, due = first_due_on_joining(mine, ctx.now)  # a first slot that passed unused: the pact starts now
+        restarted = (starts, due) != (mine.starts_at, mine.next_due_at)
         for view in views:
             view.invite_key = view.invitation_expires_at = view.invitation_state = None
+            if restarted:
+                view.starts_at, view.next_due_at = starts, due
         # Check-ins the owner recorded before the acceptance: one history, the same from both places.
         copies = _history_copies(pact_id, ctx.sub) if mine.last_check_in_at is not None else []
         names = (
@@ -386,6 +393,8 @@ def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
             "colleague_email",
             "paused_until",
             "slot_reminders",
+            "starts_at",
+            "next_due_at",
             *INVITATION_FIELDS,
         )
         try:

@@ -9,7 +9,8 @@ import pytest
 
 from shared.invitations.emails import InvitationNotSent
 from tests.helpers import call
-from tests.integration.invite_harness import World, invitation_links, invite, signup
+from tests.integration.invite_harness import World, every, invitation_links, invite, signup
+from tests.integration.nudge_harness import Mail
 
 START = datetime(2027, 1, 5, 9, tzinfo=UTC)  # a Tuesday
 ANN, BOB, CARA, JEN = "ann@example.org", "bob@example.org", "cara@example.org", "jen@example.org"
@@ -182,3 +183,35 @@ def app_member(email: str) -> str:
     from infra.local.auth import member_sub
 
     return member_sub(email)
+
+
+def test_saying_yes_after_the_first_slot_starts_the_pact_then_and_tells_nobody_it_lapsed(world: World) -> None:
+    # GIVEN Ann (Dublin) invites Bob, who has no account, to Tuesdays 08:30: the first one Tuesday 12 January
+    signup(ANN, "Ann", START)
+    created = invite(ANN, BOB, START, rhythm={"weekday": "tuesday", "time": "08:30"}, mode="phone")
+    assert created.status == 201, created.body
+    pact_id = created.json()["id"]
+    assert created.json()["next_due_at"] == "2027-01-12T08:30:00Z"
+    assert world.deliver_invitations() == ["sent"]
+    assert "First one:  Tuesday 12 January at 08:30" in world.mails(BOB)[0].text
+    # WHEN that Tuesday passes unanswered, Ann re-sends it on Thursday 14th
+    thursday = datetime(2027, 1, 14, 9, tzinfo=UTC)
+    assert call("POST", f"/pacts/{pact_id}/resend-invitation", email=ANN, now=thursday).status == 200
+    assert world.deliver_invitations() == ["sent"]
+    # THEN the new email offers the next Tuesday, not the one that has passed
+    assert "First one:  Tuesday 19 January at 08:30" in world.mails(BOB)[-1].text
+    # WHEN Bob signs up on Friday 15th: his invitation is not "lapsed" before he has said yes
+    friday = datetime(2027, 1, 15, 12, tzinfo=UTC)
+    signup(BOB, "Bob", friday)
+    waiting = call("GET", f"/pacts/{pact_id}", email=BOB, now=friday).json()
+    assert (waiting["state"], waiting["status"], waiting["next_due_at"]) == ("invited", "on_track", "2027-01-19T08:30:00Z")
+    # AND he accepts: the pact starts now for both, its first check-in the coming Tuesday
+    accepted = call("POST", f"/pacts/{pact_id}/accept", email=BOB, now=friday)
+    assert accepted.status == 200, accepted.body
+    assert (accepted.json()["status"], accepted.json()["next_due_at"]) == ("on_track", "2027-01-19T08:30:00Z")
+    ann_view = call("GET", f"/pacts/{pact_id}", email=ANN, now=friday).json()
+    expected = ("on_track", "2027-01-19T08:30:00Z", "2027-01-15T12:00:00Z")
+    assert (ann_view["status"], ann_view["next_due_at"], ann_view["starts_at"]) == expected
+    # AND the next days' sweeps tell neither of them to catch up before that first Tuesday has come and gone
+    sent = world.ticks(every(friday + timedelta(hours=6), datetime(2027, 1, 19, 12, tzinfo=UTC), timedelta(hours=6)))
+    assert not [m for _, m in sent if isinstance(m, Mail) and "catch up" in m.subject.lower()], [m for _, m in sent]
