@@ -51,9 +51,9 @@ from shared.adapters.models import (
 from shared.adapters.schema_types import Page
 from shared.domain import identifiers
 from shared.domain.errors import Conflict, Forbidden, InvalidField, NotFound
-from shared.domain.tags import normalise_tag
 from shared.groups.series import is_group_id
 from shared.network.asks.schemas import AskIn, AskOut, AudienceOut, ReplyIn, ReplyOut, ToGroup, ToPacts, ToSpecialty
+from shared.network.directory.use_cases import vocabulary
 from shared.pacts.planning import MAX_TRANSACTION_ITEMS, Ctx
 
 MAX_SPECIALTY_RECIPIENTS = 50
@@ -151,26 +151,32 @@ def _group_members(ctx: Ctx, group_id: str) -> Audience:
 
 
 def _specialty_members(ctx: Ctx, specialty: str) -> Audience:
-    """Members listed under the specialty, except me, at most MAX_SPECIALTY_RECIPIENTS.
+    """Members listed under the specialty or a synonym of it, except me, at most MAX_SPECIALTY_RECIPIENTS.
 
-    The listing (gsi2 `DIR#s:<tag>`, sorted by member id) is read from a random point and wrapped
-    around once: one query, a second only when the first reaches the end short of the cap. So a
-    popular specialty's members are not always the same fifty asked.
+    The same terms a directory search by specialty finds ('grief' finds 'Grief & Loss' and
+    'bereavement': the vocabulary's synonym group, at most 3 terms). Each term's listing (gsi2
+    `DIR#s:<tag>`, sorted by member id) is read from a random point and wrapped around once: one
+    query, a second only when the first reaches the end short of the cap, and the next term only
+    while short of it. So a popular specialty's members are not always the same fifty asked.
     """
-    tag = normalise_tag(specialty)
-    if not tag:
+    tags = vocabulary().expand("specialty", specialty)
+    if not tags:
         raise InvalidField("to.specialty", "give a specialty with letters or digits, e.g. 'trauma'")
-    term = f"DIR#s:{tag}"
+    tag = tags[0]
     wanted = MAX_SPECIALTY_RECIPIENTS + 1  # one more than the cap says whether it capped; one more again in case I am listed
     start = str(uuid.uuid4())
     found: list[str] = []
-    for condition in (Item.gsi2sk >= start, Item.gsi2sk < start):
-        room = wanted + 1 - len(found)
-        entries = Item.gsi2.query(term, condition, limit=room, page_size=room)
-        found += [e.member_sub for e in entries if isinstance(e, DirectoryEntry) and e.member_sub != ctx.sub]
+    for term in tags:
+        for condition in (Item.gsi2sk >= start, Item.gsi2sk < start):
+            room = wanted + 1 - len(found)
+            entries = Item.gsi2.query(f"DIR#s:{term}", condition, limit=room, page_size=room)
+            found += [e.member_sub for e in entries if isinstance(e, DirectoryEntry) and e.member_sub != ctx.sub]
+            found = list(dict.fromkeys(found))  # listed under two synonyms: asked once
+            if len(found) >= wanted:
+                break
         if len(found) >= wanted:
             break
-    unique = list(dict.fromkeys(found))
+    unique = found
     return Audience(
         "specialty",
         tag,
