@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StrictBool, StrictInt, field_validator, model_validator
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, ValidationInfo, field_validator, model_validator
 
 from shared.adapters.schema_types import HHMM, Channel, Day, Name, Phone, Schema, Strict, Tags, TimeZone, Weekday, no_control_characters
 from shared.network.asks.schemas import AskOut
@@ -55,11 +55,14 @@ class ProfileIn(Strict):
         default=True, description="One email a week (at your nudge hour, on your first weekday that is not quiet), only when there is news."
     )
 
-    @model_validator(mode="after")
-    def _sms_needs_a_phone(self) -> ProfileIn:
-        if "sms" in self.notifications.channels and not self.phone:
-            raise ValueError("notifications.channels: SMS needs a mobile phone number")
-        return self
+    @field_validator("notifications")
+    @classmethod
+    def _sms_needs_a_phone(cls, value: Notifications, info: ValidationInfo) -> Notifications:
+        # On the field (phone is validated before it): the problem names `notifications`, not the whole body.
+        # A phone that failed its own validation is not in `info.data`: that error is enough.
+        if "sms" in value.channels and "phone" in info.data and not info.data["phone"]:
+            raise ValueError("SMS needs a mobile phone number (give phone)")
+        return value
 
 
 class MemberOut(Schema):

@@ -76,7 +76,7 @@ def test_profile_time_zone_defaults_to_utc() -> None:
 
 def test_sms_needs_a_phone() -> None:
     errors = rejected(ProfileIn, display_name="Ann", notifications={"channels": ["email", "sms"]})
-    assert errors[0]["loc"] == ()
+    assert errors[0]["loc"] == ("notifications",)  # named, not the whole body (found trying it)
     assert "SMS needs a mobile phone number" in errors[0]["msg"]
 
 
@@ -265,3 +265,8 @@ def test_check_in_note_over_2000_characters_is_rejected() -> None:
 @pytest.mark.parametrize(("fields", "loc"), [({"duration_minutes": 0}, ("duration_minutes",)), ({"mode": "carrier pigeon"}, ("mode",))])
 def test_check_in_other_fields_are_validated(fields: dict[str, Any], loc: tuple[str, ...]) -> None:
     assert first_loc(CheckInIn, **fields) == loc
+
+
+def test_sms_with_a_bad_phone_is_one_error_about_the_phone() -> None:
+    errors = rejected(ProfileIn, display_name="Ann", phone="not a number", notifications={"channels": ["sms"]})
+    assert [e["loc"] for e in errors] == [("phone",)]
