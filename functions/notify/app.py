@@ -1,4 +1,4 @@
-"""Domain-event consumer: sends the short emails that follow from events (an invitation, a member going away).
+"""Domain-event consumer: sends the short emails that follow from events (an invitation, a member going away, changed terms).
 
 Each kind of event imports the capability that answers it when it first comes: a cold start
 imports one of them, not all five.
@@ -60,6 +60,11 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
         outcome = send_acceptance_email(event.detail["intro_id"], now, _mailer(), get_settings().app_url)
         logger.info("introduction acceptance handled", extra={"outcome": outcome})
         return {"sent": int(outcome == "sent"), "outcome": outcome}
+    if event.detail_type == "PactTermsChanged":
+        from shared.pacts.notices import send_terms_notice
+
+        sent = send_terms_notice(event.get_id, event.detail["pact_id"], event.detail["member_id"], now, _mailer())
+        return {"sent": sent}
     if event.detail_type == "GroupReviewDue":
         from shared.groups.notices import send_review_prompts
 

@@ -45,7 +45,7 @@ def render_away_notice(member_name: str, colleague_name: str, back_on: str) -> N
     return Notice(subject, text, html)
 
 
-def _hears_from_us(view: PactView) -> bool:
+def hears_from_us(view: PactView) -> bool:
     """Only people the member actually meets: an accepted pact with a member, or an outside colleague.
 
     Not someone who merely invited the member, not a member who has not accepted, not one who left.
@@ -66,28 +66,35 @@ def send_away_notices(event_id: str, member_id: str, until: datetime, now: datet
     back_on = until.astimezone(ZoneInfo(member.time_zone)).strftime("%A %-d %B %Y")
     recipients: dict[str, str] = {}
     for view in PactView.gsi1.query(member_pk(member_id), PactView.gsi1sk.startswith("PACT#")):
-        if isinstance(view, PactView) and _hears_from_us(view):
+        if isinstance(view, PactView) and hears_from_us(view):
             recipients.setdefault(str(view.colleague_email), view.colleague_name)
-    sent = 0
-    for address, name in recipients.items():
-        record = SentNotice(
-            member_pk(member_id),
-            f"SENT#{event_id}#{hashlib.sha256(address.encode()).hexdigest()[:24]}",
-            sent_at=now,
-            expires_at=now + NOTICE_TTL,
-        )
-        try:
-            record.save(condition=SentNotice.pk.does_not_exist())
-        except PutError:
-            continue  # this recipient already has it (a redelivered event)
-        notice = render_away_notice(member.display_name, name, back_on)
-        try:
-            record.message_id = mailer.send(address, notice.subject, notice.text, notice.html)
-        except Exception as exc:
-            record.delete()  # let the retry send it
-            # SES's own message can name the recipient: only its type goes on, into logs and retries.
-            raise NoticeNotSent(f"away notice not sent ({type(exc).__name__})") from None
-        record.save()
-        sent += 1
+    sent = sum(
+        send_once(member_id, event_id, address, render_away_notice(member.display_name, name, back_on), now, mailer)
+        for address, name in recipients.items()
+    )
     logger.info("away notices sent", extra={"count": sent})
     return sent
+
+
+def send_once(member_id: str, event_id: str, address: str, notice: Notice, now: datetime, mailer: Mailer) -> bool:
+    """Send a notice that an event of this member's occasions, once per event and address (a redelivered
+    event finds the record and sends nothing); True if it went now. A failed send leaves no record and
+    raises NoticeNotSent, so the event's retry sends it."""
+    record = SentNotice(
+        member_pk(member_id),
+        f"SENT#{event_id}#{hashlib.sha256(address.encode()).hexdigest()[:24]}",
+        sent_at=now,
+        expires_at=now + NOTICE_TTL,
+    )
+    try:
+        record.save(condition=SentNotice.pk.does_not_exist())
+    except PutError:
+        return False  # this recipient already has it (a redelivered event)
+    try:
+        record.message_id = mailer.send(address, notice.subject, notice.text, notice.html)
+    except Exception as exc:
+        record.delete()  # let the retry send it
+        # SES's own message can name the recipient: only its type goes on, into logs and retries.
+        raise NoticeNotSent(f"notice not sent ({type(exc).__name__})") from None
+    record.save()
+    return True

@@ -335,6 +335,7 @@ def update_pact(ctx: Ctx, pact_id: str, body: PactPatch) -> PactOut:
         _open(mine)
         views = [mine] if theirs is None else [mine, theirs]
         rule = rule_for(body.rhythm) if body.rhythm else mine.rrule
+        agreed = (mine.rrule, mine.mode, int(mine.time_limit_minutes))  # the call both agreed: the other hears of a change
         for view in views:
             view.rrule = rule
             view.mode = body.mode or view.mode
@@ -345,6 +346,8 @@ def update_pact(ctx: Ctx, pact_id: str, body: PactPatch) -> PactOut:
         if body.colleague_name:
             mine.colleague_name, mine.colleague_named = body.colleague_name, True
         updated = [DomainEvent("PactUpdated", {"pact_id": pact_id, "member_id": ctx.sub})]
+        if (mine.rrule, mine.mode, int(mine.time_limit_minutes)) != agreed:
+            updated.append(DomainEvent("PactTermsChanged", {"pact_id": pact_id, "member_id": ctx.sub}))
         terms = ("rrule", "mode", "time_limit_minutes", "grace_days", "next_due_at", "slot_reminders")
         persist_views(ctx, views, terms, events=() if body.colleague_name else updated)
         if body.colleague_name:

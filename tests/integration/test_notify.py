@@ -96,3 +96,51 @@ def test_a_failed_send_is_retried_later_not_lost(ann_away, sent, monkeypatch: py
 
 def test_other_event_types_are_ignored(aws) -> None:
     assert invoke("NotifyFunction", {**away_event(), "detail-type": "PactCreated"}) == {"sent": 0}
+
+
+# ------------------------------------------------------------------ changed terms (found trying it: the other was not told)
+
+
+def _terms_events(bus_events: Any) -> list[dict[str, Any]]:
+    return [e for e in bus_events() if e["detail-type"] == "PactTermsChanged"]
+
+
+def test_the_colleague_hears_once_when_the_other_moves_their_call(sent, bus_events) -> None:
+    # GIVEN Ann and Bob agreed Mondays 10:00 by phone
+    member(ANN)
+    member(BOB)
+    pact_id = pact(ANN, BOB, rhythm={"weekday": "monday", "time": "10:00"}, mode="phone")["id"]
+    bus_events()  # what the set-up put on the bus
+    # WHEN Bob (who did not propose it) moves it to Fridays 07:00
+    moved = call("PATCH", f"/pacts/{pact_id}", email=BOB, body={"rhythm": {"weekday": "friday", "time": "07:00"}})
+    assert moved.status == 200, moved.body
+    # THEN one PactTermsChanged (ids only) reaches NotifyFunction, and Ann gets one email saying what it is now
+    [event] = _terms_events(bus_events)
+    assert set(event["detail"]) >= {"pact_id", "member_id"}
+    assert "@" not in str(event["detail"])
+    assert invoke("NotifyFunction", event) == {"sent": 1}
+    assert invoke("NotifyFunction", event) == {"sent": 0}  # delivered twice: still one email
+    [message] = sent()
+    assert message.destinations[0] == ANN
+    assert "Subject: Bob changed your regular check-ins" in message.raw_data
+    assert "Fridays 07:00" in message.raw_data
+    assert "Hello Ann" in message.raw_data
+
+
+def test_no_notice_for_a_change_only_the_changer_sees_or_nobody_to_tell(sent, bus_events) -> None:
+    member(ANN)
+    member(BOB)
+    mutual = pact(ANN, BOB)["id"]
+    invited = pact(ANN, {"name": "Dee", "email": "dee@example.org"})["id"]  # not a member: nobody she meets yet
+    by_phone = pact(ANN, {"name": "Evelyn", "phone": "+353851111111"})["id"]  # no address to write to
+    bus_events()
+    # Her own name for him, and the same terms again, change nothing he agreed to: no event at all
+    assert call("PATCH", f"/pacts/{mutual}", email=ANN, body={"colleague_name": "Bobby"}).status == 200
+    assert call("PATCH", f"/pacts/{mutual}", email=ANN, body={"mode": "video"}).status == 200
+    assert call("PATCH", f"/pacts/{mutual}", email=ANN, body={"mode": "video"}).status == 200
+    for pact_id in (invited, by_phone):
+        assert call("PATCH", f"/pacts/{pact_id}", email=ANN, body={"time_limit_minutes": 45}).status == 200
+    events = _terms_events(bus_events)
+    assert [e["detail"]["pact_id"] for e in events] == [mutual, invited, by_phone]  # the mode change once
+    assert [invoke("NotifyFunction", e) for e in events] == [{"sent": 1}, {"sent": 0}, {"sent": 0}]
+    assert [m.destinations[0] for m in sent()] == [BOB]

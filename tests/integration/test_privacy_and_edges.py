@@ -78,11 +78,11 @@ def test_away_news_reaches_only_people_the_member_actually_meets(aws) -> None:
     # Eve's view of her own invitation is not paused by Ann's holiday
     assert call("GET", f"/pacts/{stranger['id']}", email=EVE).json()["status"] == "on_track"
     from shared.adapters.models import PactView
-    from shared.members.notices import _hears_from_us
+    from shared.members.notices import hears_from_us
 
     views = [v for v in PactView.gsi1.query(f"MEMBER#{member_sub(ANN)}") if isinstance(v, PactView)]
     assert views
-    assert not any(_hears_from_us(v) for v in views)
+    assert not any(hears_from_us(v) for v in views)
 
 
 def test_away_twice_then_back_early_lifts_every_away_pause(aws) -> None:
