@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import cancellation_codes, cancelled_item, connection
@@ -57,7 +57,12 @@ class CheckInRecord:
 
 
 def check_in_record(item: CheckIn | TimelineEntry, sub: str) -> CheckInRecord:
+    """A check-in as `sub` sees it: a note only ever their own. On the pact's check-in that is the
+    author's; on a timeline copy in their own partition it is theirs whoever recorded the call (a copy
+    is written with its owner's note or none, never another's: the colleague's note on a call the
+    other recorded lives there)."""
     mine = item.author_sub == sub
+    own_copy = isinstance(item, TimelineEntry) and item.pk == member_pk(sub)
     return CheckInRecord(
         id=item.check_in_id,
         pact_id=item.pact_id,
@@ -65,7 +70,7 @@ def check_in_record(item: CheckIn | TimelineEntry, sub: str) -> CheckInRecord:
         mode=item.mode,
         duration_minutes=int(item.duration_minutes),
         recorded_by_me=mine,
-        note=item.note if mine else None,
+        note=item.note if mine or own_copy else None,
         source=item.source,
         recorded_at=item.recorded_at,
     )
@@ -93,7 +98,8 @@ def record_check_in(
     """Write the check-in, both timelines and both views in one transaction.
 
     Once per pact and minute: a repeat (the same call recorded twice, by one party or
-    both) finds the first and answers with it. With an Idempotency-Key the response
+    both) finds the first and answers with it; the second party's note, if any, is kept
+    on their own timeline copy of it. With an Idempotency-Key the response
     itself is kept, in the same transaction, and given back to a repeat of the request.
     From a one-tap link, the link is used up in the same transaction too.
     """
@@ -193,10 +199,14 @@ def _settle_conflict(err: TransactWriteError, sub: str, request_hash: str, *, ha
     if existing is not None:
         first = CheckIn.from_raw_data(existing)
         if first.author_sub != sub and note:
-            raise Conflict(
-                f"Your colleague already recorded this call at {first.occurred_at:%H:%M} UTC; "
-                "a private note cannot be added to their record. Record it a minute apart to keep your note."
-            ) from err
+            # The colleague recorded this call first: it stays one check-in, and this party's own note
+            # goes on their own timeline copy of it (their partition: nobody else reads it).
+            copy = TimelineEntry(member_pk(sub), f"{first.sk}#{first.pact_id}")
+            try:
+                copy.update(actions=[TimelineEntry.note.set(note)], condition=TimelineEntry.pk.exists())
+            except UpdateError as missing:
+                raise Conflict("Your colleague already recorded this call; it is not in your history to add a note to.") from missing
+            return Recorded(replace(check_in_record(first, sub), note=note), replayed=True)
         return Recorded(check_in_record(first, sub), replayed=True)
     if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
         raise Retry from err

@@ -597,7 +597,17 @@ def list_pact_check_ins(ctx: Ctx, pact_id: str, limit: int, cursor: str | None) 
         cursor=cursor,
         cursor_keys={"pk": "PACT#", "sk": "CHECKIN#"},
     )
-    return Page[CheckInOut](items=[check_in_out(c, ctx.sub) for c in check_ins if isinstance(c, CheckIn)], next=after)
+    items = [c for c in check_ins if isinstance(c, CheckIn)]
+    out = [check_in_out(c, ctx.sub) for c in items]
+    # My own notes on calls my colleague recorded first live on my timeline copies: one batch read, only
+    # when the page has such calls (the third call of the request).
+    theirs = [(member_pk(ctx.sub), f"{c.sk}#{pact_id}") for c in items if c.author_sub != ctx.sub]
+    if theirs:
+        notes = {t.sk: t.note for t in TimelineEntry.batch_get(theirs) if isinstance(t, TimelineEntry) and t.note}
+        for c, shown in zip(items, out, strict=True):
+            if c.author_sub != ctx.sub:
+                shown.note = notes.get(f"{c.sk}#{pact_id}")
+    return Page[CheckInOut](items=out, next=after)
 
 
 def list_my_check_ins(ctx: Ctx, limit: int, cursor: str | None) -> Page[CheckInOut]:

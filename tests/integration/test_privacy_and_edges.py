@@ -102,16 +102,36 @@ def test_many_pacts_away_mode_spans_transactions(aws) -> None:
     assert {call("GET", f"/pacts/{i}").json()["status"] for i in ids[::33] + ids[-1:]} == {"paused"}
 
 
-def test_the_same_minute_with_a_note_of_ones_own_is_a_409_not_a_lost_note(aws) -> None:
+def test_the_same_call_recorded_by_both_is_one_check_in_and_each_keeps_their_own_note(aws) -> None:
+    # Found trying it: Bob's note on the call Ann had recorded was a 409 that told him to record it "a
+    # minute apart", which counted one call twice in both logs. Now it is one check-in; his note is his.
     member(ANN)
     member(BOB)
     created = pact(ANN, BOB)
     url = f"/pacts/{created['id']}/check-ins"
-    assert call("POST", url, body={}).status == 201
-    clash = call("POST", url, email=BOB, body={"note": "bob's own thoughts"}, now=DEFAULT_NOW + timedelta(seconds=20))
-    assert clash.status == 409
-    assert "a minute apart" in clash.json()["detail"]
-    assert "bob's own thoughts" not in str(call("GET", url, email=BOB).json())
+    assert call("POST", url, body={"note": "ann's own thoughts"}).status == 201
+    later = DEFAULT_NOW + timedelta(seconds=20)
+    bobs = call("POST", url, email=BOB, body={"note": "bob's own thoughts"}, now=later)
+    assert bobs.status == 201, bobs.body
+    assert (bobs.headers.get("idempotent-replayed"), bobs.json()["recorded_by_me"], bobs.json()["note"]) == (
+        "true",
+        False,
+        "bob's own thoughts",
+    )
+    # One check-in, seen by each with their own note only, wherever they look
+    for who, own, other in ((ANN, "ann's own thoughts", "bob's own thoughts"), (BOB, "bob's own thoughts", "ann's own thoughts")):
+        in_pact = call("GET", url, email=who, now=later).json()["items"]
+        timeline = call("GET", "/check-ins", email=who, now=later).json()["items"]
+        export = call("GET", "/members/me/export", email=who, now=later).json()["check_ins"]
+        assert [len(in_pact), len(timeline), len(export)] == [1, 1, 1]
+        assert [in_pact[0]["note"], timeline[0]["note"], export[0]["note"]] == [own, own, own]
+        seen = str(in_pact) + str(timeline) + call("GET", "/members/me/export", email=who, now=later).body.decode()
+        assert other not in seen
+    # Bob changes his mind about his note: still one check-in, his note replaced, Ann's untouched
+    again = call("POST", url, email=BOB, body={"note": "bob, second thoughts"}, now=later)
+    assert again.json()["note"] == "bob, second thoughts"
+    assert [c["note"] for c in call("GET", url, email=BOB, now=later).json()["items"]] == ["bob, second thoughts"]
+    assert [c["note"] for c in call("GET", url, email=ANN, now=later).json()["items"]] == ["ann's own thoughts"]
 
 
 def test_leaving_is_finished_by_a_retry_after_a_failure(aws, monkeypatch: pytest.MonkeyPatch) -> None:
