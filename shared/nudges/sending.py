@@ -42,6 +42,7 @@ from shared.adapters.models import GroupMember, Item, LinkToken, Member, NudgeSe
 from shared.adapters.observability import logger
 from shared.domain import nudges, rhythm
 from shared.groups import attendance
+from shared.invitations.use_cases import invitation_state
 from shared.links.tokens import new_link
 from shared.nudges.suppression import suppress_address
 from shared.pacts.planning import (
@@ -278,9 +279,7 @@ def _compose(
             "rhythm": rhythm.describe(view.rrule),
             "mode": MODES.get(view.mode, view.mode),
             "time_limit": int(view.time_limit_minutes),
-            "since": (
-                f"Last talked {view.last_check_in_at.astimezone(zone):%A %-d %B}." if view.last_check_in_at else "No check-in recorded yet."
-            ),
+            "since": pact_line(view, now, zone),
             "check_in_url": link("check_in", view.pact_id),
             "snooze_url": link("snooze", view.pact_id),
             "pause_url": link("pause", view.pact_id),
@@ -289,6 +288,7 @@ def _compose(
     ]
     unsubscribe_url = link("unsubscribe", None)
     reminder = all(int(v.nudge_stage or 1) >= nudges.REMINDER for v in views)
+    never_talked = all(v.last_check_in_at is None for v in views)  # "since you last talked" would not be true
     names = ", ".join(str(p["colleague"]) for p in pacts)
     subject = f"A gentle reminder: time to catch up with {names}" if reminder else f"Time to catch up with {names}?"
     context = {
@@ -297,10 +297,25 @@ def _compose(
         "groups": [line for _, line in missed],
         "unsubscribe_url": unsubscribe_url,
         "reminder": reminder,
+        "never_talked": never_talked,
         "subject": subject,
     }
     text, html = render("nudge", **context)
     return _Email(subject, text, html, unsubscribe_url, links, [m for m, _ in missed])
+
+
+def pact_line(view: PactView, now: datetime, zone: ZoneInfo) -> str:
+    """Where this pact stands, in a line: the last talk, or that none is recorded yet (and, for an invitation
+    the colleague has not answered, that it is waiting or expired: the inviter may call them all the same)."""
+    if view.last_check_in_at is not None:
+        return f"Last talked {view.last_check_in_at.astimezone(zone):%A %-d %B}."
+    waiting = invitation_state(view, now)
+    if waiting == "pending" and view.invitation_expires_at is not None:
+        until = view.invitation_expires_at.astimezone(zone)
+        return f"No check-in recorded yet; {view.colleague_name} has not answered your invitation (open until {until:%A %-d %B})."
+    if waiting == "expired":
+        return f"No check-in recorded yet; your invitation to {view.colleague_name} expired: you can send it again in the app."
+    return "No check-in recorded yet."
 
 
 def _send(member: Member, email: _Email, deps: SenderDeps) -> str:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from infra.local.auth import member_sub
+from shared.adapters.models import PactView
 from shared.invitations.emails import InvitationNotSent
+from shared.nudges.sending import pact_line
 from tests.helpers import call
 from tests.integration.invite_harness import World, every, invitation_links, invite, signup
 from tests.integration.nudge_harness import Mail
@@ -215,3 +219,27 @@ def test_saying_yes_after_the_first_slot_starts_the_pact_then_and_tells_nobody_i
     # AND the next days' sweeps tell neither of them to catch up before that first Tuesday has come and gone
     sent = world.ticks(every(friday + timedelta(hours=6), datetime(2027, 1, 19, 12, tzinfo=UTC), timedelta(hours=6)))
     assert not [m for _, m in sent if isinstance(m, Mail) and "catch up" in m.subject.lower()], [m for _, m in sent]
+
+
+def test_the_inviter_of_someone_who_never_answered_is_not_told_they_last_talked(world: World) -> None:
+    # Found trying it: Ann's nudge about Sile, who never answered her invitation, said "since you and Sile last
+    # talked". It is still her pact (she may call Sile all the same), so the nudge comes, saying how things stand.
+    signup(ANN, "Ann", START)
+    pact_id = invite(ANN, "sile@example.org", START, name="Sile", rhythm={"every_days": 7}, mode="video").json()["id"]
+    assert world.deliver_invitations() == ["sent"]
+    sent = world.ticks(every(START, START + timedelta(days=40), timedelta(hours=12)))
+    nudges = [(at, m) for at, m in sent if isinstance(m, Mail) and m.to == ANN and "catch up with Sile" in m.subject]
+    assert [m.subject for _, m in nudges] == ["Time to catch up with Sile?", "A gentle reminder: time to catch up with Sile"]
+    first, second = (m for _, m in nudges)
+    assert "It is time for a first check-in with Sile." in first.text
+    assert "Sile has not answered your invitation (open until Thursday 4 February)." in first.text
+    assert "last talked" not in first.text + first.html
+    assert "A gentle second note: it is time for a first check-in with Sile." in second.text
+    assert nudges[1][0] < START + timedelta(days=30)  # the reminder came while the invitation was open
+    assert "expired" not in second.text
+    # Once it has expired (30 days), the line says so: as a nudge would put it on day 31
+    later = START + timedelta(days=31)
+    assert call("GET", f"/pacts/{pact_id}", email=ANN, now=later).json()["invitation"]["state"] == "expired"
+    view = PactView.get(*PactView.key(pact_id, member_sub(ANN)))
+    line = pact_line(view, later, ZoneInfo("Europe/Dublin"))
+    assert line == "No check-in recorded yet; your invitation to Sile expired: you can send it again in the app."
