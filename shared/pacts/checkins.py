@@ -20,7 +20,7 @@ from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.models import CheckIn, IdempotencyRecord, Item, LinkToken, TimelineEntry, member_pk, pact_pk
 from shared.domain.errors import Conflict, InvalidField
 from shared.links.tokens import LinkProblem, use_link
-from shared.pacts.planning import Ctx, Retry, count_check_in, my_views, persist_views, rhythm_of, with_retries
+from shared.pacts.planning import Ctx, Retry, count_check_in, my_views, persist_views, recordable_from, rhythm_of, with_retries
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
@@ -116,7 +116,7 @@ def record_check_in(
         occurred = (body.occurred_at or ctx.now).astimezone(UTC).replace(second=0, microsecond=0)
         if occurred > ctx.now + timedelta(minutes=1):
             raise InvalidField("occurred_at", "is in the future")
-        if occurred < mine.starts_at.replace(second=0, microsecond=0):
+        if occurred < recordable_from(mine).replace(second=0, microsecond=0):
             raise InvalidField("occurred_at", "is before the pact began")
         minute = occurred.strftime("%Y-%m-%dT%H:%MZ")
         fields: dict[str, Any] = {

@@ -57,15 +57,23 @@ def rhythm_of(view: PactView) -> rhythm.Rhythm:
     return rhythm.Rhythm(view.rrule, view.time_zone, view.starts_at)
 
 
+def recordable_from(view: PactView) -> datetime:
+    """The earliest call a check-in may record: the pact's start, or its proposal if that came first (a pact
+    restarted when its colleague said yes keeps the calls they had meanwhile)."""
+    return min(view.starts_at, view.created_at)
+
+
 def first_due_on_joining(view: PactView, now: datetime) -> tuple[datetime, datetime]:
     """(starts_at, next_due_at) of a pact for a colleague who says yes to it at `now`.
 
     As they are, unless nobody has checked in yet and the first check-in was due before `now` (an
     invitation answered, or re-sent, after its first slot): then the pact starts when they say yes,
     its first check-in the next one due from there, and nobody is told their contact has lapsed
-    on the day they joined.
+    on the day they joined. A start the inviter dated back on purpose (before the proposal: "we have
+    talked since January") is theirs to keep. Calls since the proposal can still be recorded
+    (`recordable_from`).
     """
-    if view.last_check_in_at is not None or view.next_due_at >= now:
+    if view.last_check_in_at is not None or view.next_due_at >= now or view.starts_at < view.created_at:
         return view.starts_at, view.next_due_at
     return now, rhythm.Rhythm(view.rrule, view.time_zone, now).next_due(None)
 

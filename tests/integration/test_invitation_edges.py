@@ -243,3 +243,21 @@ def test_the_inviter_of_someone_who_never_answered_is_not_told_they_last_talked(
     view = PactView.get(*PactView.key(pact_id, member_sub(ANN)))
     line = pact_line(view, later, ZoneInfo("Europe/Dublin"))
     assert line == "No check-in recorded yet; your invitation to Sile expired: you can send it again in the app."
+
+
+def test_a_start_dated_back_is_kept_and_calls_before_a_restart_can_still_be_recorded(world: World) -> None:
+    signup(ANN, "Ann", START)
+    signup(BOB, "Bob", START)
+    signup(CARA, "Cara", START)
+    # Ann dates a pact with Bob back on purpose ("we have talked on Tuesdays since December"): kept as she gave it
+    began = "2026-12-01T08:30:00Z"
+    back = invite(ANN, BOB, START, rhythm={"weekday": "tuesday", "time": "08:30"}, starts_at=began).json()["id"]
+    friday = datetime(2027, 1, 15, 12, tzinfo=UTC)
+    assert call("POST", f"/pacts/{back}/accept", email=BOB, now=friday).json()["starts_at"] == began
+    # A pact restarted when Cara said yes: the call they had while it waited can still be recorded
+    waited = invite(ANN, CARA, START, rhythm={"weekday": "tuesday", "time": "08:30"}).json()["id"]
+    assert call("POST", f"/pacts/{waited}/accept", email=CARA, now=friday).json()["starts_at"] == "2027-01-15T12:00:00Z"
+    talked = call("POST", f"/pacts/{waited}/check-ins", email=ANN, body={"occurred_at": "2027-01-12T08:30:00Z"}, now=friday)
+    assert talked.status == 201, talked.body
+    before = call("POST", f"/pacts/{waited}/check-ins", email=ANN, body={"occurred_at": "2027-01-05T08:00:00Z"}, now=friday)
+    assert (before.status, before.json()["field"]) == (422, "occurred_at")  # before it was even proposed
