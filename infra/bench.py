@@ -308,24 +308,29 @@ def cold_starts(only: Iterable[str] = ()) -> Iterator[Row]:
         floor = [_time(FLOOR, endpoint) for _ in range(RUNS)]
         floor_ms = statistics.median(floor) * 1000
         yield Row("cold init floor: import boto3 + 1 client + 1 GetItem", f"{floor_ms:.0f} ms", "1.00x")
-        library_ms = {}
-        for kind in sorted({library_kind(fn) for fn in functions}):
-            script = LIBRARY_FLOOR.format(event=json.dumps(members_me_event()), kind=LIBRARY_KINDS[kind])
+        library: dict[str, list[float]] = {}
+        libraries = {
+            kind: LIBRARY_FLOOR.format(event=json.dumps(members_me_event()), kind=LIBRARY_KINDS[kind])
+            for kind in sorted({library_kind(fn) for fn in functions})
+        }
+        for kind, script in libraries.items():
             _time(script, endpoint)
-            samples = []
+            library[kind] = []
             for _ in range(RUNS):
                 floor.append(_time(FLOOR, endpoint))
-                samples.append(_time(script, endpoint))
-            library_ms[kind] = statistics.median(samples) * 1000
-            ratio = library_ms[kind] / (statistics.median(floor) * 1000)
+                library[kind].append(_time(script, endpoint))
+            ms = statistics.median(library[kind]) * 1000
             name = f"cold library floor, {kind}: Powertools + PynamoDB, no own code"
-            yield Row(name, f"{library_ms[kind]:.0f} ms", f"{ratio:.2f}x floor")
+            yield Row(name, f"{ms:.0f} ms", f"{ms / (statistics.median(floor) * 1000):.2f}x floor")
         for fn in functions:
+            kind = library_kind(fn)
             samples = []
-            for _ in range(RUNS):  # each sample next to a floor sample, so a busy moment weighs on both
+            for _ in range(RUNS):  # each sample next to a floor and a library-floor sample: a busy moment weighs on all
                 floor.append(_time(FLOOR, endpoint))
+                library[kind].append(_time(libraries[kind], endpoint))
                 samples.append(_time(scripts[fn], endpoint))
-            yield cold_row(fn, statistics.median(samples) * 1000, statistics.median(floor) * 1000, library_ms[library_kind(fn)])
+            median_ms = statistics.median(samples) * 1000
+            yield cold_row(fn, median_ms, statistics.median(floor) * 1000, statistics.median(library[kind]) * 1000)
 
 
 def zipped_size(folder: Path) -> int:
