@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 from shared.adapters.models import Ask, AskReceived, Attended, GroupMember, Introduction, Item, PactView, member_pk
 from shared.domain import rhythm
 from shared.groups import series
-from shared.network.support.standing import ago, lapsed_since, last_contact, pact_status
+from shared.network.support.standing import ago, last_contact
+from shared.pacts.planning import lapsed_since, pact_status
 
 AHEAD = timedelta(days=7)
 ISOLATION_AFTER = timedelta(days=30)  # no contact for this long: the isolation line

@@ -50,6 +50,7 @@ from shared.pacts.planning import (
     PREFERENCE_ATTRIBUTES,
     Ctx,
     iso_instant,
+    pact_status,
     prefs_of,
     reschedule,
     stop_nudge_emails,
@@ -150,9 +151,7 @@ def send_digest(message: dict[str, Any], now: datetime, deps: SenderDeps) -> str
                     setattr(view, name, value)
                 _move_on(view, deps.shards, PREFERENCE_ATTRIBUTES)
             continue
-        state = rhythm.status(
-            now=now, next_due=view.next_due_at, grace=timedelta(days=int(view.grace_days)), paused_until=view.paused_until
-        )
+        state = pact_status(view, now)
         if state is not rhythm.Status.LAPSED or not member.wants_email_nudges or view.state != "active":
             replan.append(view)  # e.g. a colleague's away mode paused it without re-planning our nudge
             continue

@@ -57,6 +57,17 @@ def rhythm_of(view: PactView) -> rhythm.Rhythm:
     return rhythm.Rhythm(view.rrule, view.time_zone, view.starts_at)
 
 
+def lapsed_since(view: PactView) -> datetime:
+    """When contact on this pact lapses (or lapsed): the next check-in due plus the grace days."""
+    return view.next_due_at + timedelta(days=int(view.grace_days))
+
+
+def pact_status(view: PactView, now: datetime, next_due: datetime | None = None) -> rhythm.Status:
+    """On track, due, lapsed or paused at `now` (with `next_due` instead of the view's own, where given)."""
+    due = view.next_due_at if next_due is None else next_due
+    return rhythm.status(now=now, next_due=due, grace=timedelta(days=int(view.grace_days)), paused_until=view.paused_until)
+
+
 def recordable_from(view: PactView) -> datetime:
     """The earliest call a check-in may record: the pact's start, or its proposal if that came first (a pact
     restarted when its colleague said yes keeps the calls they had meanwhile)."""
@@ -134,7 +145,7 @@ def prefs_of(member: Member) -> dict[str, Any]:
 
 def reschedule(view: PactView, shards: int) -> None:
     """Recompute this party's next nudge on the in-memory view (persist NUDGE_ATTRIBUTES after)."""
-    lapse = view.next_due_at + timedelta(days=int(view.grace_days))
+    lapse = lapsed_since(view)
     prefs = nudges.Preferences(
         time_zone=view.party_time_zone or view.time_zone,
         nudge_hour=int(view.party_nudge_hour if view.party_nudge_hour is not None else 9),

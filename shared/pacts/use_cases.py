@@ -58,6 +58,7 @@ from shared.pacts.planning import (
     is_pact_id,
     local_midnight,
     my_views,
+    pact_status,
     persist_views,
     prefs_of,
     reschedule,
@@ -94,7 +95,7 @@ def pact_out(view: PactView, now: datetime, invited_email: str | None = None) ->
     ended = view.state == "ended"
     # An invitation shows the pact as it would be if they said yes now (never lapsed before they joined).
     starts, due = first_due_on_joining(view, now) if view.state == "invited" else (view.starts_at, view.next_due_at)
-    state = rhythm.status(now=now, next_due=due, grace=timedelta(days=view.grace_days), paused_until=view.paused_until)
+    state = pact_status(view, now, due)
     invitation = invitation_state(view, now)
     return PactOut(
         id=view.pact_id,

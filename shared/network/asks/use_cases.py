@@ -23,6 +23,7 @@ stored, and never logged. They are plain text: nothing here or in the API reads 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -165,18 +166,14 @@ def _specialty_members(ctx: Ctx, specialty: str) -> Audience:
     tag = tags[0]
     wanted = MAX_SPECIALTY_RECIPIENTS + 1  # one more than the cap says whether it capped; one more again in case I am listed
     start = str(uuid.uuid4())
-    found: list[str] = []
-    for term in tags:
-        for condition in (Item.gsi2sk >= start, Item.gsi2sk < start):
-            room = wanted + 1 - len(found)
-            entries = Item.gsi2.query(f"DIR#s:{term}", condition, limit=room, page_size=room)
-            found += [e.member_sub for e in entries if isinstance(e, DirectoryEntry) and e.member_sub != ctx.sub]
-            found = list(dict.fromkeys(found))  # listed under two synonyms: asked once
-            if len(found) >= wanted:
-                break
-        if len(found) >= wanted:
+    unique: list[str] = []
+    for term, condition in itertools.product(tags, (Item.gsi2sk >= start, Item.gsi2sk < start)):
+        room = wanted + 1 - len(unique)
+        entries = Item.gsi2.query(f"DIR#s:{term}", condition, limit=room, page_size=room)
+        found = [e.member_sub for e in entries if isinstance(e, DirectoryEntry) and e.member_sub != ctx.sub]
+        unique = list(dict.fromkeys(unique + found))  # listed under two synonyms: asked once
+        if len(unique) >= wanted:
             break
-    unique = found
     return Audience(
         "specialty",
         tag,

@@ -1,4 +1,5 @@
-"""Where a member stands with their contacts: pure functions of pact views and meetings attended.
+"""Where a member stands with their contacts: pure functions of pact views and meetings attended
+(a pact's own status and lapse instant are shared/pacts/planning.py's `pact_status` and `lapsed_since`).
 
 Used by GET /members/me/support (shared/network/support/use_cases.py) and by the weekly digest
 (shared/digest/compose.py), which must not import the API's schemas: a sender's cold start stays
@@ -8,18 +9,9 @@ without pydantic (see `make bench`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from shared.adapters.models import Attended, PactView
-from shared.domain import rhythm
-
-
-def pact_status(view: PactView, now: datetime) -> rhythm.Status:
-    return rhythm.status(now=now, next_due=view.next_due_at, grace=timedelta(days=int(view.grace_days)), paused_until=view.paused_until)
-
-
-def lapsed_since(view: PactView) -> datetime:
-    return view.next_due_at + timedelta(days=int(view.grace_days))
 
 
 def last_contact(views: Iterable[PactView], meetings: Iterable[Attended]) -> datetime | None:

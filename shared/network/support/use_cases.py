@@ -26,8 +26,8 @@ from datetime import datetime, timedelta
 from shared.adapters.models import Attended, Group, GroupMember, Item, PactView, TimelineEntry, member_pk
 from shared.domain import rhythm
 from shared.network.support.schemas import GroupSupportOut, PactSupportOut, SupportOut
-from shared.network.support.standing import ago, lapsed_since, last_contact, pact_status
-from shared.pacts.planning import Ctx, establishment_of
+from shared.network.support.standing import ago, last_contact
+from shared.pacts.planning import Ctx, establishment_of, lapsed_since, pact_status
 from shared.pacts.schemas import EstablishmentOut
 
 MONTH = timedelta(days=30)
