@@ -42,10 +42,12 @@ class Stack:
         except urllib.error.HTTPError as err:
             return Reply(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
 
-    def wait_for_message(self, to: str, about: str = "", *, seen: int = 0, seconds: float = 30) -> dict[str, Any]:
+    def wait_for_message(self, to: str, about: str, *, seen: int = 0, seconds: float = 30) -> dict[str, Any]:
         """The latest message in the local outbox to `to` (an address or a phone number) whose subject, or a
         text's words, contain `about`, once more than `seen` of those are there: mail goes out after the
-        request that caused it (a domain event, a queue), so it is waited for."""
+        request that caused it (a domain event, a queue), so it is waited for. `about` is required: the
+        stack's own schedules run on its clock too, so a member may rightly get a digest or a reminder
+        beside the message a test waits for (CI once took a weekly digest for a nudge)."""
         deadline = time.monotonic() + seconds
         while True:
             messages = self.request("GET", "/_local/outbox").json()["messages"]

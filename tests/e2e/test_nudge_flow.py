@@ -27,7 +27,7 @@ def test_sweep_email_link_check_in(stack: Stack) -> None:
         stack.request("PUT", "/_local/clock", body={"now": "2026-12-10T09:05:00Z"})
         swept = stack.request("POST", "/_local/invoke/NudgeSweep", body={})
         assert swept.status == 200
-        mail = stack.wait_for_message("ann.nudge@example.org")
+        mail = stack.wait_for_message("ann.nudge@example.org", "Time to catch up with")  # her digest is due too
         assert mail["subject"] == "Time to catch up with Jennifer?"
         check_in = re.search(r"(http://\S+/c/[\w-]+)", mail["text"]).group(1)  # type: ignore[union-attr]
         assert urlsplit(check_in).netloc == urlsplit(stack.url).netloc  # the links point at the local stack
