@@ -1,7 +1,10 @@
 """What a member's weekly digest says: read once, when it is about to go.
 
 Sections, each only when there is something in it:
-- lapsed contacts: the member's active pacts whose contact has lapsed (as GET /members/me/support says);
+- lapsed contacts: the member's active pacts whose contact has lapsed (as GET /members/me/support says),
+  not an invitation nobody answered (nobody talked, so nothing lapsed);
+- invitations that expired unanswered in the last 7 days: said once, in the first digest after (a pact whose
+  invitation expired with no call recorded also goes quiet: shared/pacts/planning.slot_messages_end);
 - meetings in the next 7 days: the member's groups' upcoming meetings (not cancelled, not ones they said no to);
 - asks for them: AskReceived items in their partition not yet `digested`;
 - introduction requests: pending Introductions to them (gsi1 MEMBER#<to> / INTRO#…), not yet `digested`, still valid;
@@ -23,7 +26,7 @@ from shared.adapters.models import Ask, AskReceived, Attended, GroupMember, Intr
 from shared.domain import rhythm
 from shared.groups import series
 from shared.network.support.standing import ago, last_contact
-from shared.pacts.planning import lapsed_since, pact_status
+from shared.pacts.planning import awaiting_answer, lapsed_since, pact_status
 
 AHEAD = timedelta(days=7)
 ISOLATION_AFTER = timedelta(days=30)  # no contact for this long: the isolation line
@@ -34,6 +37,7 @@ GROUP_LOOK_AHEAD = 3  # upcoming meetings expanded per group (a monthly group's 
 @dataclass
 class Content:
     lapsed: list[dict[str, str]] = field(default_factory=list)
+    expired: list[dict[str, str]] = field(default_factory=list)
     meetings: list[dict[str, str]] = field(default_factory=list)
     asks: list[AskReceived] = field(default_factory=list)
     settled: list[AskReceived] = field(default_factory=list)  # asks closed before they were mentioned: never mentioned
@@ -42,11 +46,12 @@ class Content:
 
     @property
     def empty(self) -> bool:
-        return not (self.lapsed or self.meetings or self.asks or self.intros or self.isolation)
+        return not (self.lapsed or self.expired or self.meetings or self.asks or self.intros or self.isolation)
 
     def context(self) -> dict[str, Any]:
         return {
             "lapsed": self.lapsed,
+            "expired": self.expired,
             "meetings": self.meetings,
             "asks": [{"author": a.author_name, "text": _short(a.text), "audience": a.audience_label} for a in self.asks],
             "intros": [{"from": i.from_name, "message": _short(i.message)} for i in self.intros],
@@ -72,18 +77,19 @@ def gather(sub: str, time_zone: str, isolation_said_at: datetime | None, created
             views.append(item)
         elif isinstance(item, GroupMember) and item.state == "active":
             memberships.append(item)
-        elif (
-            isinstance(item, Introduction)
-            and item.to_sub == sub
-            and item.state == "pending"
-            and not item.digested
-            and item.valid_until > now
-        ):
+        elif isinstance(item, Introduction) and _pending_for(item, sub, now):
             content.intros.append(item)
-    lapsed = [v for v in views if v.state == "active" and pact_status(v, now) is rhythm.Status.LAPSED]
+    active = [v for v in views if v.state == "active"]
+    lapsed = [v for v in active if not awaiting_answer(v) and pact_status(v, now) is rhythm.Status.LAPSED]
     content.lapsed = [
         {"colleague": v.colleague_name, "since": ago(lapsed_since(v), now), "rhythm": rhythm.describe(v.rrule)}
         for v in sorted(lapsed, key=lapsed_since)
+    ]
+    expired = [(v.invitation_expires_at, v) for v in active if awaiting_answer(v) and v.invitation_expires_at is not None]
+    content.expired = [
+        {"colleague": v.colleague_name, "on": f"{on.astimezone(ZoneInfo(time_zone)):%A %-d %B}", "rhythm": rhythm.describe(v.rrule)}
+        for on, v in sorted(expired, key=lambda pair: pair[0])
+        if now - AHEAD <= on < now  # since the last digest: said once
     ]
     waiting = [
         a

@@ -68,6 +68,23 @@ def pact_status(view: PactView, now: datetime, next_due: datetime | None = None)
     return rhythm.status(now=now, next_due=due, grace=timedelta(days=int(view.grace_days)), paused_until=view.paused_until)
 
 
+def awaiting_answer(view: PactView) -> bool:
+    """An invitation the colleague has not said yes to (open or expired), on a pact nobody has recorded a call on:
+    in the digest and on the support page an unanswered invitation, not contact that lapsed."""
+    return view.invite_key is not None and view.last_check_in_at is None
+
+
+def slot_messages_end(view: PactView) -> datetime | None:
+    """The last slot that may have a reminder before it or a text after it, where there is one.
+
+    While an invitation is open the inviter may well call their colleague (who may never want an
+    account) and is reminded and texted as for any pact; once it has expired with no call recorded,
+    nobody is using the pact: its slots go quiet (the digest says once that it expired). A call
+    recorded, a yes, or the invitation sent again, and they come back (each is a write, re-planned).
+    """
+    return view.invitation_expires_at if awaiting_answer(view) else None
+
+
 def recordable_from(view: PactView) -> datetime:
     """The earliest call a check-in may record: the pact's start, or its proposal if that came first (a pact
     restarted when its colleague said yes keeps the calls they had meanwhile)."""
@@ -236,8 +253,9 @@ def _plan_text(view: PactView, prefs: nudges.Preferences, shards: int) -> None:
     ended = view.updated_at - timedelta(minutes=int(view.time_limit_minutes)) - sms.AFTER_THE_CALL
     slot = rule.slot_after(max(t for t in (view.sms_through, view.starts_at, ended) if t is not None)) if wants else None
     quiet = sms.quiet_hours_from_json(view.party_quiet_hours)
+    last = slot_messages_end(view)
     for _ in range(8):  # a slot that falls on a quiet day gets no text: the next one may
-        if slot is None:
+        if slot is None or (last is not None and slot > last):
             break
         if view.paused_until is not None and slot < view.paused_until:
             slot = rule.slot_after(view.paused_until)
@@ -371,8 +389,9 @@ def _next_reminder(
         return None  # only slot pacts have slots: an every-N-days pact gets no reminder before one
     starts = [t for t in (view.habit_reminded_through, progress.last and progress.last + timedelta(minutes=1), now, paused) if t]
     slot = rule.slot_after(max(starts))
+    last = slot_messages_end(view)
     for _ in range(8):  # a slot on a quiet day (or whose reminder time has passed) gets none: the next may
-        if slot is None:
+        if slot is None or (last is not None and slot > last):
             return None
         at = habit.reminder_at(slot, prefs)
         if at is not None and at >= now:

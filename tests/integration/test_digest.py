@@ -207,6 +207,24 @@ def test_a_redelivery_after_the_due_moved_on_still_sends_nothing(digest) -> None
     assert len(digest.sent()) == 1
 
 
+def test_an_invitation_never_answered_is_said_once_when_it_expired_never_as_lapsed_contact(digest) -> None:
+    # Found trying it: Ann's digest said "Sile: lapsed 3 weeks ago" every week, for months, about a colleague who
+    # never answered her invitation (nobody had talked, so nothing lapsed). Said once: when it has expired.
+    member_at(ANN, "Ann", START)
+    body = {"colleague": {"email": "sile@example.org", "name": "Sile"}, **WEEKLY}
+    assert call("POST", "/pacts", email=ANN, body=body, now=START).status == 201  # open until Wednesday 2 December
+    for monday in (at("2026-11-09T09:00:00"), at("2026-11-16T09:00:00"), at("2026-11-23T09:00:00"), at("2026-11-30T09:00:00")):
+        assert digest.run(monday) == []  # nothing lapsed, nothing else to say
+    [first] = digest.run(MONDAY)
+    assert "Invitations that expired unanswered:\n* Sile (Tuesdays 08:30): expired on Wednesday 2 December" in first.text
+    assert "send it again or delete the pact in the app" in first.text
+    assert "lapsed" not in first.text
+    assert "<strong>Sile</strong>" in first.html
+    # The next weeks: not again (the month's isolation line was said with it, so nothing else to say either)
+    assert digest.run(MONDAY + timedelta(days=7)) == []
+    assert digest.run(MONDAY + timedelta(days=14)) == []
+
+
 # ------------------------------------------------------------------ the isolation line
 
 

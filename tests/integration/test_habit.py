@@ -16,7 +16,7 @@ from shared.adapters.models import PactView
 from shared.domain.sms import is_gsm7
 from shared.pacts.planning import NUDGE_ATTRIBUTES, view_actions
 from tests.helpers import call, member, pact
-from tests.integration.invite_harness import is_outbox
+from tests.integration.invite_harness import World, is_outbox
 from tests.integration.nudge_harness import Mail, NudgeHarness
 
 ANN, BOB = "ann@example.org", "bob@example.org"
@@ -309,6 +309,40 @@ def test_check_ins_before_the_colleague_accepts_count_for_both(mail) -> None:
     assert call("POST", f"/pacts/{created['id']}/accept", email=BOB, now=at("2026-12-16T10:00:00")).status == 200
     assert establishment(created["id"], at("2026-12-16T10:00:00"), email=BOB) == {"state": "establishing", "kept": 2, "of": 6}
     assert establishment(created["id"], at("2026-12-16T10:00:00")) == {"state": "establishing", "kept": 2, "of": 6}
+
+
+def test_an_invitation_that_expired_unanswered_and_unused_goes_quiet_until_a_call_is_recorded(mail) -> None:
+    # Found trying it: Ann was reminded "your call with Bob, tomorrow" (and texted "did you talk?") every week,
+    # for months, about a pact Bob never said yes to and nobody used. While the invitation is open she may well
+    # call him all the same; once it has expired (30 days) with no call recorded, its slots go quiet.
+    member(ANN, "Ann", phone="+353851234567", notifications={"channels": ["email", "sms"]})
+    member(BOB, "Bob")
+    created = pact(ANN, BOB, accept=False, now=START, **SLOT)  # open until Thursday 31 December
+    before = len(NudgeHarness.sent())
+    monday = at("2026-12-07T09:00:00")
+    for week in range(4):  # the Tuesdays 8 to 29 December
+        assert sweep(monday + week * WEEK)["reminders"] == 2  # by email and by text
+        assert World.sms_sweep(FIRST_SLOT + timedelta(hours=2) + week * WEEK)["sent"] == 1
+    for week in range(4, 7):  # the Tuesdays 5 to 19 January: the invitation expired, nothing recorded
+        assert sweep(monday + week * WEEK)["reminders"] == 0
+        assert World.sms_sweep(FIRST_SLOT + timedelta(hours=2) + week * WEEK)["sent"] == 0
+    assert len(mails_since(before)) == 4
+    assert len(texts()) == 8
+    # They talked on the 19th all the same, and Ann records it: her regular call again, reminded before each slot
+    check_in(created["id"], at("2027-01-19T08:40:00"))
+    assert sweep(monday + 7 * WEEK)["reminders"] == 2  # Ann only: Bob has not said yes
+    assert mails_since(before)[-1].subject == "Reminder: your call with bob, tomorrow at 08:30"  # her label: the address
+    assert World.sms_sweep(FIRST_SLOT + timedelta(hours=2) + 7 * WEEK)["sent"] == 1
+
+
+def test_an_invitation_sent_again_brings_the_reminders_back(mail) -> None:
+    member(ANN, "Ann")
+    member(BOB, "Bob")
+    created = pact(ANN, BOB, accept=False, now=START, **SLOT)
+    assert sweep(at("2027-01-04T09:00:00"))["reminders"] == 0  # expired on 31 December, nothing recorded
+    resent = call("POST", f"/pacts/{created['id']}/resend-invitation", email=ANN, now=at("2027-01-06T10:00:00"))
+    assert resent.status == 200, resent.body
+    assert sweep(at("2027-01-11T09:00:00"))["reminders"] == 1
 
 
 def test_with_no_grace_days_a_call_within_its_time_limit_still_keeps_the_slot(mail) -> None:

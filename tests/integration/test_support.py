@@ -105,6 +105,25 @@ def test_nothing_recorded_yet(aws) -> None:
     assert body["summary"] == "No contact with a colleague is recorded yet."
 
 
+def test_an_invitation_not_answered_is_not_contact_that_lapsed(aws) -> None:
+    # Nobody has talked on it, so nothing lapsed: the page says the invitation is waiting, then that it expired.
+    member(ANN, "Ann")
+    body = {"colleague": {"email": "sile@example.org", "name": "Sile"}, "rhythm": {"weekday": "tuesday", "time": "08:30"}}
+    pact_id = call("POST", "/pacts", email=ANN, body=body, now=START).json()["id"]  # open until 1 October
+    waiting = call("GET", "/members/me/support", email=ANN, now=START + timedelta(days=20)).json()
+    assert [(p["id"], p["invitation"], p["lapsed_since"]) for p in waiting["pacts"]] == [(pact_id, "pending", None)]
+    assert waiting["summary"] == "No contact with a colleague is recorded yet; Sile has not answered your invitation yet."
+    expired = call("GET", "/members/me/support", email=ANN, now=NOW).json()
+    assert expired["pacts"][0]["invitation"] == "expired"
+    assert expired["summary"] == "No contact with a colleague is recorded yet; your invitation to Sile expired unanswered."
+    # A call recorded all the same: an ordinary pact from then on, whose contact can lapse
+    check_in(pact_id, datetime(2026, 10, 6, 8, 30, tzinfo=UTC))
+    talked = call("GET", "/members/me/support", email=ANN, now=NOW).json()
+    assert talked["pacts"][0]["invitation"] is None
+    assert talked["pacts"][0]["lapsed_since"] is not None
+    assert "contact with Sile lapsed" in talked["summary"]
+
+
 # ------------------------------------------------------------------ the CSV log
 
 

@@ -18,7 +18,14 @@ class PactSupportOut(Schema):
     mutual: bool
     last_check_in_at: datetime | None
     next_due_at: datetime
-    lapsed_since: datetime | None = Field(description="When contact lapsed (next due plus the grace days), while it is lapsed.")
+    lapsed_since: datetime | None = Field(
+        description="When contact lapsed (next due plus the grace days), while it is lapsed; never for an invitation not answered."
+    )
+    invitation: Literal["pending", "expired"] | None = Field(
+        default=None,
+        description="An invitation your colleague has not answered, on a pact with no call recorded: nobody has talked yet, "
+        "so its contact has not lapsed. Null once they said yes or a call was recorded.",
+    )
     establishment: EstablishmentOut = Field(description="How established the habit of regular contact is, as on the pact itself.")
 
 

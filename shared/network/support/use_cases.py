@@ -20,14 +20,16 @@ whatever its age) and the last meeting attended in the last 90 days (an older me
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from shared.adapters.models import Attended, Group, GroupMember, Item, PactView, TimelineEntry, member_pk
 from shared.domain import rhythm
+from shared.invitations.use_cases import invitation_state
 from shared.network.support.schemas import GroupSupportOut, PactSupportOut, SupportOut
 from shared.network.support.standing import ago, last_contact
-from shared.pacts.planning import Ctx, establishment_of, lapsed_since, pact_status
+from shared.pacts.planning import Ctx, awaiting_answer, establishment_of, lapsed_since, pact_status
 from shared.pacts.schemas import EstablishmentOut
 
 MONTH = timedelta(days=30)
@@ -90,8 +92,15 @@ def names(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def summary(colleagues: list[str], meetings: int, lapsed: list[tuple[str, datetime]], last: datetime | None, now: datetime) -> str:
-    """The numbers in plain words: who this month, and which contact lapsed when."""
+def summary(
+    colleagues: list[str],
+    meetings: int,
+    lapsed: list[tuple[str, datetime]],
+    last: datetime | None,
+    now: datetime,
+    unanswered: Sequence[tuple[str, str]] = (),
+) -> str:
+    """The numbers in plain words: who this month, which contact lapsed when, and which invitation is not answered."""
     if colleagues:
         count = len(colleagues)
         first = f"You've talked with {count} colleague{'s' if count != 1 else ''} this month"
@@ -106,6 +115,10 @@ def summary(colleagues: list[str], meetings: int, lapsed: list[tuple[str, dateti
     parts = [first]
     for name, since in sorted(lapsed, key=lambda pair: pair[1]):
         parts.append(f"contact with {name} lapsed {ago(since, now)}")
+    for name, state in unanswered:
+        parts.append(
+            f"{name} has not answered your invitation yet" if state == "pending" else f"your invitation to {name} expired unanswered"
+        )
     return "; ".join(parts) + "."
 
 
@@ -121,6 +134,7 @@ def support(ctx: Ctx) -> SupportOut:
     active = sorted((v for v in mine.views if v.state == "active"), key=lambda v: v.created_at)
     pacts = [_pact_out(v, now) for v in active]
     lapsed = [(p.colleague, p.lapsed_since) for p in pacts if p.lapsed_since is not None]
+    unanswered = [(p.colleague, p.invitation) for p in pacts if p.invitation is not None]
     group_names: dict[str, str] = {}
     if mine.memberships:
         keys = [Group.key(m.group_id) for m in mine.memberships]
@@ -147,12 +161,13 @@ def support(ctx: Ctx) -> SupportOut:
         groups=groups,
         last_contact_at=last,
         days_since_last_contact=None if last is None else max(0, (now - last).days),
-        summary=summary(colleagues, month_meetings, [(n, s) for n, s in lapsed if s is not None], last, now),
+        summary=summary(colleagues, month_meetings, [(n, s) for n, s in lapsed if s is not None], last, now, unanswered),
     )
 
 
 def _pact_out(view: PactView, now: datetime) -> PactSupportOut:
     state = pact_status(view, now)
+    waiting = invitation_state(view, now) if awaiting_answer(view) else None
     return PactSupportOut(
         id=view.pact_id,
         colleague=view.colleague_name,
@@ -160,6 +175,7 @@ def _pact_out(view: PactView, now: datetime) -> PactSupportOut:
         mutual=bool(view.mutual),
         last_check_in_at=view.last_check_in_at,
         next_due_at=view.next_due_at,
-        lapsed_since=lapsed_since(view) if state is rhythm.Status.LAPSED else None,
+        lapsed_since=lapsed_since(view) if state is rhythm.Status.LAPSED and waiting is None else None,
+        invitation=waiting if waiting in ("pending", "expired") else None,
         establishment=EstablishmentOut.model_validate(asdict(establishment_of(view, now))),
     )
