@@ -43,6 +43,7 @@ class Content:
     settled: list[AskReceived] = field(default_factory=list)  # asks closed before they were mentioned: never mentioned
     intros: list[Introduction] = field(default_factory=list)
     isolation: str | None = None  # the one concrete step proposed, when the isolation line is said
+    never_talked: bool = False  # no contact recorded since they joined: the line says that, not "since you last talked"
 
     @property
     def empty(self) -> bool:
@@ -56,6 +57,7 @@ class Content:
             "asks": [{"author": a.author_name, "text": _short(a.text), "audience": a.audience_label} for a in self.asks],
             "intros": [{"from": i.from_name, "message": _short(i.message)} for i in self.intros],
             "isolation": self.isolation,
+            "never_talked": self.never_talked,
         }
 
 
@@ -122,6 +124,7 @@ def gather(sub: str, time_zone: str, isolation_said_at: datetime | None, created
     isolated = (now - last >= ISOLATION_AFTER) if last is not None else (now - created_at >= ISOLATION_AFTER)
     if isolated and (isolation_said_at is None or now - isolation_said_at >= ISOLATION_EVERY):
         content.isolation = _step(lapsed, sorted(next_meetings), time_zone)
+        content.never_talked = last is None
     return content
 
 

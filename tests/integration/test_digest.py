@@ -231,7 +231,12 @@ def test_an_invitation_never_answered_is_said_once_when_it_expired_never_as_laps
 def test_isolation_line_at_most_once_a_month(digest) -> None:
     member_at(ANN, "Ann", START)
     member_at(BOB, "Bob", START)
-    pact(ANN, BOB, now=START, **WEEKLY)  # never a check-in: no contact since Ann joined on 2 November
+    pact_id = pact(ANN, BOB, now=START, **WEEKLY)["id"]
+    # They talked on Tuesday 3 November, and not since: a month and more by Monday 7 December
+    talked = call(
+        "POST", f"/pacts/{pact_id}/check-ins", email=ANN, body={"occurred_at": "2026-11-03T08:30:00Z"}, now=at("2026-11-03T09:00:00")
+    )
+    assert talked.status == 201, talked.body
     first = [m for m in digest.run(MONDAY) if m.to == ANN]
     assert len(first) == 1
     assert "It has been a month or more since you last talked with a colleague" in first[0].text
@@ -250,6 +255,9 @@ def test_isolation_step_proposes_a_groups_next_meeting_or_a_suggestion(digest) -
     first = digest.run(MONDAY)
     assert [m.to for m in first] == [ANN, CARA]
     assert "Is there one colleague you trust you could suggest a regular check-in to?" in first[0].text
+    # They never talked with anyone here: not "since you last talked", which would be a guess
+    assert "You joined a month or more ago and no contact with a colleague is recorded yet." in first[0].text
+    assert "since you last talked" not in first[0].text + first[0].html
     group_of(ANN, [CARA], at("2026-12-10T10:00:00"))
     # A month later: the group's next meeting (Tuesday 12 January) is the step, and the line is due again.
     mails = digest.run(at("2027-01-11T09:00:00"))
