@@ -424,10 +424,11 @@ class LinkToken(Item, discriminator="link"):
     member_sub = UnicodeAttribute()  # empty for an invitation's links: the address may belong to nobody yet
     pact_id = UnicodeAttribute(null=True)
     invite_key = UnicodeAttribute(null=True)  # an invitation's links: the invited address's key
-    group_id = UnicodeAttribute(null=True)  # a meeting's links (rsvp_no): the group
+    group_id = UnicodeAttribute(null=True)  # a meeting's links (rsvp_no) and a group invitation's page: the group
     meeting_id = UnicodeAttribute(null=True)  # and the meeting (series.meeting_id of its original start)
     intro_id = UnicodeAttribute(null=True)  # an introduction's links (intro_accept, intro_decline, and its unsubscribe)
-    action = UnicodeAttribute()  # check_in | snooze | pause | unsubscribe | invitation | rsvp_no | intro_accept | intro_decline
+    # check_in | snooze | pause | unsubscribe | invitation | group_invitation | rsvp_no | intro_accept | intro_decline
+    action = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     valid_until = UTCDateTimeAttribute()  # TTL deletes late; expiry is checked against this
     used_at = UTCDateTimeAttribute(null=True)

@@ -43,7 +43,7 @@ from shared.groups.schemas import (
     WhereIn,
     WhereOut,
 )
-from shared.groups.writes import ATTEMPTS, Retry, plan_schedule, prefs_of, transact, with_retries
+from shared.groups.writes import ATTEMPTS, Retry, plan_schedule, prefs_of, transact, with_retries, withdraw_invitation
 from shared.invitations.use_cases import INVITATION_LIFETIME, count_invitation, raise_if_limited
 from shared.network import circle
 from shared.pacts.planning import Ctx
@@ -529,18 +529,9 @@ def decline(ctx: Ctx, group_id: str) -> None:
             raise NotFound(f"You have no group {group_id}.")
         if mine.state != "invited":
             raise Conflict("There is no open invitation to decline; to leave the group, DELETE /groups/{id}/members/me.")
-        _withdraw(mine, group_id, [DomainEvent("InvitationDeclined", {"group_id": group_id, "member_id": ctx.sub})], ctx.now)
+        withdraw_invitation(mine, group_id, [DomainEvent("InvitationDeclined", {"group_id": group_id, "member_id": ctx.sub})], ctx.now)
 
     with_retries(attempt)
-
-
-def _withdraw(person: GroupMember, group_id: str, events: list[DomainEvent] | None = None, now: datetime | None = None) -> None:
-    def write(tx: TransactWrite) -> None:
-        tx.delete(person)
-        if person.invite_key:
-            tx.delete(Invitation(*Invitation.group_key(person.invite_key, group_id)))
-
-    transact(write, events or [], now)
 
 
 def claim_invitations(sub: str, now: datetime, invitations: list[Invitation]) -> int:
@@ -594,7 +585,7 @@ def _remove(ctx: Ctx, group_id: str, sub: str, reason: str) -> None:
         if person is None or (person.state != "active" and reason != "removed"):
             raise NotFound(f"You have no group {group_id}." if reason != "removed" else f"The group has no member {sub}.")
         if person.state == "invited":  # a convener withdraws an invitation
-            _withdraw(person, group_id)
+            withdraw_invitation(person, group_id)
             return False, False
         group = state.group
         rest = [p for p in state.active if p.member_sub != sub]
@@ -744,7 +735,7 @@ def erase_member(ctx: Ctx) -> list[str]:
         ids.append(person.group_id)
         if person.state == "invited":
             with suppress(Retry, Conflict):
-                _withdraw(person, person.group_id)
+                withdraw_invitation(person, person.group_id)
             continue
         with suppress(NotFound):
             _remove(ctx, person.group_id, ctx.sub, reason="erased")

@@ -10,12 +10,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import cancellation_codes, connection
 from shared.adapters.events import DomainEvent, add_events
-from shared.adapters.models import Group, Member
+from shared.adapters.models import Group, GroupMember, Invitation, Member
 from shared.domain import groups as domain
 from shared.domain import nudges
 from shared.domain.errors import Conflict
@@ -53,6 +53,39 @@ def transact(write: Callable[[TransactWrite], None], events: Sequence[DomainEven
         if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
             raise Retry from err
         raise
+
+
+def withdraw_invitation(person: GroupMember, group_id: str, events: Sequence[DomainEvent] = (), now: datetime | None = None) -> None:
+    """An invitation into a group goes (declined, withdrawn, or its person erased): the invited entry and its address item."""
+
+    def write(tx: TransactWrite) -> None:
+        tx.delete(person)
+        if person.invite_key:
+            tx.delete(Invitation(*Invitation.group_key(person.invite_key, group_id)))
+
+    transact(write, events, now)
+
+
+def invitation_of_address(group_id: str, invite_key: str) -> tuple[Invitation, GroupMember] | None:
+    """The invitation of an address into a group and the invited entry it stands for; None once answered or withdrawn."""
+    try:
+        invitation = Invitation.get(*Invitation.group_key(invite_key, group_id), consistent_read=True)
+        person = GroupMember.get(*GroupMember.invited_key(group_id, str(invitation.invitation_id)), consistent_read=True)
+    except DoesNotExist:
+        return None
+    if person.state != "invited" or person.invite_key != invite_key:
+        return None
+    return invitation, person
+
+
+def decline_group_by_link(group_id: str, invite_key: str, now: datetime) -> bool:
+    """ "No, thank you" on a group invitation's page (no account needed): it goes as a decline; False if it had gone."""
+    found = invitation_of_address(group_id, invite_key)
+    if found is None:
+        return False
+    declined = DomainEvent("InvitationDeclined", {"group_id": group_id, "member_id": None})  # maybe nobody's: no account
+    withdraw_invitation(found[1], group_id, [declined], now)
+    return True
 
 
 def fix_at(group: Group, start: datetime) -> datetime:

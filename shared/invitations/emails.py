@@ -17,7 +17,7 @@ from shared.adapters.mail import Mailer, render
 from shared.adapters.models import AddressSuppression, Group, GroupMember, Invitation, LinkToken, Member, PactView, SendClaim
 from shared.adapters.observability import logger
 from shared.domain import rhythm
-from shared.domain.groups import describe_rhythm
+from shared.domain.groups import describe_rhythm, occurrences
 from shared.links.tokens import new_link
 from shared.nudges.suppression import suppress_address
 from shared.pacts.planning import first_due_on_joining
@@ -62,10 +62,10 @@ def send_invitation_email(pact_id: str, owner_sub: str, now: datetime, mail: Inv
     if invitation.valid_until <= now:
         return "expired"
 
-    def context(page_url: str | None, stop_url: str) -> tuple[str, dict[str, Any]]:
-        return "invitation", invitation_context(owner, inviter, invitation, str(page_url), stop_url, mail.app_url, now)
+    def context(page_url: str, stop_url: str) -> tuple[str, dict[str, Any]]:
+        return "invitation", invitation_context(owner, inviter, invitation, page_url, stop_url, mail.app_url, now)
 
-    return _send_once(owner.invite_key, invitation, now, mail, context, page_for=pact_id)
+    return _send_once(owner.invite_key, invitation, now, mail, context, page=("invitation", pact_id, None))
 
 
 def send_group_invitation_email(group_id: str, invitation_id: str, now: datetime, mail: InvitationMail) -> str:
@@ -82,24 +82,20 @@ def send_group_invitation_email(group_id: str, invitation_id: str, now: datetime
         return "not-open"
     if invitation.valid_until <= now:
         return "expired"
-    zone = ZoneInfo(group.time_zone)
-    first = group.starts_at.astimezone(zone)
 
-    def context(page_url: str | None, stop_url: str) -> tuple[str, dict[str, Any]]:
+    def context(page_url: str, stop_url: str) -> tuple[str, dict[str, Any]]:
         return "group_invitation", {
+            **group_terms(group, now),
+            "page_url": page_url,
             "subject": f"{inviter.display_name} invites you to the peer supervision group {group.name}",
             "inviter": inviter.display_name,
             "group": group.name,
-            "purpose": group.purpose or "",
-            "when": describe_rhythm(group.rrule, group.time_zone, group.starts_at),
-            "first": f"{first:%A %-d %B %Y} at {first:%H:%M}",
-            "minutes": int(group.duration_minutes),
             "unsubscribe_url": stop_url,
             "app_url": mail.app_url,
-            "expires_on": f"{invitation.valid_until.astimezone(zone):%A %-d %B}",
+            "expires_on": f"{invitation.valid_until.astimezone(ZoneInfo(group.time_zone)):%A %-d %B}",
         }
 
-    return _send_once(invite_key, invitation, now, mail, context, page_for=None)
+    return _send_once(invite_key, invitation, now, mail, context, page=("group_invitation", None, group_id))
 
 
 def _send_once(
@@ -107,8 +103,8 @@ def _send_once(
     invitation: Invitation,
     now: datetime,
     mail: InvitationMail,
-    context_of: Callable[[str | None, str], tuple[str, dict[str, Any]]],
-    page_for: str | None,
+    context_of: Callable[[str, str], tuple[str, dict[str, Any]]],
+    page: tuple[str, str | None, str | None],
 ) -> str:
     """Send one invitation email to an address unless it is suppressed or had one in the last 7 days."""
     try:
@@ -136,12 +132,13 @@ def _send_once(
     stop.invite_key = invite_key
     stop_url = f"{mail.base_url}/u/{stop_token}"
     links = [stop]
-    page_url = None
-    if page_for is not None:  # a pact invitation has its own page (decline without an account)
-        page_token, page = new_link("", "invitation", now, page_for, lifetime=invitation.valid_until - now + PAGE_AFTERLIFE)
-        page.invite_key = invite_key
-        page_url = f"{mail.base_url}/i/{page_token}"
-        links.append(page)
+    # The invitation's own page (/i/<token>: what it is, and "No, thank you" without an account), for
+    # a pact ("invitation", pact id) or a group ("group_invitation", group id).
+    action, pact_id, group_id = page
+    page_token, page_link = new_link("", action, now, pact_id, lifetime=invitation.valid_until - now + PAGE_AFTERLIFE)
+    page_link.invite_key, page_link.group_id = invite_key, group_id
+    page_url = f"{mail.base_url}/i/{page_token}"
+    links.append(page_link)
     with LinkToken.batch_write() as batch:
         for link in links:
             batch.save(link)
@@ -189,6 +186,22 @@ def proposed_terms(view: PactView, now: datetime) -> dict[str, Any]:
         "mode": MODES.get(view.mode, view.mode),
         "time_limit": int(view.time_limit_minutes),
         "first": f"{first:%A %-d %B} at {first:%H:%M}" if rule.is_slot else f"by {first:%A %-d %B}",
+    }
+
+
+def group_terms(group: Group, now: datetime) -> dict[str, Any]:
+    """A group's terms as an invitation says them: its rhythm, length and purpose, and its first meeting (or, for a
+    group that has met already, its next one in the series)."""
+    zone = ZoneInfo(group.time_zone)
+    upcoming = group.starts_at > now
+    after = group.starts_at if upcoming else now
+    start = next(iter(occurrences(group.rrule, group.time_zone, group.starts_at, after, 1)), group.starts_at).astimezone(zone)
+    return {
+        "when": describe_rhythm(group.rrule, group.time_zone, group.starts_at),
+        "minutes": int(group.duration_minutes),
+        "purpose": group.purpose or "",
+        "first_label": "First meeting" if upcoming else "Next meeting",
+        "first": f"{start:%A %-d %B %Y} at {start:%H:%M}",
     }
 
 

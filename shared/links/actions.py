@@ -11,10 +11,11 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import cancellation_codes, connection
-from shared.adapters.models import Introduction, Invitation, LinkToken, Member, PactView
+from shared.adapters.models import Group, Introduction, Invitation, LinkToken, Member, PactView
 from shared.domain import rhythm
 from shared.groups import series
-from shared.invitations.emails import proposed_terms
+from shared.groups.writes import decline_group_by_link, invitation_of_address
+from shared.invitations.emails import group_terms, proposed_terms
 from shared.invitations.use_cases import decline_by_link
 from shared.links.tokens import LinkProblem, look_up, nonce, use_link
 from shared.nudges.sending import MODES
@@ -111,6 +112,37 @@ def _invitation_page(item: LinkToken, now: datetime) -> Page:
     )
 
 
+def _group_invitation(item: LinkToken, now: datetime) -> tuple[Group, Member | None]:
+    """The group an open group invitation link stands for, with who invited; LinkProblem once it is not open."""
+    found = invitation_of_address(str(item.group_id), str(item.invite_key))
+    if found is None:
+        raise LinkProblem("invitation_closed")
+    if found[0].valid_until <= now:
+        raise LinkProblem("invitation_expired")
+    try:
+        group = Group.get(*Group.key(str(item.group_id)))
+    except DoesNotExist:
+        raise LinkProblem("invitation_closed") from None
+    inviter = None
+    with suppress(DoesNotExist):
+        inviter = Member.get(*Member.key(found[0].inviter_sub))
+    return group, inviter
+
+
+def _group_invitation_page(item: LinkToken, now: datetime) -> Page:
+    group, inviter = _group_invitation(item, now)
+    terms = group_terms(group, now)
+    lines = [f"What it is for: {terms['purpose']}"] if terms["purpose"] else []
+    lines += [
+        f"{terms['when']}, {terms['minutes']} minutes. {terms['first_label']}: {terms['first']}.",
+        "To join, sign in or create your free account in the Peer support app with the address this invitation came to: "
+        "it will be waiting for you there.",
+        "If it is not for you, say so here: nobody will ask you for a reason.",
+    ]
+    who = inviter.display_name if inviter is not None else "A colleague"
+    return Page(200, f"{who} invites you to the peer supervision group {group.name}", lines, [("decline", "No, thank you")], nonce(item))
+
+
 INTRO_ACTIONS = {"intro_accept": "accept", "intro_decline": "decline"}  # the link's action -> its page's one choice
 
 
@@ -169,6 +201,8 @@ def show(token: str, now: datetime) -> Page:
         item = look_up(token, now)
         if item.action == "invitation":
             return _invitation_page(item, now)
+        if item.action == "group_invitation":
+            return _group_invitation_page(item, now)
         if item.action == "unsubscribe" and item.invite_key:
             return Page(
                 200,
@@ -296,6 +330,15 @@ def perform(token: str, form: dict[str, str], now: datetime, ctx: Ctx) -> Page:
                 raise LinkProblem("invitation_closed")
             return Page(
                 200, "Thank you for letting them know", ["They will be told kindly, without a reason. Nothing more will come about it."]
+            )
+        if item.action == "group_invitation" and choice == "decline":
+            _group_invitation(item, now)
+            if not decline_group_by_link(str(item.group_id), str(item.invite_key), now):
+                raise LinkProblem("invitation_closed")
+            return Page(
+                200,
+                "Thank you for letting them know",
+                ["The group will see that you said no, without a reason. Nothing more will come about it."],
             )
         if item.action == "unsubscribe" and choice == "unsubscribe":
             stop_nudge_emails(ctx, "unsubscribed")

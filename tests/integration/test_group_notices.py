@@ -8,7 +8,7 @@ from typing import Any
 from shared.groups.scheduling import sweep_groups
 from tests.helpers import call, member
 from tests.integration.group_harness import create_group
-from tests.integration.invite_harness import World, signup
+from tests.integration.invite_harness import World, invitation_links, press, signup
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 ANN, CARA, BOB = "ann@example.org", "cara@example.org", "bob@example.org"
@@ -42,6 +42,66 @@ def test_a_colleague_who_is_not_a_member_gets_one_kind_invitation_email_signs_up
     assert joined.status == 200, joined.body
     names = {m["name"]: m["state"] for m in joined.json()["members"]}
     assert names == {"Ann": "active", "Cara": "active"}
+
+
+def test_a_colleague_without_an_account_can_say_no_thank_you_from_the_email(world: World) -> None:
+    # Found trying it from the invited side: a pact invitation has a page to say no without an account, a group's
+    # had none ("simply ignore this email"), so the convener saw Cara "invited" for a month.
+    member(ANN, "Ann")
+    group = create_group(ANN, NOW)
+    assert call("POST", f"/groups/{group['id']}/invitations", email=ANN, body={"email": CARA}, now=NOW).status == 200
+    assert world.deliver_invitations() == ["sent"]
+    links = invitation_links(world.mails(CARA)[0])
+    assert "ignore this email" not in links.mail.text
+    later = NOW + timedelta(days=3)
+    page = call("GET", links.page, email=None, now=later)
+    assert page.status == 200, page.body
+    assert b"Ann invites you to the peer supervision group Cork peer supervision" in page.body
+    assert b"Tuesday 8 December 2026 at 19:00" in page.body
+    assert b"No, thank you" in page.body
+    assert call("GET", links.page, email=None, now=later).status == 200  # looking changes nothing
+    assert [m["state"] for m in call("GET", f"/groups/{group['id']}", email=ANN, now=later).json()["members"]] == ["active", "invited"]
+    done = press(links.page, page, "decline", later)
+    assert done.status == 200, done.body
+    assert b"Thank you for letting them know" in done.body
+    assert [m["state"] for m in call("GET", f"/groups/{group['id']}", email=ANN, now=later).json()["members"]] == ["active"]
+    declined = world.events("InvitationDeclined")
+    assert [(e["detail"]["group_id"], e["detail"]["member_id"]) for e in declined] == [(group["id"], None)]
+    # The page is closed now, and signing up with that address finds no invitation waiting
+    again = call("GET", links.page, email=None, now=later)
+    assert (again.status, b"no longer open" in again.body) == (410, True)
+    assert press(links.page, page, "decline", later).status == 410
+    signup(CARA, "Cara", later)
+    assert call("GET", "/groups", email=CARA, now=later).json()["items"] == []
+    # The convener may invite her again (a new invitation, a new page)
+    assert call("POST", f"/groups/{group['id']}/invitations", email=ANN, body={"email": CARA}, now=later).status == 200
+
+
+def test_the_no_thank_you_page_of_a_group_invitation_that_expired_or_was_withdrawn_says_so(world: World) -> None:
+    member(ANN, "Ann")
+    group = create_group(ANN, NOW)
+    invited = call("POST", f"/groups/{group['id']}/invitations", email=ANN, body={"email": CARA}, now=NOW).json()
+    assert world.deliver_invitations() == ["sent"]
+    links = invitation_links(world.mails(CARA)[0])
+    expired = call("GET", links.page, email=None, now=NOW + timedelta(days=31))
+    assert (expired.status, b"has expired" in expired.body) == (410, True)
+    entry = next(m for m in invited["members"] if m["state"] == "invited")
+    assert call("DELETE", f"/groups/{group['id']}/members/{entry['member_id']}", email=ANN, now=NOW).status == 204
+    withdrawn = call("GET", links.page, email=None, now=NOW + timedelta(days=1))
+    assert (withdrawn.status, b"no longer open" in withdrawn.body) == (410, True)
+
+
+def test_an_invitation_to_a_group_that_has_met_already_names_its_next_meeting_not_its_first(world: World) -> None:
+    member(ANN, "Ann")
+    group = create_group(ANN, NOW)  # second Tuesdays at 19:00, from Tuesday 8 December 2026
+    february = datetime(2027, 2, 1, 9, tzinfo=UTC)
+    assert call("POST", f"/groups/{group['id']}/invitations", email=ANN, body={"email": CARA}, now=february).status == 200
+    assert world.deliver_invitations() == ["sent"]
+    links = invitation_links(world.mails(CARA)[0])
+    assert "  Next meeting:    Tuesday 9 February 2027 at 19:00" in links.mail.text
+    assert "December 2026" not in links.mail.text
+    page = call("GET", links.page, email=None, now=february)
+    assert b"Next meeting: Tuesday 9 February 2027 at 19:00." in page.body
 
 
 def test_a_member_is_invited_with_the_same_answer_and_email_as_anyone(world: World) -> None:
