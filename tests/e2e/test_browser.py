@@ -133,3 +133,49 @@ def test_an_invitation_declined_in_a_real_browser_without_an_account(stack: Stac
     assert page.locator("h1").inner_text() == "This invitation is no longer open"
     assert all(urlsplit(r).netloc == urlsplit(stack.url).netloc for r in requested)
     page.close()
+
+
+def test_a_group_invitation_declined_in_a_real_browser_without_an_account(stack: Stack, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN Ann's group invites Fay, who has no account, and the invitation email arrives
+    ann = stack.token("ann.group.browser@example.org")
+    fay = "fay.browser@example.org"
+    assert stack.request("PUT", "/members/me", token=ann, body={"display_name": "Ann", "time_zone": "Europe/Dublin"}).status == 200
+    body = {
+        "name": "Cork <peer> supervision",
+        "rhythm": {"rrule": "FREQ=MONTHLY;BYDAY=2TU;BYHOUR=19;BYMINUTE=0", "time_zone": "Europe/Dublin"},
+        "duration_minutes": 90,
+        "where": {"kind": "place", "venue": "Ann's rooms, Cork"},
+        "format": {"preset": "case_slots", "case_slots": 3},
+    }
+    created = stack.request("POST", "/groups", token=ann, body=body)
+    assert created.status == 201, created.body
+    group_id = created.json()["id"]
+    assert stack.request("POST", f"/groups/{group_id}/invitations", token=ann, body={"email": fay}).status == 200
+    mail = stack.wait_for_message(fay, "invites you to the peer supervision group")
+    url = re.search(r"(http://\S+/i/[\w-]+)", mail["text"]).group(1)  # type: ignore[union-attr]
+
+    # WHEN Fay opens the link on her phone and taps "No, thank you"
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    response = page.goto(url)
+    assert response is not None
+    assert response.status == 200
+    assert page.locator("h1").inner_text() == "Ann invites you to the peer supervision group Cork <peer> supervision"  # as text
+    assert "second Tuesday of the month at 19:00" in page.locator("main").inner_text()
+    no = page.get_by_role("button", name="No, thank you")
+    box = no.bounding_box()
+    assert box is not None
+    assert box["height"] >= 44
+    page.screenshot(path=str(tmp_path / "group-invitation-page.png"), full_page=True)
+    no.click()
+    page.wait_for_load_state()
+
+    # THEN she is thanked, the group has no invitation for her any more, and the link says it is closed
+    assert page.locator("h1").inner_text() == "Thank you for letting them know"
+    members = stack.request("GET", f"/groups/{group_id}", token=ann).json()["members"]
+    assert [m["state"] for m in members] == ["active"]
+    page.goto(url)
+    assert page.locator("h1").inner_text() == "This invitation is no longer open"
+    assert all(urlsplit(r).netloc == urlsplit(stack.url).netloc for r in requested)
+    page.close()
