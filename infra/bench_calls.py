@@ -35,6 +35,7 @@ def main() -> None:
         invite = pact(ann, bob, accept=False)["id"]
         declined = pact(ann, bob, accept=False)["id"]
         resent = pact(ann, {"email": "dee@example.org"}, accept=False)["id"]
+        ended = pact(ann, bob)["id"]
         for number in range(3):  # three open invitations wait for Cara's address
             member(f"inviter{number}@example.org")
             pact(f"inviter{number}@example.org", "cara@example.org", accept=False)
@@ -76,6 +77,7 @@ def main() -> None:
             ("POST", "/members/me/calendar-secret", ann, None),
             ("GET", f"/calendar/{feed}", bob, None),  # public: the secret is the key (2 calls + 1 per group)
             ("GET", "/members/me/export", ann, None),
+            ("POST", f"/pacts/{ended}/end", ann, None),
             ("DELETE", f"/pacts/{shared}", bob, None),
             ("DELETE", "/members/me", ann, None),
         ]

@@ -38,10 +38,20 @@ def patch_pact(pact_id: str, body: PactPatch) -> PactOut:
     return pacts.update_pact(ctx(), pact_id, body)
 
 
-@app.delete("/pacts/<pact_id>", summary="Leave a pact (a colleague who stays keeps it)", tags=["pacts"], status_code=204)
+@app.delete(
+    "/pacts/<pact_id>",
+    summary="Leave a pact and delete your side of it (your colleague keeps theirs)",
+    tags=["pacts"],
+    status_code=204,
+)
 def delete_pact(pact_id: str) -> Response[str]:
     pacts.delete_pact(ctx(), pact_id)
     return Response(status_code=204, body="")
+
+
+@app.post("/pacts/<pact_id>/end", summary="End a pact and keep its history (your colleague keeps theirs, and is told once)", tags=["pacts"])
+def end_pact(pact_id: str) -> PactOut:
+    return pacts.end_pact(ctx(), pact_id)
 
 
 @app.post("/pacts/<pact_id>/accept", summary="Accept an invitation to a pact", tags=["pacts"])

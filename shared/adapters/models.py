@@ -295,7 +295,7 @@ class PactView(Item, discriminator="pact_view"):
     invitation_state = UnicodeAttribute(null=True)  # pending | declined (expired is read off the instant)
     colleague_named = BooleanAttribute(default=True)  # False: the owner gave only an address; the member's name replaces it
     # The end of a pact: the colleague left, erased their account, or declined the invitation.
-    ended_reason = UnicodeAttribute(null=True)  # colleague_left | colleague_erased | declined
+    ended_reason = UnicodeAttribute(null=True)  # you_ended | colleague_left | colleague_erased | declined
     ended_at = UTCDateTimeAttribute(null=True)
     ended_notice = UnicodeAttribute(null=True)  # pending: the one short notice is still to go | sent | none
     # The habit (shared/domain/habit.py): how established the pact is (the same on both views), and this party's

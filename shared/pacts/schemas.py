@@ -113,7 +113,7 @@ class PactOut(Schema):
     mutual: bool
     colleague: ColleagueOut
     invitation: InvitationOut | None = Field(description="The invitation by email, while one is involved.")
-    ended_reason: Literal["colleague_left", "colleague_erased", "declined"] | None
+    ended_reason: Literal["you_ended", "colleague_left", "colleague_erased", "declined"] | None
     ended_at: datetime | None
     rhythm: RhythmOut
     mode: Mode

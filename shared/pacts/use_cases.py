@@ -474,15 +474,58 @@ def _set_pause(ctx: Ctx, pact_id: str, until: datetime | None, event: str) -> Pa
     return with_retries(attempt)
 
 
-def delete_pact(ctx: Ctx, pact_id: str) -> None:
-    """The caller leaves the pact; an invited member's DELETE declines the invitation.
+def end_pact(ctx: Ctx, pact_id: str) -> PactOut:
+    """The caller ends the pact and keeps its history, as the colleague does.
 
-    A colleague who stays keeps the pact's whole history, and their view of it ends
-    (`ended`, `colleague_left`): never nudged or texted again, one short notice. The
-    leaver's private notes on it go (nobody could read them any more), and so do the
-    leaver's own copies. An invitation the owner leaves behind is withdrawn: the invited
-    view and the address's invitation go. The view that grants access is removed last,
-    so a retry after a failure finishes the job.
+    Both views end in one transaction: the caller's (`you_ended`, nothing to tell them) and the
+    colleague's (`colleague_left`, one short notice); each keeps every check-in and only their own
+    notes, never nudged, texted or reminded again. An invitation nobody answered is withdrawn (the
+    address's invitation and any invited view go). Ending an ended pact answers it as it is; each
+    side may DELETE its own ended view later, and the other side keeps theirs.
+    """
+
+    def attempt() -> PactView:
+        mine, theirs = my_views(ctx, pact_id)
+        if mine.state == "invited":
+            raise Conflict("This is an invitation to you: decline it (POST /pacts/{id}/decline) rather than end it.")
+        if mine.state == "ended":
+            return mine
+        invite_key, mutual = mine.invite_key, mine.mutual
+        end_view(mine, "you_ended", ctx.now)
+        mine.ended_notice = None  # they ended it themselves: nothing to tell them
+        views = [mine]
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                if invite_key:
+                    tx.delete(Invitation(*Invitation.key(invite_key, pact_id)))  # withdrawn
+                if theirs is not None and mutual:  # the tie goes from both circles
+                    circle.pact_ended(tx, pact_id, ctx.sub, theirs.member_sub)
+                if theirs is not None and theirs.state == "invited":
+                    tx.delete(theirs)
+                elif theirs is not None and theirs.state == "active":
+                    end_view(theirs, "colleague_left", ctx.now)
+                    views.append(theirs)
+                persist_views(ctx, views, ENDED_ATTRIBUTES, tx)
+                add_events(tx, [DomainEvent("PactEnded", {"pact_id": pact_id, "member_id": ctx.sub})], ctx.now)
+        except TransactWriteError as err:
+            if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+                raise Retry from err
+            raise
+        return mine
+
+    return pact_out(with_retries(attempt), ctx.now)
+
+
+def delete_pact(ctx: Ctx, pact_id: str) -> None:
+    """The caller leaves the pact and deletes their side of it; an invited member's DELETE declines the invitation.
+
+    A colleague who keeps the pact (on, or ended with its history) keeps the pact's whole
+    history; if it was on, their view ends (`ended`, `colleague_left`): never nudged or texted
+    again, one short notice. The leaver's private notes on it go (nobody could read them any
+    more), and so do the leaver's own copies. An invitation the owner leaves behind is
+    withdrawn: the invited view and the address's invitation go. The view that grants access
+    is removed last, so a retry after a failure finishes the job. (`end_pact` ends it and keeps
+    the caller's history too.)
     """
 
     def attempt() -> bool:
@@ -490,8 +533,8 @@ def delete_pact(ctx: Ctx, pact_id: str) -> None:
         if mine.state == "invited":
             return False
         _delete_my_timeline(ctx.sub, pact_id)
-        stays = theirs is not None and theirs.state == "active"
-        if stays:
+        keeps = theirs is not None and theirs.state in ("active", "ended")
+        if keeps:
             _strip_notes(pact_id, ctx.sub)
         else:
             _delete_partition_items(pact_pk(pact_id), "CHECKIN#")
@@ -502,11 +545,12 @@ def delete_pact(ctx: Ctx, pact_id: str) -> None:
                     tx.delete(Invitation(*Invitation.key(mine.invite_key, pact_id)))  # withdrawn
                 if theirs is not None and mine.mutual:  # the tie goes from both circles
                     circle.pact_ended(tx, pact_id, ctx.sub, theirs.member_sub)
-                if theirs is not None and not stays:
+                if theirs is not None and not keeps:
                     tx.delete(theirs)
-                if theirs is not None and stays:
-                    end_view(theirs, "colleague_left", ctx.now)
-                    persist_views(ctx, [theirs], ENDED_ATTRIBUTES, tx)
+                if theirs is not None and keeps:
+                    if theirs.state == "active":
+                        end_view(theirs, "colleague_left", ctx.now)
+                        persist_views(ctx, [theirs], ENDED_ATTRIBUTES, tx)
                     tx.save(
                         LeftPact(member_pk(ctx.sub), f"LEFT#{pact_id}", pact_id=pact_id, colleague_sub=theirs.member_sub, left_at=ctx.now)
                     )

@@ -25,6 +25,7 @@ PACT_ROUTES = [
     ("POST", "/pacts/{id}/accept", None),
     ("POST", "/pacts/{id}/decline", None),
     ("POST", "/pacts/{id}/resend-invitation", None),
+    ("POST", "/pacts/{id}/end", None),
     ("POST", "/pacts/{id}/pause", {"until": "2027-01-04"}),
     ("POST", "/pacts/{id}/resume", None),
     ("POST", "/pacts/{id}/check-ins", {"note": "carol was here"}),

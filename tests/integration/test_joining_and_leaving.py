@@ -31,6 +31,7 @@ from tests.integration.invite_harness import (
     holding,
     invitation_links,
     invite,
+    is_outbox,
     mutual_pact,
     of_kind,
     press,
@@ -806,6 +807,71 @@ def test_when_the_inviter_leaves_the_colleague_who_joined_keeps_the_history_and_
         (at("2027-01-17T09:05:00"), JEN, "Your regular check-ins with Ann have ended")
     ]
     assert [t for _, t in sent if not isinstance(t, Mail)] == []
+
+
+def test_ending_a_pact_keeps_both_histories_and_tells_the_colleague_once(world: World, aws: dict[str, Any]) -> None:
+    # Found trying it from the leaver's side: the only way out was DELETE, which took the leaver's own record of
+    # the calls with it, and therapists keep those for accreditation. Ending keeps it; deleting is a choice.
+    signup(ANN, "Ann", START)
+    signup(BOB, "Bob", START)
+    pact_id = mutual_pact(ANN, BOB, START, **WEEKLY)
+    assert call("POST", f"/pacts/{pact_id}/check-ins", email=ANN, body={"note": "ANN-NOTE"}, now=at("2027-01-12T08:50:00")).status == 201
+    assert call("POST", f"/pacts/{pact_id}/check-ins", email=BOB, body={"note": "BOB-NOTE"}, now=at("2027-01-19T08:50:00")).status == 201
+    # WHEN Ann ends it on Saturday night
+    gone = at("2027-01-23T23:00:00")
+    ended = call("POST", f"/pacts/{pact_id}/end", email=ANN, now=gone)
+    assert ended.status == 200, ended.body
+    assert (ended.json()["state"], ended.json()["ended_reason"], ended.json()["status"]) == ("ended", "you_ended", "ended")
+    # THEN both keep the pact, ended, with every call and only their own notes; her CPD log still names Bob
+    for email, reason, note in ((ANN, "you_ended", "ANN-NOTE"), (BOB, "colleague_left", "BOB-NOTE")):
+        view = call("GET", f"/pacts/{pact_id}", email=email, now=gone).json()
+        assert (view["state"], view["ended_reason"]) == ("ended", reason)
+        history = call("GET", "/check-ins", email=email, now=gone).json()["items"]
+        assert [c["note"] for c in history if c["note"]] == [note]
+        assert len(history) == 2
+    log = call("GET", "/members/me/log.csv", email=ANN, now=gone).body.decode("utf-8-sig")
+    assert log.count(",Bob,") == 2
+    # AND it is over: no recording, no change; ending again is the same answer
+    refused = call("POST", f"/pacts/{pact_id}/check-ins", email=ANN, body={}, now=gone)
+    assert refused.status == 409, refused.body
+    assert call("POST", f"/pacts/{pact_id}/end", email=ANN, now=gone).json()["ended_reason"] == "you_ended"
+    # AND Bob hears it once, at his nudge hour on Sunday; Ann, who ended it, hears nothing; nobody is nudged after
+    sent = world.ticks(every(at("2027-01-24T03:05:00"), at("2027-02-24T03:05:00"), timedelta(hours=6)))
+    assert [(moment, m.to, m.subject) for moment, m in sent if isinstance(m, Mail)] == [
+        (at("2027-01-24T09:05:00"), BOB, "Your regular check-ins with Ann have ended")
+    ]
+    # AND later each may delete their own side: the other keeps theirs
+    assert call("DELETE", f"/pacts/{pact_id}", email=ANN, now=gone).status == 204
+    assert call("GET", f"/pacts/{pact_id}", email=ANN, now=gone).status == 404
+    assert call("GET", "/check-ins", email=ANN, now=gone).json()["items"] == []
+    kept = call("GET", f"/pacts/{pact_id}/check-ins", email=BOB, now=gone).json()["items"]
+    assert [c["note"] for c in kept] == ["BOB-NOTE", None]
+    assert "ANN-NOTE" not in str(table_items(aws))
+    assert call("DELETE", f"/pacts/{pact_id}", email=BOB, now=gone).status == 204
+    left = [i for i in table_items(aws) if pact_id in str(i) and not is_outbox(i)]
+    # What is left: Ann's marker for erasure (she left while Bob kept it) and the claim of Bob's notice (its TTL)
+    assert sorted(i["sk"]["S"].split("#")[0] for i in left) == ["LEFT", "NUDGED"]
+
+
+def test_ending_an_invitation_nobody_answered_withdraws_it_and_keeps_the_pact_as_a_record(world: World, aws: dict[str, Any]) -> None:
+    signup(ANN, "Ann", START)
+    pact_id = invite(ANN, JEN, START, **WEEKLY).json()["id"]
+    assert world.deliver_invitations() == ["sent"]
+    ended = call("POST", f"/pacts/{pact_id}/end", email=ANN, now=START + timedelta(days=2))
+    assert (ended.status, ended.json()["state"], ended.json()["invitation"]) == (200, "ended", None)
+    assert of_kind(aws, "invitation") == []
+    page = call("GET", invitation_links(world.mails(JEN)[0]).page, email=None, now=START + timedelta(days=3))
+    assert page.status == 410
+
+
+def test_an_invitation_to_me_is_declined_not_ended(world: World) -> None:
+    signup(ANN, "Ann", START)
+    signup(BOB, "Bob", START)
+    pact_id = invite(ANN, BOB, START, **WEEKLY).json()["id"]
+    refused = call("POST", f"/pacts/{pact_id}/end", email=BOB, now=START)
+    assert refused.status == 409
+    assert "decline" in refused.json()["detail"]
+    assert call("POST", f"/pacts/{pact_id}/end", email=KIM, now=START).status == 404
 
 
 def test_the_notice_waits_for_the_stayers_nudge_hour_and_skips_her_quiet_days(world: World) -> None:
