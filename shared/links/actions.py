@@ -13,6 +13,7 @@ from pynamodb.transactions import TransactWrite
 from shared.adapters.db import cancellation_codes, connection
 from shared.adapters.models import Introduction, Invitation, LinkToken, Member, PactView
 from shared.domain import rhythm
+from shared.domain.tags import labels_of
 from shared.groups import series
 from shared.invitations.emails import proposed_terms
 from shared.invitations.use_cases import decline_by_link
@@ -131,7 +132,7 @@ def _introduction_page(item: LinkToken, now: datetime) -> Page:
     with suppress(DoesNotExist):
         requester = Member.get(*Member.key(intro.from_sub))
         if requester.specialties:
-            about.append("Specialties: " + ", ".join(sorted(requester.specialties)))
+            about.append("Specialties: " + ", ".join(labels_of(requester.specialties, requester.specialty_labels)))
         if requester.region_name:
             about.append(f"Region: {requester.region_name}")
     lines = [f"“{intro.message}”", *about]
