@@ -48,6 +48,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import (
+    Attribute,
     BooleanAttribute,
     DiscriminatorAttribute,
     ListAttribute,
@@ -60,6 +61,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
+from pynamodb.constants import MAP
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -181,6 +183,18 @@ def member_pk(sub: str) -> str:
     return f"MEMBER#{sub}"
 
 
+class LabelsAttribute(Attribute[dict[str, str]]):
+    """Tag -> the words the member typed for it (shared.domain.tags.labelled): a map of strings, shown, never matched."""
+
+    attr_type = MAP
+
+    def serialize(self, value: dict[str, str]) -> dict[str, dict[str, str]]:
+        return {tag: {"S": text} for tag, text in value.items()}
+
+    def deserialize(self, value: dict[str, dict[str, str]]) -> dict[str, str]:
+        return {tag: text["S"] for tag, text in value.items() if "S" in text}
+
+
 class QuietHours(MapAttribute[str, Any]):
     """Hours on one weekday when no text may arrive (the hours they see clients)."""
 
@@ -196,8 +210,10 @@ class Member(Item, discriminator="member"):
     email = UnicodeAttribute()
     phone = UnicodeAttribute(null=True)  # E.164
     time_zone = UnicodeAttribute(default="UTC")
-    specialties = UnicodeSetAttribute(null=True)
+    specialties = UnicodeSetAttribute(null=True)  # normalised tags: what matching and the directory read
     modalities = UnicodeSetAttribute(null=True)
+    specialty_labels = LabelsAttribute(null=True)  # tag -> as typed: what is shown (absent on profiles saved before)
+    modality_labels = LabelsAttribute(null=True)
     region_name = UnicodeAttribute(null=True)
     in_directory = BooleanAttribute(default=False)
     channels = ListAttribute(of=UnicodeAttribute, null=True)  # a list: "no channel at all" must be storable
@@ -635,15 +651,18 @@ class DirectoryEntry(Item, discriminator="directory_entry"):
     """An opted-in member under one search term: MEMBER#<sub> / DIR#<term>, gsi2 DIR#<term> / <sub>.
 
     term: "s:<specialty tag>", "m:<modality tag>" or "r:<region tag>". Each entry carries the card the
-    directory shows (never an email address or phone number), so a search reads entries only. Written
+    directory shows (never an email address or phone number; specialties and modalities as the member typed
+    them, beside their tags), so a search reads entries only. Written
     and deleted with the profile, in the same transaction: opting out removes them at once.
     """
 
     member_sub = UnicodeAttribute()
     display_name = UnicodeAttribute()
     region_name = UnicodeAttribute(null=True)
-    specialties = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
+    specialties = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]  # tags, sorted
     modalities = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
+    specialty_labels = LabelsAttribute(null=True)  # tag -> as the member typed it (absent on cards written before)
+    modality_labels = LabelsAttribute(null=True)
 
     @staticmethod
     def key(sub: str, term: str) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from shared.domain.tags import normalise_tags
+from shared.domain.tags import MAX_LABEL_CHARS, one_per_tag
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAY_NAMES: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -80,7 +80,8 @@ Phone = Annotated[str, AfterValidator(e164)]
 TimeZone = Annotated[str, AfterValidator(time_zone)]
 HHMM = Annotated[str, AfterValidator(hhmm)]
 Email = Annotated[str, AfterValidator(email)]
-Tags = Annotated[list[Annotated[str, Field(max_length=60)]], Field(max_length=20), AfterValidator(normalise_tags)]
+# Specialties or modalities as typed, one per normalised tag (the first typing wins): tags and labels are made of them.
+Tags = Annotated[list[Annotated[str, Field(max_length=MAX_LABEL_CHARS)]], Field(max_length=20), AfterValidator(one_per_tag)]
 
 
 def no_control_characters(value: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from shared.domain.tags import normalise_tag
+from shared.domain.tags import label_of, labels_of, normalise_tag
 
 MAX_GROUP_TERMS = 3  # a search queries the index once per expanded tag: 2 reads of the circles + 3 = 5 calls
 KINDS = {"specialty": "s", "modality": "m", "region": "r"}
@@ -96,16 +96,28 @@ def entry_terms(specialties: Iterable[str], modalities: Iterable[str], region: s
 
 @dataclass(frozen=True)
 class Card:
-    """What the directory shows of a member: never an email address or a phone number."""
+    """What the directory shows of a member: never an email address or a phone number.
+
+    Specialties and modalities are tags (what a search matches); the labels, the words the member typed
+    for each tag, are what is shown (`shown_specialties`).
+    """
 
     sub: str
     display_name: str
     region: str | None
     specialties: tuple[str, ...]
     modalities: tuple[str, ...]
+    specialty_labels: Mapping[str, str] = field(default_factory=dict, hash=False)
+    modality_labels: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def terms(self) -> set[str]:
         return entry_terms(self.specialties, self.modalities, self.region)
+
+    def shown_specialties(self) -> list[str]:
+        return labels_of(self.specialties, self.specialty_labels)
+
+    def shown_modalities(self) -> list[str]:
+        return labels_of(self.modalities, self.modality_labels)
 
 
 @dataclass(frozen=True)
@@ -260,13 +272,14 @@ def after(ranked: list[Ranked], key: tuple[int, str, str] | None, limit: int) ->
 
 @dataclass(frozen=True)
 class Profile:
-    """What a suggestion needs to know of a member."""
+    """What a suggestion needs to know of a member: their specialties (tags) and the words they typed for them."""
 
     sub: str
     display_name: str
     in_directory: bool
     specialties: tuple[str, ...] = ()
     region: str | None = None
+    specialty_labels: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -308,7 +321,7 @@ def suggest(
         profile = profiles.get(sub)
         if sub in skip or profile is None or not profile.in_directory:
             continue
-        common = tuple(s for s in profile.specialties if normalise_tag(s) in mine)
+        common = tuple(label_of(s, profile.specialty_labels) for s in profile.specialties if normalise_tag(s) in mine)
         same_region = bool(my_region and profile.region and normalise_tag(profile.region) == my_region)
         if not common and not same_region:
             continue

@@ -13,6 +13,7 @@ from pynamodb.transactions import TransactWrite
 from shared.adapters.db import cancellation_codes, connection
 from shared.adapters.models import Group, Introduction, Invitation, LinkToken, Member, PactView
 from shared.domain import rhythm
+from shared.domain.tags import labels_of
 from shared.groups import series
 from shared.groups.writes import decline_group_by_link, invitation_of_address
 from shared.invitations.emails import group_terms, proposed_terms
@@ -163,7 +164,7 @@ def _introduction_page(item: LinkToken, now: datetime) -> Page:
     with suppress(DoesNotExist):
         requester = Member.get(*Member.key(intro.from_sub))
         if requester.specialties:
-            about.append("Specialties: " + ", ".join(sorted(requester.specialties)))
+            about.append("Specialties: " + ", ".join(labels_of(requester.specialties, requester.specialty_labels)))
         if requester.region_name:
             about.append(f"Region: {requester.region_name}")
     lines = [f"“{intro.message}”", *about]

@@ -12,6 +12,7 @@ from pynamodb.exceptions import DoesNotExist
 from shared.adapters.models import Member
 from shared.adapters.schema_types import WEEKDAY_NAMES
 from shared.domain.errors import NotFound
+from shared.domain.tags import labels_of
 from shared.members.schemas import MemberOut, Notifications
 from shared.members.schemas import QuietHours as QuietHoursIn
 
@@ -30,8 +31,8 @@ def member_out(sub: str, m: Member) -> MemberOut:
         email=m.email,
         phone=m.phone,
         time_zone=m.time_zone,
-        specialties=sorted(m.specialties or []),
-        modalities=sorted(m.modalities or []),
+        specialties=labels_of(m.specialties, m.specialty_labels),
+        modalities=labels_of(m.modalities, m.modality_labels),
         region=m.region_name,
         in_directory=m.in_directory,
         notifications=Notifications(

@@ -46,8 +46,11 @@ class ProfileIn(Strict):
     display_name: Name
     phone: Phone | None = Field(default=None, description="Mobile number; stored in E.164.")
     time_zone: TimeZone = "UTC"
-    specialties: Tags = Field(default_factory=list)
-    modalities: Tags = Field(default_factory=list)
+    specialties: Tags = Field(
+        default_factory=list,
+        description="In your words, e.g. 'Grief & Loss' (shown as given); matched and searched case- and accent-insensitively.",
+    )
+    modalities: Tags = Field(default_factory=list, description="In your words, e.g. 'EMDR'; shown as given, matched like specialties.")
     region: Annotated[str, Field(max_length=80), AfterValidator(no_control_characters)] | None = None
     in_directory: StrictBool = Field(default=False, description="Appear in the colleague directory (off by default).")
     notifications: Notifications = Field(default_factory=Notifications)
@@ -71,8 +74,8 @@ class MemberOut(Schema):
     email: str
     phone: str | None
     time_zone: str
-    specialties: list[str]
-    modalities: list[str]
+    specialties: list[str] = Field(description="As you gave them (two spellings of one specialty: the first).")
+    modalities: list[str] = Field(description="As you gave them.")
     region: str | None
     in_directory: bool
     notifications: Notifications

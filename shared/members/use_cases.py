@@ -31,6 +31,7 @@ from shared.adapters.models import (
 from shared.adapters.schema_types import WEEKDAY_NAMES, Page
 from shared.digest import planning as digest_planning
 from shared.domain.errors import Conflict, InvalidField
+from shared.domain.tags import labelled
 from shared.groups import use_cases as groups
 from shared.invitations.use_cases import Claimed, claim_on_signup, decline
 from shared.members.profile import load as _load
@@ -60,8 +61,9 @@ def _apply(member: Member, email: str, body: ProfileIn) -> None:
     member.email = email
     member.phone = body.phone
     member.time_zone = body.time_zone
-    member.specialties = set(body.specialties) or None
-    member.modalities = set(body.modalities) or None
+    specialties, modalities = labelled(body.specialties), labelled(body.modalities)
+    member.specialties, member.specialty_labels = set(specialties) or None, specialties or None
+    member.modalities, member.modality_labels = set(modalities) or None, modalities or None
     member.region_name = body.region
     member.in_directory = body.in_directory
     member.channels = list(body.notifications.channels)  # type: ignore[arg-type]  # PynamoDB types list items as attributes

@@ -153,9 +153,13 @@ def test_an_ask_to_a_specialty_reaches_the_members_listed_under_it_except_me(aws
     assert created["recipients"] == 2
     assert created["capped"] is False
     assert created["note"] is None
-    tag = "grief-and-loss"
-    assert created["audience"] == {"kind": "specialty", "label": f"specialty: {tag}", "group_id": None, "specialty": tag}
+    # The label is the asker's words; `specialty` the normalised tag the directory is read by.
+    audience = {"kind": "specialty", "label": "specialty: Grief & Loss", "group_id": None, "specialty": "grief-and-loss"}
+    assert created["audience"] == audience
     assert len(inbox(BOB)) == len(inbox(CARA)) == 1
+    assert inbox(BOB)[0]["audience"] == audience
+    [received] = [i for i in table_items() if i["kind"]["S"] == "ask_received" and i["pk"]["S"] == member_pk(sub(BOB))]
+    assert received["audience_label"]["S"] == "specialty: Grief & Loss"  # what Bob's weekly digest says
     assert inbox(ANN) == []
 
 
@@ -198,7 +202,7 @@ def test_a_specialty_nobody_else_is_listed_under_is_a_422(aws: Any) -> None:
     listed("sandplay", [ANN])
     reply = ask(ANN, {"kind": "specialty", "specialty": "Sandplay"})
     assert reply.status == 422
-    assert "nobody else is listed in the directory under 'sandplay'" in reply.json()["detail"]
+    assert "nobody else is listed in the directory under 'Sandplay'" in reply.json()["detail"]
     assert ask(ANN, {"kind": "specialty", "specialty": "!!!"}).json()["field"] == "to.specialty"
 
 

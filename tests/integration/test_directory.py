@@ -94,12 +94,43 @@ def test_closest_first_then_by_name(network: dict[str, str]) -> None:
         "member_id": sub(BOB),
         "display_name": "Bob",
         "region": "Dublin",
-        "specialties": ["ptsd"],
+        "specialties": ["PTSD"],  # as Bob typed it (found as "trauma": its tag is in trauma's synonym group)
         "modalities": [],
         "closeness": "colleague",
         "reason": "you have a pact together",
         "via": None,
     }
+
+
+def card(path: str, name: str, email: str = ANN) -> dict[str, Any]:
+    reply = call("GET", path, email=email)
+    assert reply.status == 200, reply.body
+    return next(i for i in reply.json()["items"] if i["display_name"] == name)
+
+
+def test_cards_show_specialties_and_modalities_as_the_member_typed_them(network: dict[str, str]) -> None:
+    eamon = card("/directory?specialty=grief", "Éamon")
+    assert eamon["specialties"] == ["Grief & Loss", "Trauma"]
+    cara = card("/directory?q=EMDR", "Cara")
+    assert (cara["specialties"], cara["modalities"]) == (["trauma"], ["EMDR"])
+    eve = card("/directory?region=cork", "Eve")
+    assert eve["modalities"] == ["Cognitive Behavioural Therapy"]
+    # Searching still goes by the normalised tag: any spelling finds the member.
+    for path in ("/directory?specialty=grief%20and%20loss", "/directory?q=GRIEF%20%26%20LOSS", "/directory?specialty=grief-and-loss"):
+        assert names(path) == ["Éamon"], path
+    entries = {e.sk: e for e in Item.query(f"MEMBER#{sub(EAMON)}", Item.sk.startswith("DIR#")) if isinstance(e, DirectoryEntry)}
+    assert sorted(entries) == ["DIR#r:dublin", "DIR#s:grief-and-loss", "DIR#s:trauma"]  # the keys are the tags, as before
+    assert {e.gsi2pk for e in entries.values()} == {"DIR#r:dublin", "DIR#s:grief-and-loss", "DIR#s:trauma"}
+    assert all(e.specialties == ["grief-and-loss", "trauma"] for e in entries.values())
+
+
+def test_a_card_written_before_display_forms_were_kept_shows_its_tags_readably(network: dict[str, str]) -> None:
+    for entry in Item.query(f"MEMBER#{sub(EAMON)}", Item.sk.startswith("DIR#")):
+        assert isinstance(entry, DirectoryEntry)
+        entry.specialty_labels = None
+        entry.modality_labels = None
+        entry.save()
+    assert card("/directory?specialty=grief", "Éamon")["specialties"] == ["grief and loss", "trauma"]
 
 
 def test_the_caller_is_never_in_their_own_results(network: dict[str, str]) -> None:

@@ -94,7 +94,7 @@ def test_a_request_emails_bob_once_and_he_accepts_by_link_then_both_see_contacts
     for body in (mail.text, mail.html):
         assert "Ann" in body
         assert "bereaved teenagers in Cork" in body
-        assert "adolescents" in body
+        assert "Adolescents" in body  # as Ann typed it
         assert "Cork" in body
         assert ANN not in body  # no contact details before an answer
     accept_url, decline_url, stop_url = intro_links(mail)
@@ -126,7 +126,7 @@ def test_a_request_emails_bob_once_and_he_accepts_by_link_then_both_see_contacts
     assert ann_view["contact"] == {"email": BOB, "phone": BOB_PHONE}
     bob_view = call("GET", f"/introductions/{intro_id}", email=BOB, now=later).json()
     assert bob_view["contact"] == {"email": ANN, "phone": None}
-    assert bob_view["other"] == {"member_id": member_sub(ANN), "name": "Ann", "specialties": ["adolescents"], "region": "Cork"}
+    assert bob_view["other"] == {"member_id": member_sub(ANN), "name": "Ann", "specialties": ["Adolescents"], "region": "Cork"}
     # AND the link is used up, and so is the decline link (nothing left to answer)
     assert press(accept_url, page, "accept", later).status == 410
     assert call("GET", decline_url, email=None, now=later).status == 410
@@ -374,6 +374,23 @@ def test_html_in_names_and_message_is_escaped_in_the_email_and_on_the_page(world
         assert b"<img" not in page.body
         assert b"&lt;script&gt;" in page.body
         assert page_nonce(page.body)
+
+
+def test_the_email_the_page_and_the_api_show_the_requesters_specialties_as_she_typed_them(world: World) -> None:
+    signup(ANN, "Ann", START, specialties=["Grief & Loss", "Play <i>therapy</i>", "grief and loss"], region="Cork")
+    signup(BOB, "Bob", START, **LISTED)
+    intro_id = ask(ANN, BOB).json()["id"]
+    assert deliver(world) == ["sent"]
+    [mail] = world.mails(BOB)
+    assert "Specialties: Grief & Loss, Play <i>therapy</i>" in mail.text  # plain text: as typed, the first spelling
+    assert "Specialties: Grief &amp; Loss, Play &lt;i&gt;therapy&lt;/i&gt;" in mail.html  # HTML: escaped
+    assert "<i>" not in mail.html
+    assert "grief-and-loss" not in mail.text + mail.html
+    accept_url, _, _ = intro_links(mail)
+    page = call("GET", accept_url, email=None, now=START + timedelta(hours=1))
+    assert "Specialties: Grief &amp; Loss, Play &lt;i&gt;therapy&lt;/i&gt;" in page.body.decode()
+    other = call("GET", f"/introductions/{intro_id}", email=BOB, now=START + timedelta(hours=1)).json()["other"]
+    assert other["specialties"] == ["Grief & Loss", "Play <i>therapy</i>"]
 
 
 def test_no_personal_data_in_the_events(people: World) -> None:

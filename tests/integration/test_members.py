@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from shared.adapters.models import Member
 from tests.helpers import DEFAULT_NOW, call, member, pact, profile
 
 
@@ -30,7 +31,8 @@ def test_put_then_get_profile_with_normalised_fields(aws, aws_calls: Counter[str
     got = call("GET", "/members/me").json()
     assert got["phone"] == "+353851234567"
     assert got["email"] == "ann@example.org"
-    assert got["specialties"] == ["cbt", "grief-and-loss"]
+    assert got["specialties"] == ["CBT", "Grief & Loss"]  # as typed (the first of two spellings of one tag), in tag order
+    assert got["modalities"] == ["Video"]
     assert got["in_directory"] is False
     assert got["notifications"] == {
         "channels": ["email", "sms"],
@@ -38,6 +40,39 @@ def test_put_then_get_profile_with_normalised_fields(aws, aws_calls: Counter[str
         "quiet_days": ["saturday", "sunday"],
         "quiet_hours": [{"weekday": "monday", "start": "09:00", "end": "17:00"}],
     }
+
+
+def test_specialties_and_modalities_are_shown_as_typed_and_stored_as_tags(aws) -> None:
+    body = profile(specialties=["Grief & Loss", "grief and loss", "  Post-traumatic\tstress  "], modalities=["EMDR", "emdr"])
+    put = call("PUT", "/members/me", body=body)
+    assert put.status == 200, put.body
+    for shown in (put.json(), call("GET", "/members/me").json(), call("GET", "/members/me/export").json()["profile"]):
+        assert shown["specialties"] == ["Grief & Loss", "Post-traumatic stress"]
+        assert shown["modalities"] == ["EMDR"]
+    # What matching and the directory's keys read stays the normalised tag.
+    saved = Member.get(*Member.key(put.json()["id"]))
+    assert saved.specialties == {"grief-and-loss", "post-traumatic-stress"}
+    assert saved.modalities == {"emdr"}
+    # Saving again with another spelling shows the new one.
+    call("PUT", "/members/me", body=profile(specialties=["GRIEF AND LOSS"]))
+    assert call("GET", "/members/me").json()["specialties"] == ["GRIEF AND LOSS"]
+
+
+def test_a_profile_saved_before_display_forms_were_kept_shows_its_tags_readably(aws) -> None:
+    me = member("ann@example.org", specialties=["Grief & Loss"], modalities=["EMDR"])
+    saved = Member.get(*Member.key(me["id"]))
+    saved.specialty_labels = None
+    saved.modality_labels = None
+    saved.save()
+    got = call("GET", "/members/me").json()
+    assert got["specialties"] == ["grief and loss"]
+    assert got["modalities"] == ["emdr"]
+
+
+def test_a_specialty_longer_than_the_input_allows_is_refused(aws) -> None:
+    reply = call("PUT", "/members/me", body=profile(specialties=["x" * 61]))
+    assert reply.status == 422
+    assert reply.json()["errors"][0]["field"].startswith("specialties")
 
 
 @pytest.mark.parametrize(

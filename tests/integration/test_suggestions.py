@@ -24,7 +24,7 @@ def test_each_suggestion_has_its_reason(network: dict[str, str]) -> None:
     assert suggested() == [
         ("Kim", "you meet in Cork peer supervision"),
         ("Cara", "a colleague of Jennifer's; also works with trauma"),
-        ("Dan", "a colleague of one of your colleagues; also works with post-traumatic-stress"),
+        ("Dan", "a colleague of one of your colleagues; also works with Post-traumatic stress"),  # Dan's own words
     ]
     cara = call("GET", "/suggestions", email=ANN).json()["items"][1]
     assert cara == {
@@ -40,7 +40,15 @@ def test_each_suggestion_has_its_reason(network: dict[str, str]) -> None:
 def test_never_someone_i_have_a_pact_with(network: dict[str, str]) -> None:
     pact(ANN, KIM)
     pact(ANN, CARA)
-    assert suggested() == [("Dan", "a colleague of one of your colleagues; also works with post-traumatic-stress")]
+    assert suggested() == [("Dan", "a colleague of one of your colleagues; also works with Post-traumatic stress")]
+
+
+def test_a_shared_specialty_is_named_in_their_words(network: dict[str, str]) -> None:
+    dan = next(i for i in call("GET", "/suggestions", email=ANN).json()["items"] if i["display_name"] == "Dan")
+    assert dan["shared"] == ["Post-traumatic stress"]
+    listed(CARA, "Cara", "Galway", ["Grief & Loss", "TRAUMA"], ["EMDR"])
+    cara = next(i for i in call("GET", "/suggestions", email=ANN).json()["items"] if i["display_name"] == "Cara")
+    assert (cara["reason"], cara["shared"]) == ("a colleague of Jennifer's; also works with TRAUMA", ["TRAUMA"])
 
 
 def test_a_shared_region_is_reason_enough(network: dict[str, str]) -> None:

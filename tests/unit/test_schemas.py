@@ -85,10 +85,14 @@ def test_sms_with_a_phone_is_accepted_and_channels_are_deduplicated() -> None:
     assert profile.notifications.channels == ["sms", "email"]
 
 
-def test_profile_tags_are_normalised() -> None:
-    profile = ProfileIn(display_name="Ann", specialties=["Grief & Loss ", "grief and loss", "!!!"], modalities=["Émigré"])
-    assert profile.specialties == ["grief-and-loss"]
-    assert profile.modalities == ["emigre"]
+def test_profile_tags_are_one_per_normalised_tag_as_first_typed() -> None:
+    profile = ProfileIn(display_name="Ann", specialties=["Grief & Loss ", "grief and loss", "!!!"], modalities=["Émigré", "emigre"])
+    assert profile.specialties == ["Grief & Loss"]
+    assert profile.modalities == ["Émigré"]
+
+
+def test_a_profile_tag_is_at_most_60_characters() -> None:
+    assert first_loc(ProfileIn, display_name="Ann", specialties=["x" * 61]) == ("specialties", 0)
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 81])

@@ -59,9 +59,11 @@ class ReplyIn(Strict):
 
 class AudienceOut(Schema):
     kind: Literal["pacts", "group", "specialty"]
-    label: str | None = Field(description="Who was asked, as the asker chose: 'pact colleagues', the group's name, 'specialty: trauma'.")
+    label: str | None = Field(
+        description="Who was asked, as the asker chose: 'pact colleagues', the group's name, 'specialty: Grief & Loss' (their words)."
+    )
     group_id: str | None = None
-    specialty: str | None = None
+    specialty: str | None = Field(default=None, description="The specialty's normalised tag, e.g. 'grief-and-loss'.")
 
 
 class ReplyOut(Schema):

@@ -52,6 +52,7 @@ from shared.adapters.models import (
 from shared.adapters.schema_types import Page
 from shared.domain import identifiers
 from shared.domain.errors import Conflict, Forbidden, InvalidField, NotFound
+from shared.domain.tags import labelled
 from shared.groups.series import is_group_id
 from shared.network.asks.schemas import AskIn, AskOut, AudienceOut, ReplyIn, ReplyOut, ToGroup, ToPacts, ToSpecialty
 from shared.network.directory.use_cases import vocabulary
@@ -163,7 +164,8 @@ def _specialty_members(ctx: Ctx, specialty: str) -> Audience:
     tags = vocabulary().expand("specialty", specialty)
     if not tags:
         raise InvalidField("to.specialty", "give a specialty with letters or digits, e.g. 'trauma'")
-    tag = tags[0]
+    tag = tags[0]  # the specialty's own tag: the directory is read by tags, the asker's words are shown
+    words = labelled([specialty])[tag]
     wanted = MAX_SPECIALTY_RECIPIENTS + 1  # one more than the cap says whether it capped; one more again in case I am listed
     start = str(uuid.uuid4())
     unique: list[str] = []
@@ -177,10 +179,10 @@ def _specialty_members(ctx: Ctx, specialty: str) -> Audience:
     return Audience(
         "specialty",
         tag,
-        f"specialty: {tag}",
+        f"specialty: {words}",
         sorted(unique[:MAX_SPECIALTY_RECIPIENTS]),
         capped=len(unique) > MAX_SPECIALTY_RECIPIENTS,
-        empty=f"nobody else is listed in the directory under '{tag}' yet",
+        empty=f"nobody else is listed in the directory under '{words}' yet",
     )
 
 

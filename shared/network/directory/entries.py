@@ -1,8 +1,8 @@
 """Directory entries: one per opted-in member and search term, written in the profile's own transaction.
 
 Kept free of the API's request/response models: the members capability writes them with the profile.
-Each entry carries the card the directory shows (id, name, region, specialties, modalities), never an
-email address or a phone number.
+Each entry carries the card the directory shows (id, name, region, specialties, modalities: their tags, and the
+words the member typed for them), never an email address or a phone number.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ def card_entry(sub: str, term: str, member: Member) -> DirectoryEntry:
         region_name=member.region_name,
         specialties=sorted(member.specialties or ()),
         modalities=sorted(member.modalities or ()),
+        specialty_labels=member.specialty_labels,
+        modality_labels=member.modality_labels,
     )
 
 

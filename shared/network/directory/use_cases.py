@@ -84,6 +84,8 @@ def _card(entry: DirectoryEntry) -> domain.Card:
         region=entry.region_name,
         specialties=tuple(entry.specialties or ()),
         modalities=tuple(entry.modalities or ()),
+        specialty_labels=entry.specialty_labels or {},
+        modality_labels=entry.modality_labels or {},
     )
 
 
@@ -142,8 +144,8 @@ def search(
             member_id=r.card.sub,
             display_name=r.card.display_name,
             region=r.card.region,
-            specialties=list(r.card.specialties),
-            modalities=list(r.card.modalities),
+            specialties=r.card.shown_specialties(),
+            modalities=r.card.shown_modalities(),
             closeness=r.closeness,
             reason=r.reason,
             via=r.via,
@@ -157,7 +159,14 @@ def search(
 
 
 def _profile(sub: str, member: Member) -> domain.Profile:
-    return domain.Profile(sub, member.display_name, bool(member.in_directory), tuple(sorted(member.specialties or ())), member.region_name)
+    return domain.Profile(
+        sub,
+        member.display_name,
+        bool(member.in_directory),
+        tuple(sorted(member.specialties or ())),
+        member.region_name,
+        member.specialty_labels or {},
+    )
 
 
 def suggestions(ctx: Ctx, limit: int) -> SuggestionsOut:

@@ -18,6 +18,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from shared.adapters.mail import Mailer, render
 from shared.adapters.models import AddressSuppression, Introduction, LinkToken, Member, SendClaim, address_key, member_pk
 from shared.adapters.observability import logger
+from shared.domain.tags import labels_of
 from shared.links.tokens import new_link
 from shared.nudges.suppression import suppress_address
 
@@ -91,7 +92,7 @@ def send_introduction_email(
         requester=intro.from_name,
         recipient=recipient.display_name,
         message=intro.message,
-        specialties=sorted(requester.specialties or []) if requester else [],
+        specialties=labels_of(requester.specialties, requester.specialty_labels) if requester else [],
         region=(requester.region_name or "") if requester else "",
         accept_url=f"{base_url}/i/{accept_token}",
         decline_url=f"{base_url}/i/{decline_token}",

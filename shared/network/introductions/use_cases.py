@@ -31,6 +31,7 @@ from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.models import DailyCount, Introduction, IntroductionSent, Item, LinkToken, Member, PactView, member_pk
 from shared.adapters.schema_types import Page
 from shared.domain.errors import Conflict, Gone, NotFound, TooManyRequests
+from shared.domain.tags import labels_of
 from shared.links.tokens import use_link
 from shared.network import circle
 from shared.network.introductions.schemas import (
@@ -85,7 +86,8 @@ def state_for(intro: Introduction, sub: str, now: datetime) -> str:
 def _party(member: Member | None, sub: str, fallback_name: str) -> PartyOut:
     if member is None:
         return PartyOut(member_id=sub, name=fallback_name)
-    return PartyOut(member_id=sub, name=member.display_name, specialties=sorted(member.specialties or []), region=member.region_name)
+    specialties = labels_of(member.specialties, member.specialty_labels)
+    return PartyOut(member_id=sub, name=member.display_name, specialties=specialties, region=member.region_name)
 
 
 def intro_out(intro: Introduction, sub: str, now: datetime, other: Member | None = None, *, with_contact: bool = False) -> IntroductionOut:
