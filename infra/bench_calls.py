@@ -32,10 +32,13 @@ def main() -> None:
         member(ann)
         member(bob)
         shared = pact(ann, bob)["id"]
-        invite = pact(ann, bob, accept=False)["id"]
-        declined = pact(ann, bob, accept=False)["id"]
+        # one open pact a colleague: each of these is with someone else
+        for colleague in ("gus@example.org", "hal@example.org", "ida@example.org"):
+            member(colleague)
+        invite = pact(ann, "gus@example.org", accept=False)["id"]
+        declined = pact(ann, "hal@example.org", accept=False)["id"]
         resent = pact(ann, {"email": "dee@example.org"}, accept=False)["id"]
-        ended = pact(ann, bob)["id"]
+        ended = pact(ann, "ida@example.org")["id"]
         for number in range(3):  # three open invitations wait for Cara's address
             member(f"inviter{number}@example.org")
             pact(f"inviter{number}@example.org", "cara@example.org", accept=False)
@@ -49,11 +52,11 @@ def main() -> None:
             ("GET", "/members/me", ann, None),
             ("PUT", "/members/me", ann, {"display_name": "Ann", "time_zone": "Europe/Dublin"}),
             ("GET", "/pacts", ann, None),
-            ("POST", "/pacts", ann, {"colleague": {"email": bob}}),
+            ("POST", "/pacts", ann, {"colleague": {"email": "jo@example.org"}}),
             ("GET", f"/pacts/{shared}", ann, None),
             ("PATCH", f"/pacts/{shared}", ann, {"grace_days": 3}),
-            ("POST", f"/pacts/{invite}/accept", bob, None),
-            ("POST", f"/pacts/{declined}/decline", bob, None),
+            ("POST", f"/pacts/{invite}/accept", "gus@example.org", None),
+            ("POST", f"/pacts/{declined}/decline", "hal@example.org", None),
             ("POST", f"/pacts/{resent}/resend-invitation", ann, None),
             ("PUT", "/members/me", "cara@example.org", {"display_name": "Cara"}),  # a first profile taking over 3 invitations
             ("POST", f"/pacts/{shared}/pause", ann, {"until": "2027-01-04"}),
@@ -87,7 +90,7 @@ def main() -> None:
             assert reply.status < 400, (method, path, reply.body)
             ddb = {k: v for k, v in calls.items() if k.startswith("dynamodb.")}
             route = f"{method} {path}"
-            for pact_id in (shared, invite, declined, resent, group):
+            for pact_id in (shared, invite, declined, resent, ended, group):
                 route = route.replace(pact_id, "{id}")
             route = route.replace(meeting, "{mid}").replace(feed, "{secret}.ics (1 group)")
             if who == "cara@example.org":

@@ -186,17 +186,19 @@ def _new_pact_id() -> str:
 
 def create_pact(ctx: Ctx, body: PactIn) -> PactOut:
     """A pact with a colleague: by email an invitation (a member or not, the answer is the same), else an outside colleague."""
-    try:
-        me = Member.get(*Member.key(ctx.sub))
-    except DoesNotExist:
-        raise Conflict("Create your profile first: PUT /members/me.") from None
     address = body.colleague.email
+    keys = [Member.key(ctx.sub), *([EmailClaim.key(address)] if address else [])]
+    found = {(i.pk, i.sk): i for i in Item.batch_get(keys)}  # the profile and who the address is, in one call
+    me = found.get(Member.key(ctx.sub))
+    if not isinstance(me, Member):
+        raise Conflict("Create your profile first: PUT /members/me.")
     colleague_sub: str | None = None
     if address:
         if address == me.email:
             raise InvalidField("colleague.email", "that is your own address; a pact is with a colleague")
-        with suppress(DoesNotExist):
-            colleague_sub = EmailClaim.get(*EmailClaim.key(address)).sub
+        claim = found.get(EmailClaim.key(address))
+        colleague_sub = claim.sub if isinstance(claim, EmailClaim) else None
+        _no_open_pact_with(ctx.sub, address, colleague_sub)
     # The owner's label is what they typed, or the address's local part until the colleague's own
     # name arrives with their acceptance: whether an address belongs to a member shows nowhere before.
     name = body.colleague.name or (address.split("@", 1)[0] if address else None)
@@ -259,6 +261,26 @@ def create_pact(ctx: Ctx, body: PactIn) -> PactOut:
         raise_if_limited(err, len(puts), ctx.now)
         raise
     return pact_out(mine, ctx.now, address)
+
+
+def _no_open_pact_with(sub: str, address: str, colleague_sub: str | None) -> None:
+    """One open pact a colleague (by their address, or the member it belongs to): a second is a 409 naming the first.
+
+    The caller's own views only (one query of their pacts): an invitation of theirs to the address, a pact with
+    the member it belongs to, or an invitation from that member waiting for their answer. An ended pact does not
+    count. Nothing is revealed: the caller typed the address, and each of those pacts is theirs to see.
+    """
+    key = address_key(address)
+    for view in PactView.gsi1.query(member_pk(sub), PactView.gsi1sk.startswith("PACT#")):
+        if not isinstance(view, PactView) or view.state == "ended":
+            continue
+        if view.state == "invited" and colleague_sub is not None and view.colleague_sub == colleague_sub:
+            raise Conflict(f"{view.colleague_name} has invited you already: accept pact {view.pact_id} (POST /pacts/{{id}}/accept).")
+        if view.invite_key == key or (colleague_sub is not None and view.colleague_sub == colleague_sub):
+            raise Conflict(
+                f"You have a pact with this colleague already ({view.pact_id}): change its rhythm there (PATCH /pacts/{{id}}), "
+                "or send its invitation again."
+            )
 
 
 def resend_invitation(ctx: Ctx, pact_id: str, body: ResendIn) -> PactOut:

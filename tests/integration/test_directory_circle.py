@@ -44,14 +44,21 @@ def test_a_declined_or_deleted_invitation_never_ties_anyone(aws) -> None:
     assert circle(ANN) == circle(BOB) == set()
 
 
-def test_the_owner_deleting_a_mutual_pact_unties_both(aws) -> None:
+def test_the_owner_deleting_a_mutual_pact_unties_both_and_leaves_their_other_tie(aws) -> None:
+    group = group_of(ANN, [BOB], DEFAULT_NOW)
+    first = pact(ANN, BOB)["id"]
+    assert circle(ANN) == {tie(BOB, "PACT", first), tie(BOB, "GROUP", group)}
+    assert call("DELETE", f"/pacts/{first}", email=ANN).status == 204
+    assert circle(ANN) == {tie(BOB, "GROUP", group)}
+    assert circle(BOB) == {tie(ANN, "GROUP", group)}
+
+
+def test_ending_a_mutual_pact_unties_both(aws) -> None:
     member(ANN)
     member(BOB)
-    first, second = pact(ANN, BOB)["id"], pact(ANN, BOB)["id"]
-    assert circle(ANN) == {tie(BOB, "PACT", first), tie(BOB, "PACT", second)}
-    assert call("DELETE", f"/pacts/{first}", email=ANN).status == 204
-    assert circle(ANN) == {tie(BOB, "PACT", second)}
-    assert circle(BOB) == {tie(ANN, "PACT", second)}
+    ended = pact(ANN, BOB)["id"]
+    assert call("POST", f"/pacts/{ended}/end", email=BOB).status == 200
+    assert circle(ANN) == circle(BOB) == set()
 
 
 def test_joining_a_group_ties_the_joiner_to_each_member_and_leaving_unties(aws) -> None:

@@ -261,3 +261,31 @@ def test_a_start_dated_back_is_kept_and_calls_before_a_restart_can_still_be_reco
     assert talked.status == 201, talked.body
     before = call("POST", f"/pacts/{waited}/check-ins", email=ANN, body={"occurred_at": "2027-01-05T08:00:00Z"}, now=friday)
     assert (before.status, before.json()["field"]) == (422, "occurred_at")  # before it was even proposed
+
+
+def test_a_second_open_pact_with_the_same_colleague_is_a_409_that_points_at_the_first(world: World) -> None:
+    # Found trying it: Ann invited Bob twice (she had forgotten the first); both went through, two emails' worth of
+    # pacts with one colleague, nudged as two. One open pact a colleague: change its rhythm instead.
+    signup(ANN, "Ann", START)
+    signup(BOB, "Bob", START)
+    first = invite(ANN, BOB, START, rhythm={"weekday": "tuesday", "time": "08:30"})
+    again = invite(ANN, BOB.upper(), START)  # the same address, typed otherwise
+    assert again.status == 409, again.body
+    assert first.json()["id"] in again.json()["detail"]
+    # Nor when she types the address of someone who invited her: she can accept theirs
+    signup(CARA, "Cara", START)
+    assert invite(CARA, ANN, START).status == 201
+    back = invite(ANN, CARA, START)
+    assert back.status == 409
+    assert "accept" in back.json()["detail"]
+    # Accepted or not, still one: and once it has ended, a new one is welcome
+    assert call("POST", f"/pacts/{first.json()['id']}/accept", email=BOB, now=START).status == 200
+    assert invite(ANN, BOB, START).status == 409
+    assert invite(BOB, ANN, START).status == 409
+    assert call("POST", f"/pacts/{first.json()['id']}/end", email=BOB, now=START).status == 200
+    assert invite(ANN, BOB, START).status == 201
+    # An outside colleague by name and phone has no address to compare: Ann may have two Jennifers
+    for _ in range(2):
+        assert (
+            call("POST", "/pacts", email=ANN, body={"colleague": {"name": "Jennifer", "phone": "+353851234567"}}, now=START).status == 201
+        )
