@@ -9,8 +9,10 @@ expression cannot say are checks named in the data: an NHS number's modulus-11 c
 a plausible birth date (a real day and month, a year in the data's range).
 
 This is a net for the obvious, not a guarantee: it refuses the shapes of emails, phone
-numbers, dates of birth, PPS, NHS and social security numbers, and a capitalised full name
-right after "client"/"patient"; it cannot recognise everything that identifies a person.
+numbers, dates of birth, PPS, NHS and social security numbers, street addresses (a house
+number before a street, a flat or apartment number) and Irish and UK postcodes, and a
+capitalised full name right after "client"/"patient"; it cannot recognise everything that
+identifies a person.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ DATA_FILE = Path(__file__).with_name("client_identifiers.json")
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # email | ssn | nhs | pps | date_of_birth | phone | client_name
+    kind: str  # email | ssn | nhs | pps | date_of_birth | phone | address | client_name
     label: str  # "an email address": as said to the member
     excerpt: str  # masked: "j…@…", "085…", "J… M…"
     start: int  # where in the text (for tests and highlighting; never logged with the text)

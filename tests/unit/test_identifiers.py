@@ -32,7 +32,7 @@ def test_the_corpus_is_classified_without_a_single_mistake() -> None:
 
 def test_every_kind_is_in_the_corpus() -> None:
     kinds = {k for case in CORPUS["refused"] for k in case["expect"]}
-    assert kinds == {"email", "phone", "date_of_birth", "pps", "nhs", "ssn", "client_name"}
+    assert kinds == {"email", "phone", "date_of_birth", "pps", "nhs", "ssn", "address", "client_name"}
 
 
 @pytest.mark.parametrize("case", CORPUS["refused"], ids=lambda c: c["text"][:40])
@@ -76,6 +76,6 @@ def test_a_date_is_a_birth_date_only_when_it_could_be_one() -> None:
 
 def test_the_rules_are_data_loaded_once() -> None:
     data = json.loads(identifiers.DATA_FILE.read_text(encoding="utf-8"))
-    assert [k["kind"] for k in data["kinds"]] == ["email", "ssn", "nhs", "pps", "date_of_birth", "phone", "client_name"]
+    assert [k["kind"] for k in data["kinds"]] == ["email", "ssn", "nhs", "pps", "date_of_birth", "phone", "address", "client_name"]
     identifiers.findings("warm")
     assert identifiers._rules.cache_info().currsize == 1
