@@ -198,7 +198,7 @@ def create_pact(ctx: Ctx, body: PactIn) -> PactOut:
             raise InvalidField("colleague.email", "that is your own address; a pact is with a colleague")
         claim = found.get(EmailClaim.key(address))
         colleague_sub = claim.sub if isinstance(claim, EmailClaim) else None
-        _no_open_pact_with(ctx.sub, address, colleague_sub)
+        _no_open_pact_with(ctx.sub, address, colleague_sub, ctx.now)
     # The owner's label is what they typed, or the address's local part until the colleague's own
     # name arrives with their acceptance: whether an address belongs to a member shows nowhere before.
     name = body.colleague.name or (address.split("@", 1)[0] if address else None)
@@ -263,24 +263,28 @@ def create_pact(ctx: Ctx, body: PactIn) -> PactOut:
     return pact_out(mine, ctx.now, address)
 
 
-def _no_open_pact_with(sub: str, address: str, colleague_sub: str | None) -> None:
-    """One open pact a colleague (by their address, or the member it belongs to): a second is a 409 naming the first.
+def _no_open_pact_with(sub: str, address: str, colleague_sub: str | None, now: datetime) -> None:
+    """One open pact a colleague: a second is a 409 naming the first (best effort: two requests at the same instant
+    may both pass; each is still a sound pact).
 
-    The caller's own views only (one query of their pacts): an invitation of theirs to the address, a pact with
-    the member it belongs to, or an invitation from that member waiting for their answer. An ended pact does not
-    count. Nothing is revealed: the caller typed the address, and each of those pacts is theirs to see.
+    The caller's own views only (one query of their pacts): their invitation to the address (open or expired),
+    a mutual pact with the member the address belongs to, or that member's open invitation to them. An ended pact
+    does not count, nor an invitation to them that has expired (they could no longer accept it). Nothing is
+    revealed: the caller typed the address, and each of those pacts is theirs to see; an unanswered invitation
+    is compared by its address only (whether a new address is the same member's shows nowhere).
     """
     key = address_key(address)
     for view in PactView.gsi1.query(member_pk(sub), PactView.gsi1sk.startswith("PACT#")):
         if not isinstance(view, PactView) or view.state == "ended":
             continue
-        if view.state == "invited" and colleague_sub is not None and view.colleague_sub == colleague_sub:
-            raise Conflict(f"{view.colleague_name} has invited you already: accept pact {view.pact_id} (POST /pacts/{{id}}/accept).")
-        if view.invite_key == key or (colleague_sub is not None and view.colleague_sub == colleague_sub):
-            raise Conflict(
-                f"You have a pact with this colleague already ({view.pact_id}): change its rhythm there (PATCH /pacts/{{id}}), "
-                "or send its invitation again."
-            )
+        same_member = colleague_sub is not None and view.colleague_sub == colleague_sub
+        if view.state == "invited":
+            if same_member and invitation_state(view, now) == "pending":
+                raise Conflict(f"{view.colleague_name} has invited you already: accept pact {view.pact_id} (POST /pacts/{{id}}/accept).")
+        elif view.invite_key == key:
+            raise Conflict(f"You have invited this colleague already ({view.pact_id}): send that invitation again instead.")
+        elif view.mutual and same_member:
+            raise Conflict(f"You have a pact with this colleague already ({view.pact_id}): change its rhythm there (PATCH /pacts/{{id}}).")
 
 
 def resend_invitation(ctx: Ctx, pact_id: str, body: ResendIn) -> PactOut:
@@ -573,6 +577,8 @@ def delete_pact(ctx: Ctx, pact_id: str) -> None:
                     if theirs.state == "active":
                         end_view(theirs, "colleague_left", ctx.now)
                         persist_views(ctx, [theirs], ENDED_ATTRIBUTES, tx)
+                    else:  # their ended view, as read: if they delete it meanwhile, read again (nobody keeps it then)
+                        tx.condition_check(PactView, theirs.pk, theirs.sk, condition=PactView.version == theirs.version)
                     tx.save(
                         LeftPact(member_pk(ctx.sub), f"LEFT#{pact_id}", pact_id=pact_id, colleague_sub=theirs.member_sub, left_at=ctx.now)
                     )

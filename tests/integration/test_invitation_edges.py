@@ -17,7 +17,7 @@ from tests.integration.invite_harness import World, every, invitation_links, inv
 from tests.integration.nudge_harness import Mail
 
 START = datetime(2027, 1, 5, 9, tzinfo=UTC)  # a Tuesday
-ANN, BOB, CARA, JEN = "ann@example.org", "bob@example.org", "cara@example.org", "jen@example.org"
+ANN, BOB, CARA, JEN, DORA = "ann@example.org", "bob@example.org", "cara@example.org", "jen@example.org", "dora@example.org"
 
 
 def test_a_corrected_address_that_is_a_members_moves_the_invitation_to_them(world: World) -> None:
@@ -278,6 +278,10 @@ def test_a_second_open_pact_with_the_same_colleague_is_a_409_that_points_at_the_
     back = invite(ANN, CARA, START)
     assert back.status == 409
     assert "accept" in back.json()["detail"]
+    # An invitation to her that has expired does not stand in the way (she could no longer accept it)
+    signup(DORA, "Dora", START)
+    assert invite(DORA, ANN, START).status == 201
+    assert invite(ANN, DORA, START + timedelta(days=31)).status == 201
     # Accepted or not, still one: and once it has ended, a new one is welcome
     assert call("POST", f"/pacts/{first.json()['id']}/accept", email=BOB, now=START).status == 200
     assert invite(ANN, BOB, START).status == 409

@@ -854,6 +854,33 @@ def test_ending_a_pact_keeps_both_histories_and_tells_the_colleague_once(world: 
     assert sorted(i["sk"]["S"].split("#")[0] for i in left) == ["LEFT", "NUDGED"]
 
 
+def test_both_deleting_an_ended_pact_at_the_same_moment_leaves_no_check_in_behind(
+    world: World, aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ann and Bob each delete their ended side; Bob's delete lands between Ann's read and her write (an
+    # interleaving moto cannot produce by itself, so it is staged at the step in between).
+    from shared.pacts import use_cases
+
+    signup(ANN, "Ann", START)
+    signup(BOB, "Bob", START)
+    pact_id = mutual_pact(ANN, BOB, START, **WEEKLY)
+    assert call("POST", f"/pacts/{pact_id}/check-ins", email=ANN, body={"note": "ANN-NOTE"}, now=at("2027-01-12T08:50:00")).status == 201
+    assert call("POST", f"/pacts/{pact_id}/end", email=ANN, now=at("2027-01-13T09:00:00")).status == 200
+    strip = use_cases._strip_notes
+    staged: list[int] = []
+
+    def bob_deletes_first(pact: str, author: str) -> None:
+        if not staged:
+            staged.append(1)
+            assert call("DELETE", f"/pacts/{pact_id}", email=BOB, now=at("2027-01-14T09:00:00")).status == 204
+        strip(pact, author)
+
+    monkeypatch.setattr(use_cases, "_strip_notes", bob_deletes_first)
+    assert call("DELETE", f"/pacts/{pact_id}", email=ANN, now=at("2027-01-14T09:00:00")).status == 204
+    assert staged == [1]
+    assert [i for i in table_items(aws) if i["pk"]["S"] == f"PACT#{pact_id}"] == []
+
+
 def test_ending_an_invitation_nobody_answered_withdraws_it_and_keeps_the_pact_as_a_record(world: World, aws: dict[str, Any]) -> None:
     signup(ANN, "Ann", START)
     pact_id = invite(ANN, JEN, START, **WEEKLY).json()["id"]
