@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -19,6 +20,7 @@ from shared.adapters.models import Group, GroupMember, Invitation, Member
 from shared.domain import groups as domain
 from shared.domain import nudges
 from shared.domain.errors import Conflict
+from shared.groups import series
 from shared.pacts.planning import iso_instant
 
 T = TypeVar("T")
@@ -66,26 +68,35 @@ def withdraw_invitation(person: GroupMember, group_id: str, events: Sequence[Dom
     transact(write, events, now)
 
 
-def invitation_of_address(group_id: str, invite_key: str) -> tuple[Invitation, GroupMember] | None:
-    """The invitation of an address into a group and the invited entry it stands for; None once answered or withdrawn."""
+@dataclass(frozen=True)
+class AddressInvitation:
+    """An address's open invitation into a group: the invitation, the invited entry, and the group as one read has it."""
+
+    invitation: Invitation
+    person: GroupMember
+    state: series.GroupState
+
+
+def invitation_of_address(group_id: str, invite_key: str, now: datetime) -> AddressInvitation | None:
+    """The invitation of an address into a group (two reads: the invitation, the group's partition); None once answered
+    or withdrawn."""
     try:
         invitation = Invitation.get(*Invitation.group_key(invite_key, group_id), consistent_read=True)
-        person = GroupMember.get(*GroupMember.invited_key(group_id, str(invitation.invitation_id)), consistent_read=True)
     except DoesNotExist:
         return None
-    if person.state != "invited" or person.invite_key != invite_key:
+    state = series.load(group_id, now - series.LOOK_BACK)
+    person = state.people.get(f"@{invitation.invitation_id}") if state is not None else None
+    if state is None or person is None or person.state != "invited" or person.invite_key != invite_key:
         return None
-    return invitation, person
+    return AddressInvitation(invitation, person, state)
 
 
-def decline_group_by_link(group_id: str, invite_key: str, now: datetime) -> bool:
-    """ "No, thank you" on a group invitation's page (no account needed): it goes as a decline; False if it had gone."""
-    found = invitation_of_address(group_id, invite_key)
-    if found is None:
-        return False
-    declined = DomainEvent("InvitationDeclined", {"group_id": group_id, "member_id": None})  # maybe nobody's: no account
-    withdraw_invitation(found[1], group_id, [declined], now)
-    return True
+def decline_group_by_link(found: AddressInvitation, now: datetime) -> None:
+    """ "No, thank you" on a group invitation's page (no account needed): it goes as a decline. Conditioned on the
+    entry as read: a change meanwhile (an acceptance, a resend, a sign-up taking it over) is `Retry`."""
+    person = found.person
+    declined = DomainEvent("InvitationDeclined", {"group_id": found.state.group.group_id, "member_id": person.member_sub or None})
+    withdraw_invitation(person, found.state.group.group_id, [declined], now)
 
 
 def fix_at(group: Group, start: datetime) -> datetime:

@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from shared.adapters.mail import Mailer, render
-from shared.adapters.models import AddressSuppression, Group, GroupMember, Invitation, LinkToken, Member, PactView, SendClaim
+from shared.adapters.models import AddressSuppression, Invitation, LinkToken, Member, PactView, SendClaim
 from shared.adapters.observability import logger
 from shared.domain import rhythm
-from shared.domain.groups import describe_rhythm, occurrences
+from shared.domain.groups import describe_rhythm
+from shared.groups import series
 from shared.links.tokens import new_link
 from shared.nudges.suppression import suppress_address
 from shared.pacts.planning import first_due_on_joining
@@ -70,12 +71,12 @@ def send_invitation_email(pact_id: str, owner_sub: str, now: datetime, mail: Inv
 
 def send_group_invitation_email(group_id: str, invitation_id: str, now: datetime, mail: InvitationMail) -> str:
     """The one kind email inviting an address into a peer supervision group, under the same limits as pacts."""
+    state = series.load(group_id, now - series.LOOK_BACK)  # the group, the invited entry, its coming meetings
+    invited = state.people.get(f"@{invitation_id}") if state is not None else None
+    if state is None or invited is None or invited.state != "invited" or not invited.invite_key:
+        return "not-open"
+    group, invite_key = state.group, invited.invite_key
     try:
-        invited = GroupMember.get(*GroupMember.invited_key(group_id, invitation_id), consistent_read=True)
-        if invited.state != "invited" or not invited.invite_key:
-            return "not-open"
-        invite_key = invited.invite_key
-        group = Group.get(*Group.key(group_id))
         invitation = Invitation.get(*Invitation.group_key(invite_key, group_id), consistent_read=True)
         inviter = Member.get(*Member.key(invitation.inviter_sub))
     except DoesNotExist:
@@ -85,7 +86,7 @@ def send_group_invitation_email(group_id: str, invitation_id: str, now: datetime
 
     def context(page_url: str, stop_url: str) -> tuple[str, dict[str, Any]]:
         return "group_invitation", {
-            **group_terms(group, now),
+            **group_terms(state, now),
             "page_url": page_url,
             "subject": f"{inviter.display_name} invites you to the peer supervision group {group.name}",
             "inviter": inviter.display_name,
@@ -189,19 +190,19 @@ def proposed_terms(view: PactView, now: datetime) -> dict[str, Any]:
     }
 
 
-def group_terms(group: Group, now: datetime) -> dict[str, Any]:
+def group_terms(state: series.GroupState, now: datetime) -> dict[str, Any]:
     """A group's terms as an invitation says them: its rhythm, length and purpose, and its first meeting (or, for a
-    group that has met already, its next one in the series)."""
-    zone = ZoneInfo(group.time_zone)
-    upcoming = group.starts_at > now
-    after = group.starts_at if upcoming else now
-    start = next(iter(occurrences(group.rrule, group.time_zone, group.starts_at, after, 1)), group.starts_at).astimezone(zone)
+    group that has met already, its next one: as the group's calendar has it, moved or cancelled meetings included)."""
+    group = state.group
+    coming = (o.starts_at for o in series.expand(state, now, 3) if o.status != "cancelled" and o.starts_at > now)
+    start = next(coming, None)
+    local = start.astimezone(ZoneInfo(group.time_zone)) if start is not None else None
     return {
         "when": describe_rhythm(group.rrule, group.time_zone, group.starts_at),
         "minutes": int(group.duration_minutes),
         "purpose": group.purpose or "",
-        "first_label": "First meeting" if upcoming else "Next meeting",
-        "first": f"{start:%A %-d %B %Y} at {start:%H:%M}",
+        "first_label": "First meeting" if group.starts_at > now else "Next meeting",
+        "first": f"{local:%A %-d %B %Y} at {local:%H:%M}" if local is not None else "to be arranged",
     }
 
 

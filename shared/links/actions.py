@@ -11,11 +11,12 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.db import cancellation_codes, connection
-from shared.adapters.models import Group, Introduction, Invitation, LinkToken, Member, PactView
+from shared.adapters.models import Introduction, Invitation, LinkToken, Member, PactView
 from shared.domain import rhythm
 from shared.domain.tags import labels_of
 from shared.groups import series
-from shared.groups.writes import decline_group_by_link, invitation_of_address
+from shared.groups.writes import AddressInvitation, decline_group_by_link, invitation_of_address
+from shared.groups.writes import with_retries as group_with_retries
 from shared.invitations.emails import group_terms, proposed_terms
 from shared.invitations.use_cases import decline_by_link
 from shared.links.tokens import LinkProblem, look_up, nonce, use_link
@@ -113,26 +114,22 @@ def _invitation_page(item: LinkToken, now: datetime) -> Page:
     )
 
 
-def _group_invitation(item: LinkToken, now: datetime) -> tuple[Group, Member | None]:
-    """The group an open group invitation link stands for, with who invited; LinkProblem once it is not open."""
-    found = invitation_of_address(str(item.group_id), str(item.invite_key))
+def _group_invitation(item: LinkToken, now: datetime) -> tuple[AddressInvitation, Member | None]:
+    """The open group invitation a link stands for, with who invited; LinkProblem once it is not open."""
+    found = invitation_of_address(str(item.group_id), str(item.invite_key), now)
     if found is None:
         raise LinkProblem("invitation_closed")
-    if found[0].valid_until <= now:
+    if found.invitation.valid_until <= now:
         raise LinkProblem("invitation_expired")
-    try:
-        group = Group.get(*Group.key(str(item.group_id)))
-    except DoesNotExist:
-        raise LinkProblem("invitation_closed") from None
     inviter = None
     with suppress(DoesNotExist):
-        inviter = Member.get(*Member.key(found[0].inviter_sub))
-    return group, inviter
+        inviter = Member.get(*Member.key(found.invitation.inviter_sub))
+    return found, inviter
 
 
 def _group_invitation_page(item: LinkToken, now: datetime) -> Page:
-    group, inviter = _group_invitation(item, now)
-    terms = group_terms(group, now)
+    found, inviter = _group_invitation(item, now)
+    terms = group_terms(found.state, now)
     lines = [f"What it is for: {terms['purpose']}"] if terms["purpose"] else []
     lines += [
         f"{terms['when']}, {terms['minutes']} minutes. {terms['first_label']}: {terms['first']}.",
@@ -141,7 +138,8 @@ def _group_invitation_page(item: LinkToken, now: datetime) -> Page:
         "If it is not for you, say so here: nobody will ask you for a reason.",
     ]
     who = inviter.display_name if inviter is not None else "A colleague"
-    return Page(200, f"{who} invites you to the peer supervision group {group.name}", lines, [("decline", "No, thank you")], nonce(item))
+    title = f"{who} invites you to the peer supervision group {found.state.group.name}"
+    return Page(200, title, lines, [("decline", "No, thank you")], nonce(item))
 
 
 INTRO_ACTIONS = {"intro_accept": "accept", "intro_decline": "decline"}  # the link's action -> its page's one choice
@@ -333,9 +331,7 @@ def perform(token: str, form: dict[str, str], now: datetime, ctx: Ctx) -> Page:
                 200, "Thank you for letting them know", ["They will be told kindly, without a reason. Nothing more will come about it."]
             )
         if item.action == "group_invitation" and choice == "decline":
-            _group_invitation(item, now)
-            if not decline_group_by_link(str(item.group_id), str(item.invite_key), now):
-                raise LinkProblem("invitation_closed")
+            group_with_retries(lambda: decline_group_by_link(_group_invitation(item, now)[0], now))
             return Page(
                 200,
                 "Thank you for letting them know",

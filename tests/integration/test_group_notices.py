@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.groups.scheduling import sweep_groups
 from tests.helpers import call, member
-from tests.integration.group_harness import create_group
+from tests.integration.group_harness import create_group, sub
 from tests.integration.invite_harness import World, invitation_links, press, signup
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -77,6 +77,21 @@ def test_a_colleague_without_an_account_can_say_no_thank_you_from_the_email(worl
     assert call("POST", f"/groups/{group['id']}/invitations", email=ANN, body={"email": CARA}, now=later).status == 200
 
 
+def test_a_colleague_who_signed_up_since_can_still_say_no_thank_you_from_the_email(world: World) -> None:
+    member(ANN, "Ann")
+    group = create_group(ANN, NOW)
+    assert call("POST", f"/groups/{group['id']}/invitations", email=ANN, body={"email": CARA}, now=NOW).status == 200
+    assert world.deliver_invitations() == ["sent"]
+    links = invitation_links(world.mails(CARA)[0])
+    later = NOW + timedelta(days=2)
+    signup(CARA, "Cara", later)  # the invitation now waits in her GET /groups
+    assert [g["my_state"] for g in call("GET", "/groups", email=CARA, now=later).json()["items"]] == ["invited"]
+    page = call("GET", links.page, email=None, now=later)
+    assert press(links.page, page, "decline", later).status == 200
+    assert call("GET", "/groups", email=CARA, now=later).json()["items"] == []
+    assert [e["detail"]["member_id"] for e in world.events("InvitationDeclined")] == [sub(CARA)]
+
+
 def test_the_no_thank_you_page_of_a_group_invitation_that_expired_or_was_withdrawn_says_so(world: World) -> None:
     member(ANN, "Ann")
     group = create_group(ANN, NOW)
@@ -95,13 +110,17 @@ def test_an_invitation_to_a_group_that_has_met_already_names_its_next_meeting_no
     member(ANN, "Ann")
     group = create_group(ANN, NOW)  # second Tuesdays at 19:00, from Tuesday 8 December 2026
     february = datetime(2027, 2, 1, 9, tzinfo=UTC)
+    # The February meeting is cancelled: the next one is in March, as the group's calendar says
+    meetings = call("GET", f"/groups/{group['id']}/meetings?limit=1", email=ANN, now=february).json()["items"]
+    cancelled = call("POST", f"/groups/{group['id']}/meetings/{meetings[0]['id']}/cancel", email=ANN, body={}, now=february)
+    assert cancelled.status == 200, cancelled.body
     assert call("POST", f"/groups/{group['id']}/invitations", email=ANN, body={"email": CARA}, now=february).status == 200
     assert world.deliver_invitations() == ["sent"]
     links = invitation_links(world.mails(CARA)[0])
-    assert "  Next meeting:    Tuesday 9 February 2027 at 19:00" in links.mail.text
+    assert "  Next meeting:    Tuesday 9 March 2027 at 19:00" in links.mail.text
     assert "December 2026" not in links.mail.text
     page = call("GET", links.page, email=None, now=february)
-    assert b"Next meeting: Tuesday 9 February 2027 at 19:00." in page.body
+    assert b"Next meeting: Tuesday 9 March 2027 at 19:00." in page.body
 
 
 def test_a_member_is_invited_with_the_same_answer_and_email_as_anyone(world: World) -> None:
