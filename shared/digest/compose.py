@@ -3,7 +3,7 @@
 Sections, each only when there is something in it:
 - lapsed contacts: the member's active pacts whose contact has lapsed (as GET /members/me/support says),
   not an invitation nobody answered (nobody talked, so nothing lapsed);
-- invitations that expired unanswered in the last 7 days: said once, in the first digest after (a pact whose
+- invitations that expired unanswered since the last digest sent (or in the last 7 days): said once (a pact whose
   invitation expired with no call recorded also goes quiet: shared/pacts/planning.slot_messages_end);
 - meetings in the next 7 days: the member's groups' upcoming meetings (not cancelled, not ones they said no to);
 - asks for them: AskReceived items in their partition not yet `digested`;
@@ -70,7 +70,9 @@ def _when(instant: datetime, zone: str) -> str:
     return f"{local:%A %-d %B} at {local:%H:%M}"
 
 
-def gather(sub: str, time_zone: str, isolation_said_at: datetime | None, created_at: datetime, now: datetime) -> Content:
+def gather(
+    sub: str, time_zone: str, isolation_said_at: datetime | None, created_at: datetime, now: datetime, last_sent: datetime | None = None
+) -> Content:
     content = Content()
     views: list[PactView] = []
     memberships: list[GroupMember] = []
@@ -87,11 +89,14 @@ def gather(sub: str, time_zone: str, isolation_said_at: datetime | None, created
         {"colleague": v.colleague_name, "since": ago(lapsed_since(v), now), "rhythm": rhythm.describe(v.rrule)}
         for v in sorted(lapsed, key=lapsed_since)
     ]
+    # Since the last digest sent, not a fixed week: a digest day moved (quiet days, the nudge hour, the clocks
+    # changing) would skip or repeat an expiry. A first digest, or one after a long pause, looks back a week.
+    since = last_sent if last_sent is not None and now - last_sent <= 5 * AHEAD else now - AHEAD
     expired = [(v.invitation_expires_at, v) for v in active if awaiting_answer(v) and v.invitation_expires_at is not None]
     content.expired = [
         {"colleague": v.colleague_name, "on": f"{on.astimezone(ZoneInfo(time_zone)):%A %-d %B}", "rhythm": rhythm.describe(v.rrule)}
         for on, v in sorted(expired, key=lambda pair: pair[0])
-        if now - AHEAD <= on < now  # since the last digest: said once
+        if since <= on < now  # since the last digest: said once
     ]
     waiting = [
         a

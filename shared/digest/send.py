@@ -57,7 +57,7 @@ def send_weekly(message: dict[str, object], now: datetime, deps: SenderDeps) -> 
     if member.away_until is not None and member.away_until > now:
         _move_on(member, due, now, deps.shards)
         return "away"
-    content = gather(member_id, member.time_zone, member.isolation_said_at, member.created_at, now)
+    content = gather(member_id, member.time_zone, member.isolation_said_at, member.created_at, now, member.digest_sent_at)
     if content.empty:
         _move_on(member, due, now, deps.shards)
         return "nothing-to-say"

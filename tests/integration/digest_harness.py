@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from infra import cfn
 from infra.lambdas import invoke, sqs_event
 from infra.local.stack import scheduled_event
-from tests.integration.nudge_harness import Mail, NudgeHarness
+from tests.integration.nudge_harness import Mail, NudgeHarness, as_sent_at
 
 SWEEP = next(s for s in cfn.schedules() if s.function == "DigestSweepFunction")
 QUEUE = "peer-support-test-digests"
@@ -22,6 +22,7 @@ QUEUE = "peer-support-test-digests"
 class DigestHarness:
     def __init__(self) -> None:
         self.sqs = boto3.client("sqs")
+        self.swept_at: datetime | None = None
         self.queue_url = self.sqs.create_queue(QueueName=QUEUE, Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
         os.environ["DIGEST_QUEUE_URL"] = self.queue_url  # template.yaml gives the deployed function its queue's URL
         ses = boto3.client("ses")
@@ -33,6 +34,7 @@ class DigestHarness:
         return str(self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
 
     def sweep(self, at: datetime) -> dict[str, Any]:
+        self.swept_at = at
         return dict(invoke("DigestSweepFunction", scheduled_event(SWEEP, at)))
 
     def receive(self) -> list[dict[str, Any]]:
@@ -43,7 +45,7 @@ class DigestHarness:
         if not messages:
             return {"batchItemFailures": []}
         try:
-            result = dict(invoke("DigestSenderFunction", sqs_event(messages, self.arn())))
+            result = dict(invoke("DigestSenderFunction", sqs_event(as_sent_at(messages, self.swept_at), self.arn())))
         except BatchProcessingError:
             result = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]} for m in messages]}
         failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}

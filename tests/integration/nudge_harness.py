@@ -56,9 +56,24 @@ def sent_mails() -> list[Mail]:
     return [parse_mail(message.raw_data) for message in ses_backends["123456789012"]["eu-west-1"].sent_messages]
 
 
+def as_sent_at(messages: list[dict[str, Any]], at: datetime | None) -> list[dict[str, Any]]:
+    """Queued messages as sent at `at`, the sweep's instant that queued them.
+
+    SQS stamps SentTimestamp with the wall clock, and a sender takes as "now" the later of the sweep's
+    instant and that stamp (the local stack's clock may run ahead of the wall clock). The tests run on
+    fixed dates: unstamped, the wall clock would leak in once it passes them (a digest tested for
+    30 November, run on 2 December, saw an invitation expire that had not yet).
+    """
+    if at is None:
+        return messages
+    stamp = str(int(at.timestamp() * 1000))
+    return [{**m, "Attributes": {**m.get("Attributes", {}), "SentTimestamp": stamp}} for m in messages]
+
+
 class NudgeHarness:
     def __init__(self) -> None:
         self.sqs = boto3.client("sqs")
+        self.swept_at: datetime | None = None
         self.dlq_url = self.sqs.create_queue(QueueName="peer-support-test-nudges-dlq")["QueueUrl"]
         dlq_arn = self.arn(self.dlq_url)
         self.queue_url = self.sqs.create_queue(
@@ -74,6 +89,7 @@ class NudgeHarness:
         return str(self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
 
     def sweep(self, at: datetime) -> dict[str, Any]:
+        self.swept_at = at
         return dict(invoke("NudgeSweepFunction", scheduled_event(SWEEP, at)))
 
     def receive(self) -> list[dict[str, Any]]:
@@ -86,7 +102,7 @@ class NudgeHarness:
         if not messages:
             return {"batchItemFailures": []}
         try:
-            result = dict(invoke("NudgeSenderFunction", sqs_event(messages, self.arn(self.queue_url))))
+            result = dict(invoke("NudgeSenderFunction", sqs_event(as_sent_at(messages, self.swept_at), self.arn(self.queue_url))))
         except BatchProcessingError:
             # Every record failed: the invocation errors and Lambda returns the whole batch to the queue.
             result = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]} for m in messages]}

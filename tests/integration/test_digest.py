@@ -225,6 +225,21 @@ def test_an_invitation_never_answered_is_said_once_when_it_expired_never_as_laps
     assert digest.run(MONDAY + timedelta(days=14)) == []
 
 
+def test_an_invitation_that_expired_between_two_digests_more_than_a_week_apart_is_still_said(digest) -> None:
+    # "Since the last digest", not "in the last 7 days": a member who moves their digest day leaves a longer gap.
+    member_at(ANN, "Ann", at("2026-10-26T09:00:00"))
+    body = {"colleague": {"email": "sile@example.org", "name": "Sile"}, **WEEKLY}
+    assert call("POST", "/pacts", email=ANN, body=body, now=at("2026-10-31T18:00:00")).status == 201  # open until Mon 30 Nov 18:00
+    intro_to(ANN, at("2026-11-27T10:00:00"))
+    [before] = [m for m in digest.run(at("2026-11-30T09:00:00")) if m.to == ANN]
+    assert "Sile" not in before.text  # not expired yet
+    # Ann makes Mondays quiet: her next digest is on Tuesday 8 December, eight days later
+    member_at(ANN, "Ann", at("2026-12-01T10:00:00"), notifications={"quiet_days": ["monday"]})
+    assert [m for m in digest.run(at("2026-12-07T09:00:00")) if m.to == ANN] == []
+    [later] = [m for m in digest.run(at("2026-12-08T09:00:00")) if m.to == ANN]
+    assert "* Sile (Tuesdays 08:30): expired on Monday 30 November" in later.text
+
+
 # ------------------------------------------------------------------ the isolation line
 
 

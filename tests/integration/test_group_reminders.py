@@ -27,7 +27,7 @@ from infra.lambdas import invoke, sqs_event
 from infra.local.stack import scheduled_event
 from tests.helpers import call, member
 from tests.integration.group_harness import group_of, join, sub
-from tests.integration.nudge_harness import Mail, sent_mails
+from tests.integration.nudge_harness import Mail, as_sent_at, sent_mails
 
 GROUP_SWEEP = next(s for s in cfn.schedules() if s.function == "GroupSweepFunction")
 ANN, BOB, CEM = "ann@example.org", "bob@example.org", "cem@example.org"
@@ -47,6 +47,7 @@ class Reminders:
 
     def __init__(self) -> None:
         self.sqs = boto3.client("sqs")
+        self.swept_at: datetime | None = None
         self.dlq_url = self.sqs.create_queue(QueueName="peer-support-test-group-reminders-dlq")["QueueUrl"]
         redrive = json.dumps({"deadLetterTargetArn": self.arn(self.dlq_url), "maxReceiveCount": "3"})
         self.queue_url = self.sqs.create_queue(
@@ -61,6 +62,7 @@ class Reminders:
         return str(self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
 
     def sweep(self, moment: datetime) -> dict[str, Any]:
+        self.swept_at = moment
         return dict(invoke("GroupSweepFunction", scheduled_event(GROUP_SWEEP, moment)))
 
     def receive(self) -> list[dict[str, Any]]:
@@ -71,7 +73,7 @@ class Reminders:
         if not messages:
             return {"batchItemFailures": []}
         try:
-            result = dict(invoke("ReminderSenderFunction", sqs_event(messages, self.arn(self.queue_url))))
+            result = dict(invoke("ReminderSenderFunction", sqs_event(as_sent_at(messages, self.swept_at), self.arn(self.queue_url))))
         except BatchProcessingError:
             result = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]} for m in messages]}
         failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
