@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -37,6 +39,41 @@ def browser():  # type: ignore[no-untyped-def]
         instance.close()
 
 
+@dataclass
+class Phone:
+    """A page open on a phone-sized screen, with every URL it requested."""
+
+    page: Any
+    response: Any
+    requested: list[str]
+
+    def all_from(self, stack: Stack) -> bool:
+        """No CDN, font or tracker: everything the page asked for came from the stack itself."""
+        return bool(self.requested) and all(urlsplit(r).netloc == urlsplit(stack.url).netloc for r in self.requested)
+
+
+def open_on_a_phone(browser: Any, url: str) -> Phone:
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    response = page.goto(url)
+    assert response is not None
+    assert response.status == 200
+    return Phone(page, response, requested)
+
+
+def tap(page: Any, name: str, screenshot: Path) -> None:
+    """Tap the button `name` (a thumb-sized target: at least 44 px high) after a screenshot, and wait for the answer."""
+    button = page.get_by_role("button", name=name)
+    assert button.is_visible()
+    box = button.bounding_box()
+    assert box is not None
+    assert box["height"] >= 44
+    page.screenshot(path=str(screenshot), full_page=True)
+    button.click()
+    page.wait_for_load_state()
+
+
 def test_yes_we_talked_in_a_real_browser(stack: Stack, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     phone = "+353857770001"
     ann = stack.token("ann.browser@example.org")
@@ -59,27 +96,15 @@ def test_yes_we_talked_in_a_real_browser(stack: Stack, browser, tmp_path: Path) 
         url = re.search(r"(http://\S+/c/[\w-]{22})$", text).group(1)  # type: ignore[union-attr]
         assert urlsplit(url).netloc == urlsplit(stack.url).netloc
 
-        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
-        requested: list[str] = []
-        page.on("request", lambda request: requested.append(request.url))
-        response = page.goto(url)
-        assert response is not None
-        assert response.status == 200
-        assert response.headers["cache-control"] == "no-store"
-        assert response.headers["x-robots-tag"].startswith("noindex")
+        phone_page = open_on_a_phone(browser, url)
+        page = phone_page.page
+        assert phone_page.response.headers["cache-control"] == "no-store"
+        assert phone_page.response.headers["x-robots-tag"].startswith("noindex")
         assert page.locator("h1").inner_text() == "Did you and Jennifer talk?"
         assert "Tuesdays 08:30, by phone, 30 min" in page.locator("main").inner_text()
-        yes = page.get_by_role("button", name="Yes, we talked")
-        assert yes.is_visible()
-        box = yes.bounding_box()
-        assert box is not None
-        assert box["height"] >= 44  # a large tap target
         assert page.get_by_role("button", name="Not this time").is_visible()
         assert page.get_by_role("button", name="Snooze a week").is_visible()
-        page.screenshot(path=str(tmp_path / "check-in-page.png"), full_page=True)
-
-        yes.click()
-        page.wait_for_load_state()
+        tap(page, "Yes, we talked", tmp_path / "check-in-page.png")
         assert page.locator("h1").inner_text() == "Thank you, it is recorded"
         page.screenshot(path=str(tmp_path / "thank-you-page.png"), full_page=True)
         assert stack.request("GET", f"/pacts/{pact_id}", token=ann).json()["status"] == "on_track"
@@ -87,9 +112,7 @@ def test_yes_we_talked_in_a_real_browser(stack: Stack, browser, tmp_path: Path) 
         page.goto(url)
         assert page.locator("h1").inner_text() == "Already done"
         assert "nothing more was recorded" in page.locator("main").inner_text()
-        # No CDN, font or tracker: everything the page asked for came from the stack itself
-        assert requested
-        assert all(urlsplit(r).netloc == urlsplit(stack.url).netloc for r in requested)
+        assert phone_page.all_from(stack)
         assert (tmp_path / "check-in-page.png").stat().st_size > 0
         page.close()
     finally:
@@ -109,21 +132,11 @@ def test_an_invitation_declined_in_a_real_browser_without_an_account(stack: Stac
     url = re.search(r"(http://\S+/i/[\w-]+)", mail["text"]).group(1)  # type: ignore[union-attr]
 
     # WHEN Dee opens the link on her phone and taps "No, thank you"
-    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
-    requested: list[str] = []
-    page.on("request", lambda request: requested.append(request.url))
-    response = page.goto(url)
-    assert response is not None
-    assert response.status == 200
+    phone_page = open_on_a_phone(browser, url)
+    page = phone_page.page
     assert page.locator("h1").inner_text() == "Ann <b> invites you to regular check-ins"  # shown as text, never as markup
     assert "Fridays 12:00" in page.locator("main").inner_text()
-    no = page.get_by_role("button", name="No, thank you")
-    box = no.bounding_box()
-    assert box is not None
-    assert box["height"] >= 44
-    page.screenshot(path=str(tmp_path / "invitation-page.png"), full_page=True)
-    no.click()
-    page.wait_for_load_state()
+    tap(page, "No, thank you", tmp_path / "invitation-page.png")
 
     # THEN she is thanked, Ann's side reads declined, and the link now says the invitation is closed
     assert page.locator("h1").inner_text() == "Thank you for letting them know"
@@ -131,7 +144,7 @@ def test_an_invitation_declined_in_a_real_browser_without_an_account(stack: Stac
     assert (view["state"], view["ended_reason"]) == ("ended", "declined")
     page.goto(url)
     assert page.locator("h1").inner_text() == "This invitation is no longer open"
-    assert all(urlsplit(r).netloc == urlsplit(stack.url).netloc for r in requested)
+    assert phone_page.all_from(stack)
     page.close()
 
 
@@ -155,21 +168,11 @@ def test_a_group_invitation_declined_in_a_real_browser_without_an_account(stack:
     url = re.search(r"(http://\S+/i/[\w-]+)", mail["text"]).group(1)  # type: ignore[union-attr]
 
     # WHEN Fay opens the link on her phone and taps "No, thank you"
-    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
-    requested: list[str] = []
-    page.on("request", lambda request: requested.append(request.url))
-    response = page.goto(url)
-    assert response is not None
-    assert response.status == 200
+    phone_page = open_on_a_phone(browser, url)
+    page = phone_page.page
     assert page.locator("h1").inner_text() == "Ann invites you to the peer supervision group Cork <peer> supervision"  # as text
     assert "second Tuesday of the month at 19:00" in page.locator("main").inner_text()
-    no = page.get_by_role("button", name="No, thank you")
-    box = no.bounding_box()
-    assert box is not None
-    assert box["height"] >= 44
-    page.screenshot(path=str(tmp_path / "group-invitation-page.png"), full_page=True)
-    no.click()
-    page.wait_for_load_state()
+    tap(page, "No, thank you", tmp_path / "group-invitation-page.png")
 
     # THEN she is thanked, the group has no invitation for her any more, and the link says it is closed
     assert page.locator("h1").inner_text() == "Thank you for letting them know"
@@ -177,5 +180,5 @@ def test_a_group_invitation_declined_in_a_real_browser_without_an_account(stack:
     assert [m["state"] for m in members] == ["active"]
     page.goto(url)
     assert page.locator("h1").inner_text() == "This invitation is no longer open"
-    assert all(urlsplit(r).netloc == urlsplit(stack.url).netloc for r in requested)
+    assert phone_page.all_from(stack)
     page.close()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from tests.e2e.conftest import Stack
-from tests.e2e.test_browser import browser  # noqa: F401 - the module's Chromium fixture
+from tests.e2e.test_browser import browser, open_on_a_phone, tap  # noqa: F401 - the module's Chromium fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -33,28 +32,18 @@ def test_an_introduction_accepted_in_a_real_browser(stack: Stack, browser, tmp_p
         assert accept, text
         url = accept.group(1)
 
-        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
-        requested: list[str] = []
-        page.on("request", lambda request: requested.append(request.url))
-        response = page.goto(url)
-        assert response is not None
-        assert response.status == 200
+        phone_page = open_on_a_phone(browser, url)
+        page = phone_page.page
         assert page.locator("h1").inner_text() == "Ann <b> would like to be introduced to you"  # text, never markup
         assert "Could we talk <i>grief</i> work?" in page.locator("main").inner_text()
-        yes = page.get_by_role("button", name="Yes, introduce us")
-        box = yes.bounding_box()
-        assert box is not None
-        assert box["height"] >= 44
-        page.screenshot(path=str(tmp_path / "introduction-page.png"), full_page=True)
-        yes.click()
-        page.wait_for_load_state()
+        tap(page, "Yes, introduce us", tmp_path / "introduction-page.png")
         assert page.locator("h1").inner_text() == "You and Ann <b> are introduced"
         seen = stack.request("GET", f"/introductions/{intro_id}", token=ann).json()
         assert seen["state"] == "accepted"
         assert seen["contact"]["email"] == bob_email
         page.goto(url)
         assert page.locator("h1").inner_text() == "Already done"
-        assert all(urlsplit(r).netloc == urlsplit(stack.url).netloc for r in requested)
+        assert phone_page.all_from(stack)
         page.close()
     finally:
         stack.request("DELETE", "/_local/clock")
