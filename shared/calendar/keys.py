@@ -19,7 +19,7 @@ from datetime import datetime
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from shared.adapters.db import cancellation_codes, connection
+from shared.adapters.db import connection, refused
 from shared.adapters.models import CalendarSecret, Item, Member
 from shared.domain.errors import Conflict
 
@@ -71,7 +71,7 @@ def rotate(sub: str, now: datetime) -> Rotated | None:
                 if old:
                     tx.delete(CalendarSecret(*CalendarSecret.key(old)))
         except TransactWriteError as err:
-            if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+            if refused(err):
                 continue
             raise
         return Rotated(secret, now)

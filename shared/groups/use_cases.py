@@ -20,7 +20,7 @@ from dateutil.relativedelta import relativedelta
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from shared.adapters.db import cancellation_codes, connection, decode_cursor, encode_cursor
+from shared.adapters.db import connection, decode_cursor, encode_cursor, refused
 from shared.adapters.events import DomainEvent, add_events, write_events
 from shared.adapters.models import EmailClaim, Group, GroupMember, Invitation, Item, Meeting, Member, address_key, group_pk, member_pk
 from shared.adapters.schema_types import Page
@@ -471,7 +471,7 @@ def invite(ctx: Ctx, group_id: str, email: str) -> GroupOut:
                 add_events(tx, [DomainEvent("InvitationSent", sent)], ctx.now)
         except TransactWriteError as err:
             raise_if_limited(err, 3 + len(stale), ctx.now)  # order: deletes, puts, the counter, then the event
-            if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+            if refused(err):
                 raise Retry from err
             raise
         for old in stale:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from shared.adapters.db import cancellation_codes, connection
+from shared.adapters.db import connection, refused
 from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.models import Group, GroupMember, Invitation, Member
 from shared.domain import groups as domain
@@ -52,7 +52,7 @@ def transact(write: Callable[[TransactWrite], None], events: Sequence[DomainEven
                     raise TypeError("events need the instant they occurred at")
                 add_events(tx, events, now)
     except TransactWriteError as err:
-        if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+        if refused(err):
             raise Retry from err
         raise
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, time, timedelta
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from shared.adapters.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, connection
+from shared.adapters.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, connection, refused
 from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.models import (
     DailyCount,
@@ -128,7 +128,7 @@ class Claimed:
                         self.write(tx, pairs[start : start + 50])
                 return
             except TransactWriteError as err:
-                if not set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+                if not refused(err):
                     raise
                 pairs = claim_on_signup(member_sub, email, now).pairs
         raise Conflict("Some colleagues' invitations changed at the same moment; save your profile again to see them all.")
@@ -262,6 +262,6 @@ def _decline(
                 persist_views(ctx, [owner], (*ENDED_ATTRIBUTES, "colleague_email"), tx)
             add_events(tx, [declined], ctx.now)
     except TransactWriteError as err:
-        if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+        if refused(err):
             raise Retry from err
         raise

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from shared.adapters.db import cancellation_codes, connection
+from shared.adapters.db import cancellation_codes, connection, refused
 from shared.adapters.models import Introduction, Invitation, LinkToken, Member, PactView
 from shared.domain import rhythm
 from shared.domain.tags import labels_of
@@ -384,6 +384,6 @@ def _settle(item: LinkToken, ctx: Ctx, views: list[PactView], names: tuple[str, 
         codes = cancellation_codes(err)
         if codes[-1:] == ["ConditionalCheckFailed"]:  # the link went last: used meanwhile
             raise LinkProblem("used") from err
-        if set(codes) & {"ConditionalCheckFailed", "TransactionConflict"}:
+        if refused(err):
             raise Retry from err  # a view changed between read and write
         raise

@@ -10,7 +10,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from shared.adapters.db import cancellation_codes, connection, newest_first
+from shared.adapters.db import cancellation_codes, connection, newest_first, refused
 from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.models import (
     CalendarSecret,
@@ -138,7 +138,7 @@ def _profile_refused(err: TransactWriteError, deletes: int) -> None:
     codes = cancellation_codes(err)  # deletes come first, then the profile, then the claim
     if len(codes) > deletes + 1 and codes[deletes + 1] == "ConditionalCheckFailed":
         raise Conflict("This email address belongs to another member's profile.") from err
-    if set(codes) & {"ConditionalCheckFailed", "TransactionConflict"}:
+    if refused(err):
         raise Conflict("Your profile changed at the same moment elsewhere; please try again.") from err
 
 
@@ -207,7 +207,7 @@ def _pause_everywhere(ctx: Ctx, member: Member, views: list[PactView], away_unti
                     tx.update(item, actions=list(actions), **options)  # PynamoDB appends the version action
                 add_events(tx, [event] if start == 0 else [], ctx.now)
     except TransactWriteError as err:
-        if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+        if refused(err):
             raise Conflict("Your pacts changed at the same moment elsewhere; please try again.") from err
         raise
 

@@ -15,7 +15,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from shared.adapters.db import cancellation_codes, cancelled_item, connection
+from shared.adapters.db import cancellation_codes, cancelled_item, connection, refused
 from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.models import CheckIn, IdempotencyRecord, Item, LinkToken, TimelineEntry, member_pk, pact_pk
 from shared.domain.errors import Conflict, InvalidField
@@ -208,6 +208,6 @@ def _settle_conflict(err: TransactWriteError, sub: str, request_hash: str, *, ha
                 raise Conflict("Your colleague already recorded this call; it is not in your history to add a note to.") from missing
             return Recorded(replace(check_in_record(first, sub), note=note), replayed=True)
         return Recorded(check_in_record(first, sub), replayed=True)
-    if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+    if refused(err):
         raise Retry from err
     raise err

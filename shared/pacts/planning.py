@@ -17,7 +17,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from shared.adapters.db import MAX_TRANSACTION_ATTEMPTS, cancellation_codes, connection
+from shared.adapters.db import MAX_TRANSACTION_ATTEMPTS, connection, refused
 from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.models import Member, PactView, member_pk, pact_pk
 from shared.domain import habit, nudges, rhythm, sms
@@ -431,7 +431,7 @@ def persist_views(
             persist_views(ctx, views, names, own)
             add_events(own, events, ctx.now)
     except TransactWriteError as err:
-        if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+        if refused(err):
             raise Retry from err
         raise
 

@@ -17,7 +17,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from shared.adapters.db import cancellation_codes, connection, newest_first
+from shared.adapters.db import cancellation_codes, connection, newest_first, refused
 from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.models import (
     CheckIn,
@@ -325,7 +325,7 @@ def resend_invitation(ctx: Ctx, pact_id: str, body: ResendIn) -> PactOut:
                 add_events(tx, [DomainEvent("InvitationSent", {"pact_id": pact_id, "owner_id": ctx.sub, "resent": True})], ctx.now)
         except TransactWriteError as err:
             raise_if_limited(err, len(cancellation_codes(err)) - 2, ctx.now)
-            if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+            if refused(err):
                 raise Retry from err
             raise
         return mine, address
@@ -440,7 +440,7 @@ def accept_pact(ctx: Ctx, pact_id: str) -> PactOut:
                 accepted = {"pact_id": pact_id, "member_id": ctx.sub}
                 add_events(tx, [DomainEvent("PactAccepted", accepted), DomainEvent("InvitationAccepted", accepted)], ctx.now)
         except TransactWriteError as err:
-            if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+            if refused(err):
                 raise Retry from err
             raise
         with TimelineEntry.batch_write() as batch:  # a long history: the rest (puts, so a retry is harmless)
@@ -534,7 +534,7 @@ def end_pact(ctx: Ctx, pact_id: str) -> PactOut:
                 persist_views(ctx, views, ENDED_ATTRIBUTES, tx)
                 add_events(tx, [DomainEvent("PactEnded", {"pact_id": pact_id, "member_id": ctx.sub})], ctx.now)
         except TransactWriteError as err:
-            if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+            if refused(err):
                 raise Retry from err
             raise
         return mine
@@ -584,7 +584,7 @@ def delete_pact(ctx: Ctx, pact_id: str) -> None:
                     )
                 add_events(tx, [DomainEvent("PactDeleted", {"pact_id": pact_id, "member_id": ctx.sub})], ctx.now)
         except TransactWriteError as err:
-            if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+            if refused(err):
                 raise Retry from err
             raise
         return True

@@ -26,7 +26,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from shared.adapters.db import cancellation_codes, connection
+from shared.adapters.db import cancellation_codes, connection, refused
 from shared.adapters.events import DomainEvent, add_events
 from shared.adapters.models import DailyCount, Introduction, IntroductionSent, Item, LinkToken, Member, PactView, member_pk
 from shared.adapters.schema_types import Page
@@ -304,7 +304,7 @@ def _answer(ctx: Ctx, intro: Introduction, state: str, link: LinkToken | None, a
         codes = cancellation_codes(err)
         if link is not None and codes[-2:-1] == ["ConditionalCheckFailed"]:  # the link's use, before the event
             raise Gone("This link has been used already.") from err
-        if set(codes) & {"ConditionalCheckFailed", "TransactionConflict"}:
+        if refused(err):
             raise Conflict("This introduction has been answered already, or is no longer open.") from err
         raise
 
@@ -362,7 +362,7 @@ def make_pact(ctx: Ctx, intro_id: str, terms: IntroductionPactIn) -> PactOut:
             ]
             add_events(tx, made, ctx.now)
     except TransactWriteError as err:
-        if set(cancellation_codes(err)) & {"ConditionalCheckFailed", "TransactionConflict"}:
+        if refused(err):
             raise Conflict("A pact was made from this introduction at the same moment; see GET /pacts.") from err
         raise
     return pact_out(mine, ctx.now)
